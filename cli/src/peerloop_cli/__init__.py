@@ -1,0 +1,1 @@
+"""The `peerloop` command: local infrastructure, services and demo data."""

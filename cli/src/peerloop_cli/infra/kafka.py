@@ -1,0 +1,676 @@
+"""A real single-node Apache Kafka (KRaft, broker + controller in one JVM) on 127.0.0.1.
+
+No Docker and no release tarball: the broker's jars come from Maven Central through
+`deploy/local/kafka/pom.xml` and run on the machine's Java 17+.
+
+    settings = KafkaSettings.from_env()
+    ensure_jars()                     # once per machine, cached under cache_dir()
+    start(settings)                   # formats storage on first use; no-op if running
+    wait_ready(settings)              # a record really went through produce + consume
+    create_topics(settings.bootstrap, repo_root() / "deploy" / "topics.yaml")
+    status(settings)
+    stop(settings)                    # SIGTERM (controlled shutdown), SIGKILL after grace
+
+Files:
+    <cache>/kafka-<version>/libs/*.jar   the classpath (+ `.complete` marker)
+    <cache>/m2/                          Maven's local repository for that download
+    <state>/kafka/server.properties      written on every start from the settings
+    <state>/kafka/cluster.id             chosen once, used to format storage
+    <state>/kafka/data/                  log.dirs (metadata log + topic partitions)
+    <state>/kafka/server.log             broker log, INFO (rolled)
+    <state>/kafka/kafka.log              JVM stdout/stderr and broker WARN+
+    <state>/kafka/pid
+
+The quorum is static (`controller.quorum.voters`), so changing either port between
+runs needs no re-format. The sync functions use `asyncio.run`; from inside a running
+event loop call the `*_async` variants.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import contextlib
+import fcntl
+import functools
+import hashlib
+import os
+import re
+import shlex
+import shutil
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal, TypedDict
+
+from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
+    AIOKafkaConsumer,
+    AIOKafkaProducer,
+)
+from aiokafka.admin import (  # type: ignore[import-untyped, unused-ignore]
+    AIOKafkaAdminClient,
+    NewTopic,
+)
+
+from peerloop_cli.infra.paths import cache_dir, component_dir, repo_root
+from peerloop_cli.infra.process import (
+    InfraError,
+    ManagedProcess,
+    ensure_port_free,
+    pid_alive,
+    port_open,
+    wait_until,
+)
+from peerloop_cli.infra.topics import TopicSpec, load_topics
+
+KAFKA_VERSION = "4.4.0"
+HOST = "127.0.0.1"
+NODE_ID = 1
+READINESS_TOPIC = "peerloop.__readiness"
+MAIN_CLASS = "kafka.Kafka"
+STORAGE_TOOL_CLASS = "kafka.tools.StorageTool"
+MIN_JAVA = 17
+
+_NAME = "kafka"
+_TOPIC_ALREADY_EXISTS = 36
+_DOWNLOAD_TIMEOUT_S = 900.0
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class KafkaSettings:
+    port: int = 9092
+    controller_port: int = 9093
+    heap: str = "-Xms256m -Xmx512m"
+    version: str = field(default=KAFKA_VERSION, init=False)
+
+    @classmethod
+    def from_env(cls) -> KafkaSettings:
+        return cls(
+            port=_env_port("PEERLOOP_KAFKA_PORT", 9092),
+            controller_port=_env_port("PEERLOOP_KAFKA_CONTROLLER_PORT", 9093),
+            heap=os.environ.get("PEERLOOP_KAFKA_HEAP", "-Xms256m -Xmx512m").strip()
+            or "-Xms256m -Xmx512m",
+        )
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{HOST}:{self.port}"
+
+    @property
+    def dir(self) -> Path:
+        return component_dir(_NAME)
+
+    @property
+    def data_dir(self) -> Path:
+        return self.dir / "data"
+
+    @property
+    def properties_file(self) -> Path:
+        return self.dir / "server.properties"
+
+    @property
+    def server_log(self) -> Path:
+        return self.dir / "server.log"
+
+
+def _env_port(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        port = int(raw)
+    except ValueError:
+        raise InfraError(f"{name}={raw!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise InfraError(f"{name}={port} is outside 1..65535")
+    return port
+
+
+def _process() -> ManagedProcess:
+    return ManagedProcess(_NAME)
+
+
+# --------------------------------------------------------------------------- jars
+
+
+def pom_file() -> Path:
+    return repo_root() / "deploy" / "local" / "kafka" / "pom.xml"
+
+
+def log4j_config_file() -> Path:
+    return repo_root() / "deploy" / "local" / "kafka" / "log4j2.xml"
+
+
+def libs_dir() -> Path:
+    return cache_dir() / f"kafka-{KAFKA_VERSION}" / "libs"
+
+
+def ensure_jars() -> Path:
+    """The directory of broker jars, downloaded through Maven on first use.
+
+    Skipped when the libs directory carries a marker written after a complete
+    download of the current pom. The download goes to a temporary directory that is
+    renamed into place, so an interrupted run never leaves a half-filled classpath.
+    """
+    libs = libs_dir()
+    pom = pom_file()
+    if not pom.is_file():
+        raise InfraError(f"{pom} is missing; run from a complete peerloop checkout")
+    digest = hashlib.sha256(pom.read_bytes()).hexdigest()
+    marker = libs / ".complete"
+    if _marker_matches(marker, digest):
+        return libs
+
+    java_binary()
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise InfraError(
+            "Maven (`mvn`) is needed once to fetch the Kafka jars from Maven Central but "
+            "is not on PATH. Install it (Debian/Ubuntu: `sudo apt-get install maven`, "
+            "macOS: `brew install maven`) and run the command again."
+        )
+
+    with _locked(libs.parent / ".download.lock"):
+        if _marker_matches(marker, digest):  # another process finished meanwhile
+            return libs
+        staging = libs.parent / f"libs.tmp-{os.getpid()}"
+        shutil.rmtree(staging, ignore_errors=True)
+        argv = [
+            mvn,
+            "-q",
+            "-B",
+            "-f",
+            str(pom),
+            f"-Dmaven.repo.local={cache_dir() / 'm2'}",
+            "dependency:copy-dependencies",
+            "-DincludeScope=runtime",
+            f"-DoutputDirectory={staging}",
+        ]
+        try:
+            result = subprocess.run(  # noqa: S603 - fixed argv
+                argv,
+                capture_output=True,
+                text=True,
+                timeout=_DOWNLOAD_TIMEOUT_S,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            shutil.rmtree(staging, ignore_errors=True)
+            raise InfraError(
+                f"downloading the Kafka jars took longer than {_DOWNLOAD_TIMEOUT_S:.0f}s; "
+                "check the connection to Maven Central (or your Maven mirror) and retry"
+            ) from None
+        jars = sorted(staging.glob("*.jar")) if staging.is_dir() else []
+        if result.returncode != 0 or not _has_broker_jars(jars):
+            shutil.rmtree(staging, ignore_errors=True)
+            output = (result.stdout + result.stderr).strip().splitlines()
+            raise InfraError(
+                "could not download the Kafka jars from Maven Central "
+                f"(`{shlex.join(argv)}` exited {result.returncode}). Check network access "
+                "to https://repo.maven.apache.org (or the mirror in ~/.m2/settings.xml) "
+                "and retry.\n" + "\n".join(output[-25:])
+            )
+        (staging / ".complete").write_text(digest + "\n")
+        shutil.rmtree(libs, ignore_errors=True)
+        staging.rename(libs)
+    return libs
+
+
+def _marker_matches(marker: Path, digest: str) -> bool:
+    try:
+        return marker.read_text().strip() == digest
+    except OSError:
+        return False
+
+
+def _has_broker_jars(jars: list[Path]) -> bool:
+    names = {jar.name for jar in jars}
+    needed = (f"kafka_2.13-{KAFKA_VERSION}.jar", f"kafka-clients-{KAFKA_VERSION}.jar")
+    return all(name in names for name in needed) and any(
+        name.startswith("log4j-core-") for name in names
+    )
+
+
+@contextlib.contextmanager
+def _locked(lock_path: Path) -> Iterator[None]:
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with lock_path.open("w") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def java_binary() -> str:
+    """`$JAVA_HOME/bin/java` or `java` on PATH, checked to be Java 17 or newer."""
+    java_home = os.environ.get("JAVA_HOME")
+    candidate = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
+    if not candidate or not Path(candidate).exists():
+        raise InfraError(
+            f"Java {MIN_JAVA}+ is needed to run the local Kafka broker but `java` was not "
+            "found (JAVA_HOME unset and nothing on PATH). Install a JDK/JRE 17 "
+            "(Debian/Ubuntu: `sudo apt-get install openjdk-17-jre-headless`, "
+            "macOS: `brew install openjdk@17`) and run the command again."
+        )
+    try:
+        probe = subprocess.run(  # noqa: S603 - fixed argv
+            [candidate, "-version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise InfraError(f"could not run `{candidate} -version`: {exc}") from exc
+    match = re.search(r'version "(\d+)(?:\.(\d+))?', probe.stderr + probe.stdout)
+    if match is None:
+        raise InfraError(f"could not tell the Java version of {candidate}:\n{probe.stderr}")
+    major = int(match.group(1))
+    if major == 1 and match.group(2):  # "1.8.0_392"
+        major = int(match.group(2))
+    if major < MIN_JAVA:
+        raise InfraError(
+            f"{candidate} is Java {major}; Kafka {KAFKA_VERSION} needs Java {MIN_JAVA} or "
+            "newer. Install a JDK 17 and point JAVA_HOME at it."
+        )
+    return candidate
+
+
+# --------------------------------------------------------------------------- config
+
+
+def server_properties(settings: KafkaSettings) -> str:
+    """The broker configuration, sized for a laptop (small thread pools, few partitions)."""
+    data = settings.data_dir
+    props: dict[str, str | int] = {
+        # KRaft combined mode: one JVM is broker and (sole) controller.
+        "process.roles": "broker,controller",
+        "node.id": NODE_ID,
+        "controller.quorum.voters": f"{NODE_ID}@{HOST}:{settings.controller_port}",
+        "controller.listener.names": "CONTROLLER",
+        "listeners": f"PLAINTEXT://{HOST}:{settings.port},CONTROLLER://{HOST}:{settings.controller_port}",
+        "advertised.listeners": f"PLAINTEXT://{HOST}:{settings.port}",
+        "inter.broker.listener.name": "PLAINTEXT",
+        "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        # Storage.
+        "log.dirs": str(data),
+        "num.partitions": 1,
+        "default.replication.factor": 1,
+        "min.insync.replicas": 1,
+        "auto.create.topics.enable": "false",
+        "log.segment.bytes": 16 * 1024 * 1024,
+        "log.index.size.max.bytes": 1024 * 1024,
+        "log.retention.check.interval.ms": 60_000,
+        # Internal topics: replication 1, and few partitions (default 50 each).
+        "offsets.topic.replication.factor": 1,
+        "offsets.topic.num.partitions": 4,
+        "transaction.state.log.replication.factor": 1,
+        "transaction.state.log.min.isr": 1,
+        "transaction.state.log.num.partitions": 4,
+        "share.coordinator.state.topic.replication.factor": 1,
+        "share.coordinator.state.topic.min.isr": 1,
+        "share.coordinator.state.topic.num.partitions": 1,
+        "group.initial.rebalance.delay.ms": 0,
+        # Two shared cores: keep the thread pools small.
+        "num.network.threads": 2,
+        "num.io.threads": 2,
+        "num.recovery.threads.per.data.dir": 1,
+        "background.threads": 2,
+        "log.cleaner.threads": 1,
+    }
+    lines = [
+        "# Written by peerloop_cli.infra.kafka on every start; edits are overwritten.",
+        *(f"{key}={value}" for key, value in props.items()),
+    ]
+    return "\n".join(lines) + "\n"
+
+
+def _cluster_id(settings: KafkaSettings) -> str:
+    """Chosen once per state directory, in Kafka's Uuid format (22 chars base64url)."""
+    path = settings.dir / "cluster.id"
+    with contextlib.suppress(FileNotFoundError):
+        existing = path.read_text().strip()
+        if existing:
+            return existing
+    while True:
+        candidate = base64.urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not candidate.startswith("-"):  # Kafka's Uuid.randomUuid avoids these too
+            break
+    path.write_text(candidate + "\n")
+    return candidate
+
+
+def _is_formatted(settings: KafkaSettings) -> bool:
+    return (settings.data_dir / "meta.properties").is_file()
+
+
+def _format_storage(settings: KafkaSettings, java: str, libs: Path) -> None:
+    argv = [
+        java,
+        "-Xmx256m",
+        f"-Dlog4j2.configurationFile={log4j_config_file()}",
+        f"-Dkafka.logs.dir={settings.dir}",
+        "-cp",
+        str(libs / "*"),
+        STORAGE_TOOL_CLASS,
+        "format",
+        "--config",
+        str(settings.properties_file),
+        "--cluster-id",
+        _cluster_id(settings),
+        "--ignore-formatted",
+    ]
+    result = subprocess.run(  # noqa: S603 - fixed argv
+        argv, capture_output=True, text=True, timeout=120, check=False
+    )
+    if result.returncode != 0 or not _is_formatted(settings):
+        raise InfraError(
+            f"formatting Kafka storage in {settings.data_dir} failed "
+            f"(exit {result.returncode}):\n{(result.stdout + result.stderr).strip()}\n"
+            f"If the directory is left over from another Kafka, `reset` it."
+        )
+
+
+# --------------------------------------------------------------------------- lifecycle
+
+
+def start(settings: KafkaSettings) -> None:
+    """Start the broker detached. Returns at once if it is already running.
+
+    Does not wait for readiness; call `wait_ready` for that.
+    """
+    proc = _process()
+    with _locked(settings.dir / ".start.lock"):
+        if _running_pid(settings) is not None:
+            return
+        ensure_port_free(HOST, settings.port, f"Kafka (PEERLOOP_KAFKA_PORT={settings.port})")
+        ensure_port_free(
+            HOST,
+            settings.controller_port,
+            f"the Kafka controller (PEERLOOP_KAFKA_CONTROLLER_PORT={settings.controller_port})",
+        )
+        libs = ensure_jars()
+        java = java_binary()
+        log4j = log4j_config_file()
+        if not log4j.is_file():
+            raise InfraError(f"{log4j} is missing; run from a complete peerloop checkout")
+
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        settings.properties_file.write_text(server_properties(settings))
+        if not _is_formatted(settings):
+            _format_storage(settings, java, libs)
+
+        argv = [
+            java,
+            *shlex.split(settings.heap),
+            "-XX:+UseG1GC",
+            "-XX:MaxGCPauseMillis=20",
+            "-XX:InitiatingHeapOccupancyPercent=35",
+            "-XX:+ExplicitGCInvokesConcurrent",
+            "-XX:+ExitOnOutOfMemoryError",
+            "-Djava.awt.headless=true",
+            f"-Dlog4j2.configurationFile={log4j}",
+            f"-Dkafka.logs.dir={settings.dir}",
+            "-cp",
+            str(libs / "*"),
+            MAIN_CLASS,
+            str(settings.properties_file),
+        ]
+        with proc.log_file.open("a") as log:
+            log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {shlex.join(argv)}\n")
+        proc.start(argv, cwd=settings.dir)
+
+
+def _running_pid(settings: KafkaSettings) -> int | None:
+    """Our broker's pid, dropping a stale pid file (reboot, pid reused by another program)."""
+    proc = _process()
+    pid = proc.pid()
+    if pid is None:
+        return None
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    except OSError:
+        return pid  # no /proc (macOS): trust the pid file
+    if MAIN_CLASS.encode() in cmdline and str(settings.properties_file).encode() in cmdline:
+        return pid
+    proc.pid_file.unlink(missing_ok=True)
+    return None
+
+
+def stop(settings: KafkaSettings, grace_seconds: float = 30.0) -> bool:
+    """SIGTERM (the broker shuts down in a controlled way), SIGKILL after the grace period.
+
+    Returns True if our broker was running; then afterwards neither port is
+    listening, or this raises saying so. Anything else on the ports is left alone.
+    """
+    if _running_pid(settings) is None:
+        return False  # a foreign listener on our ports is reported by status(), not killed
+    _process().stop(grace_seconds)
+    for port in (settings.port, settings.controller_port):
+        try:
+            wait_until(functools.partial(_port_closed, port), timeout=10.0, what=f"port {port}")
+        except InfraError:
+            raise InfraError(
+                f"the Kafka broker is stopped but {HOST}:{port} is still listening: "
+                f"another program holds it (`ss -ltnp 'sport = :{port}'` shows which)."
+            ) from None
+    return True
+
+
+def _port_closed(port: int) -> bool:
+    return not port_open(HOST, port)
+
+
+def reset(settings: KafkaSettings) -> None:
+    """Stop the broker and delete its data (topics, offsets, metadata, cluster id)."""
+    stop(settings)
+    shutil.rmtree(settings.data_dir, ignore_errors=True)
+    (settings.dir / "cluster.id").unlink(missing_ok=True)
+
+
+class KafkaStatus(TypedDict):
+    state: Literal["running", "starting", "stopped", "port-taken"]
+    pid: int | None
+    bootstrap: str
+    broker_port_open: bool
+    controller_port_open: bool
+    formatted: bool
+    log: str
+
+
+def status(settings: KafkaSettings) -> KafkaStatus:
+    """What is actually there: our process (by pid file + command line) and the ports.
+
+    state: running    our broker is alive and listening
+           starting   our broker is alive, not listening (yet); see `log`
+           port-taken no broker of ours, but something listens on a Kafka port
+           stopped    nothing
+    """
+    pid = _running_pid(settings)
+    broker_open = port_open(HOST, settings.port)
+    controller_open = port_open(HOST, settings.controller_port)
+    state: Literal["running", "starting", "stopped", "port-taken"]
+    if pid is not None:
+        state = "running" if broker_open and controller_open else "starting"
+    elif broker_open or controller_open:
+        state = "port-taken"
+    else:
+        state = "stopped"
+    return KafkaStatus(
+        state=state,
+        pid=pid,
+        bootstrap=settings.bootstrap,
+        broker_port_open=broker_open,
+        controller_port_open=controller_open,
+        formatted=_is_formatted(settings),
+        log=str(settings.server_log),
+    )
+
+
+def log_tail(settings: KafkaSettings, lines: int = 30) -> str:
+    """The end of the JVM output (warnings, errors, crashes) and of the broker log."""
+    parts = []
+    jvm = _process().log_tail(lines)
+    if jvm:
+        parts.append(f"--- {_process().log_file} ---\n{jvm}")
+    with contextlib.suppress(FileNotFoundError):
+        server = settings.server_log.read_text(errors="replace").splitlines()[-lines:]
+        parts.append(f"--- {settings.server_log} ---\n" + "\n".join(server))
+    return "\n".join(parts)
+
+
+# --------------------------------------------------------------------------- readiness
+
+
+def wait_ready(settings: KafkaSettings, timeout: float = 90.0) -> float:
+    """Block until a record produced with acks=all is consumed back; returns seconds waited."""
+    return asyncio.run(wait_ready_async(settings, timeout))
+
+
+async def wait_ready_async(settings: KafkaSettings, within_s: float = 90.0) -> float:
+    began = time.monotonic()
+    deadline = began + within_s
+    last_error = "the broker port never opened"
+    while True:
+        pid = _running_pid(settings)
+        if pid is None or not pid_alive(pid):
+            raise InfraError(
+                "the Kafka broker is not running (it exited or was never started).\n"
+                + log_tail(settings)
+            )
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise InfraError(
+                f"Kafka on {settings.bootstrap} was not ready after {within_s:.0f}s "
+                f"(last problem: {last_error}).\n" + log_tail(settings)
+            )
+        if port_open(HOST, settings.port):
+            try:
+                await asyncio.wait_for(_round_trip(settings.bootstrap), timeout=min(remaining, 20))
+                return time.monotonic() - began
+            except Exception as exc:  # any failure means "not yet"
+                last_error = f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__
+        await asyncio.sleep(0.5)
+
+
+async def _round_trip(bootstrap: str) -> None:
+    """Create the readiness topic if needed, produce (acks=all), consume it in a group."""
+    await _create(
+        bootstrap,
+        [TopicSpec(READINESS_TOPIC, partitions=1, replication_factor=1, retention_ms=3_600_000)],
+    )
+    token = uuid.uuid4().hex.encode()
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap,
+        acks="all",
+        request_timeout_ms=10_000,
+        client_id="peerloop-ready",
+    )
+    await producer.start()
+    try:
+        await producer.send_and_wait(READINESS_TOPIC, token, key=b"readiness")
+    finally:
+        await producer.stop()
+
+    consumer = AIOKafkaConsumer(
+        READINESS_TOPIC,
+        bootstrap_servers=bootstrap,
+        group_id="peerloop.__readiness",
+        client_id="peerloop-ready",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+    )
+    await consumer.start()
+    try:
+        while True:
+            batches: dict[Any, list[Any]] = await consumer.getmany(timeout_ms=1000)
+            if any(record.value == token for records in batches.values() for record in records):
+                await consumer.commit()
+                return
+    finally:
+        await consumer.stop()
+
+
+# --------------------------------------------------------------------------- topics
+
+
+@dataclass(frozen=True)
+class TopicsResult:
+    created: list[str]
+    existing: list[str]
+    # Existing topics whose partition count differs from the declaration
+    # (Kafka can only add partitions; deleting and re-creating is up to the user).
+    partition_mismatch: dict[str, tuple[int, int]]  # name -> (declared, actual)
+
+
+def create_topics(bootstrap: str, topics_yaml_path: Path) -> TopicsResult:
+    """Create every topic of topics.yaml and its dead-letter twin; existing ones are fine."""
+    return asyncio.run(create_topics_async(bootstrap, topics_yaml_path))
+
+
+async def create_topics_async(bootstrap: str, topics_yaml_path: Path) -> TopicsResult:
+    specs = load_topics(topics_yaml_path)
+    created = await _create(bootstrap, specs)
+    existing = [spec.name for spec in specs if spec.name not in created]
+    mismatch: dict[str, tuple[int, int]] = {}
+    if existing:
+        actual = await _partition_counts(bootstrap, existing)
+        declared = {spec.name: spec.partitions for spec in specs}
+        mismatch = {
+            name: (declared[name], actual[name])
+            for name in existing
+            if name in actual and actual[name] != declared[name]
+        }
+    return TopicsResult(created=created, existing=existing, partition_mismatch=mismatch)
+
+
+async def _create(bootstrap: str, specs: list[TopicSpec]) -> list[str]:
+    """Create the topics in one request; returns the names that were new."""
+    admin = AIOKafkaAdminClient(
+        bootstrap_servers=bootstrap, client_id="peerloop-admin", request_timeout_ms=30_000
+    )
+    await admin.start()
+    try:
+        response = await admin.create_topics(
+            [
+                NewTopic(
+                    name=spec.name,
+                    num_partitions=spec.partitions,
+                    replication_factor=spec.replication_factor,
+                    topic_configs=spec.configs(),
+                )
+                for spec in specs
+            ],
+            timeout_ms=30_000,
+        )
+    finally:
+        await admin.close()
+    created: list[str] = []
+    failures: list[str] = []
+    for error in response.topic_errors:
+        name, code = error[0], error[1]
+        message = error[2] if len(error) > 2 else None
+        if code == 0:
+            created.append(name)
+        elif code != _TOPIC_ALREADY_EXISTS:
+            failures.append(f"{name}: error {code} {message or ''}".rstrip())
+    if failures:
+        raise InfraError(f"could not create Kafka topics on {bootstrap}:\n" + "\n".join(failures))
+    return created
+
+
+async def _partition_counts(bootstrap: str, names: list[str]) -> dict[str, int]:
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="peerloop-admin")
+    await admin.start()
+    try:
+        described: list[dict[str, Any]] = await admin.describe_topics(names)
+    finally:
+        await admin.close()
+    return {
+        topic["topic"]: len(topic["partitions"])
+        for topic in described
+        if topic.get("error_code", 0) == 0
+    }

@@ -1,0 +1,172 @@
+"""Start, track and stop long-running local processes through pid files.
+
+Each component gets `<state>/<name>/pid` and `<state>/<name>/<name>.log`.
+Processes start in their own session so that stopping one stops its children,
+and a stop escalates from SIGTERM to SIGKILL after a grace period so nothing
+is ever left behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from peerloop_cli.infra.paths import component_dir
+
+
+class InfraError(RuntimeError):
+    """A problem the user can fix; the message says how."""
+
+
+@dataclass(frozen=True)
+class ManagedProcess:
+    name: str
+
+    @property
+    def dir(self) -> Path:
+        return component_dir(self.name)
+
+    @property
+    def pid_file(self) -> Path:
+        return self.dir / "pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.dir / f"{self.name}.log"
+
+    def pid(self) -> int | None:
+        try:
+            pid = int(self.pid_file.read_text().strip())
+        except (FileNotFoundError, ValueError):
+            return None
+        return pid if pid_alive(pid) else None
+
+    def is_running(self) -> bool:
+        return self.pid() is not None
+
+    def start(
+        self,
+        argv: Sequence[str],
+        *,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
+    ) -> int:
+        """Start detached; returns the pid. Does nothing if already running."""
+        existing = self.pid()
+        if existing is not None:
+            return existing
+        full_env = dict(os.environ)
+        if env:
+            full_env.update(env)
+        log = self.log_file.open("ab")
+        try:
+            proc = subprocess.Popen(  # noqa: S603 - argv is built by this package
+                list(argv),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                env=full_env,
+                cwd=cwd,
+                start_new_session=True,
+            )
+        finally:
+            log.close()
+        self.pid_file.write_text(str(proc.pid))
+        return proc.pid
+
+    def stop(self, grace_seconds: float = 20.0) -> bool:
+        """SIGTERM the process group, then SIGKILL after the grace period.
+
+        Returns True when something was running.
+        """
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        _signal_group(pid, signal.SIGTERM)
+        deadline = time.monotonic() + grace_seconds
+        while time.monotonic() < deadline and pid_alive(pid):
+            time.sleep(0.1)
+        if pid_alive(pid):
+            _signal_group(pid, signal.SIGKILL)
+            wait_until(lambda: not pid_alive(pid), timeout=10.0, what=f"{self.name} to die")
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
+    def kill(self) -> None:
+        """SIGKILL at once, as a crash would (fault tests)."""
+        pid = self.pid()
+        if pid is not None:
+            _signal_group(pid, signal.SIGKILL)
+            wait_until(lambda: not pid_alive(pid), timeout=10.0, what=f"{self.name} to die")
+        self.pid_file.unlink(missing_ok=True)
+
+    def log_tail(self, lines: int = 30) -> str:
+        try:
+            return "\n".join(self.log_file.read_text(errors="replace").splitlines()[-lines:])
+        except FileNotFoundError:
+            return ""
+
+
+def pid_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    # A zombie child still answers kill(0); reap it if it is ours.
+    with contextlib.suppress(ChildProcessError):
+        done, _ = os.waitpid(pid, os.WNOHANG)
+        if done == pid:
+            return False
+    try:
+        with open(f"/proc/{pid}/stat") as stat:
+            return stat.read().split(") ", 1)[1][0] != "Z"
+    except (FileNotFoundError, IndexError):
+        return False
+
+
+def _signal_group(pid: int, sig: signal.Signals) -> None:
+    try:
+        os.killpg(pid, sig)
+    except (ProcessLookupError, PermissionError):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
+def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.settimeout(timeout)
+        return sock.connect_ex((host, port)) == 0
+
+
+def ensure_port_free(host: str, port: int, who: str) -> None:
+    if port_open(host, port):
+        raise InfraError(
+            f"{host}:{port} is already in use, so {who} cannot start there. "
+            f"Stop whatever listens on it (`ss -ltnp 'sport = :{port}'` shows it) "
+            f"or choose another port with the matching PEERLOOP_* variable."
+        )
+
+
+def wait_until(
+    check: Callable[[], bool],
+    *,
+    timeout: float,
+    what: str,
+    interval: float = 0.2,
+) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if check():
+            return
+        time.sleep(interval)
+    raise InfraError(f"timed out after {timeout:.0f}s waiting for {what}")

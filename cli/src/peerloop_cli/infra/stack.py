@@ -1,0 +1,68 @@
+"""The local stack as one unit: Kafka and the store, up, down and status.
+
+`up` is idempotent: components already running are only checked for readiness,
+and topics that exist are left alone.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from peerloop_cli.infra import ferretdb, kafka
+from peerloop_cli.infra.paths import topics_file
+
+Progress = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class Endpoints:
+    kafka_bootstrap: str
+    mongodb_uri: str
+
+
+def endpoints() -> Endpoints:
+    return Endpoints(
+        kafka_bootstrap=kafka.KafkaSettings.from_env().bootstrap,
+        mongodb_uri=ferretdb.FerretSettings.from_env().url,
+    )
+
+
+def is_up() -> bool:
+    return (
+        kafka.status(kafka.KafkaSettings.from_env())["running"]
+        and ferretdb.status(ferretdb.FerretSettings.from_env()).running
+    )
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def up(progress: Progress = _quiet) -> Endpoints:
+    k = kafka.KafkaSettings.from_env()
+    f = ferretdb.FerretSettings.from_env()
+    progress("fetching Kafka jars (cached after the first time)")
+    kafka.ensure_jars()
+    progress("building FerretDB (cached after the first time)")
+    ferretdb.ensure_binary()
+    started = time.monotonic()
+    progress(f"starting FerretDB on {f.address}")
+    ferretdb.start(f)
+    progress(f"starting Kafka on {k.bootstrap}")
+    kafka.start(k)
+    ferretdb.wait_ready(f)
+    progress(f"FerretDB ready ({time.monotonic() - started:.1f}s)")
+    kafka.wait_ready(k)
+    progress(f"Kafka ready ({time.monotonic() - started:.1f}s)")
+    result = kafka.create_topics(k.bootstrap, topics_file())
+    progress(f"topics: {len(result.created)} created, {len(result.existing)} already there")
+    return Endpoints(kafka_bootstrap=k.bootstrap, mongodb_uri=f.url)
+
+
+def down(progress: Progress = _quiet) -> None:
+    if kafka.stop(kafka.KafkaSettings.from_env()):
+        progress("Kafka stopped")
+    if ferretdb.stop(ferretdb.FerretSettings.from_env()):
+        progress("FerretDB stopped")

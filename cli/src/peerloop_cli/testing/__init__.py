@@ -1,0 +1,1 @@
+"""Pytest plugin giving every test suite the real Kafka broker and store."""

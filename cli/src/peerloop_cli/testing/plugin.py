@@ -1,0 +1,118 @@
+"""Session fixtures for the real Kafka broker and MongoDB-compatible store.
+
+Where they come from, in order:
+1. servers named by `KAFKA_BOOTSTRAP_SERVERS` / `MONGODB_URI`;
+2. testcontainers (Kafka in KRaft mode, MongoDB as a replica set) when a Docker engine answers;
+3. the local processes `peerloop infra up` runs (real Kafka jars, FerretDB) on 127.0.0.1.
+Topics come from `deploy/topics.yaml` in every case: auto-creation is off.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import subprocess
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from pymongo import AsyncMongoClient
+
+from peerloop_cli.infra import kafka as local_kafka
+from peerloop_cli.infra import stack
+from peerloop_cli.infra.paths import topics_file
+
+
+def _docker_answers() -> bool:
+    if os.environ.get("PEERLOOP_TEST_NO_DOCKER") or shutil.which("docker") is None:
+        return False
+    try:
+        done = subprocess.run(
+            ["docker", "info"],  # noqa: S607
+            capture_output=True,
+            timeout=10,
+            check=False,
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+    return done.returncode == 0
+
+
+@contextlib.contextmanager
+def _containers(need_kafka: bool, need_mongo: bool) -> Iterator[stack.Endpoints]:
+    from testcontainers.kafka import KafkaContainer
+    from testcontainers.mongodb import MongoDbContainer
+
+    with contextlib.ExitStack() as stack_:
+        kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "")
+        mongo = os.environ.get("MONGODB_URI", "")
+        if need_kafka:
+            container = stack_.enter_context(
+                KafkaContainer("apache/kafka:4.1.1")
+                .with_kraft()
+                .with_env("KAFKA_AUTO_CREATE_TOPICS_ENABLE", "false")
+            )
+            kafka = container.get_bootstrap_server()
+        if need_mongo:
+            container_m = stack_.enter_context(
+                MongoDbContainer("mongo:8.0").with_command("--replSet rs0 --bind_ip_all")
+            )
+            container_m.exec(
+                'mongosh --quiet --eval "rs.initiate({_id:\'rs0\',members:[{_id:0,host:\'localhost:27017\'}]})"'
+            )
+            mongo = container_m.get_connection_url() + "/?directConnection=true"
+        yield stack.Endpoints(kafka_bootstrap=kafka, mongodb_uri=mongo)
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[stack.Endpoints]:
+    kafka = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    mongo = os.environ.get("MONGODB_URI")
+    if kafka and mongo:
+        local_kafka.create_topics(kafka, topics_file())
+        yield stack.Endpoints(kafka_bootstrap=kafka, mongodb_uri=mongo)
+        return
+    if _docker_answers():
+        with _containers(need_kafka=not kafka, need_mongo=not mongo) as endpoints:
+            local_kafka.create_topics(endpoints.kafka_bootstrap, topics_file())
+            yield endpoints
+        return
+    was_up = stack.is_up()
+    endpoints = stack.up()
+    try:
+        yield stack.Endpoints(
+            kafka_bootstrap=kafka or endpoints.kafka_bootstrap,
+            mongodb_uri=mongo or endpoints.mongodb_uri,
+        )
+    finally:
+        if not was_up:
+            stack.down()
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(infra: stack.Endpoints) -> str:
+    return infra.kafka_bootstrap
+
+
+@pytest.fixture(scope="session")
+def mongodb_uri(infra: stack.Endpoints) -> str:
+    return infra.mongodb_uri
+
+
+@pytest.fixture
+async def mongo_db_name(mongodb_uri: str) -> AsyncIterator[str]:
+    """A fresh database for one test, dropped afterwards."""
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    yield name
+    client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongodb_uri)
+    try:
+        await client.drop_database(name)
+    finally:
+        await client.close()
+
+
+@pytest.fixture
+def run_id() -> str:
+    """A short unique id so tests on shared topics only look at their own events."""
+    return uuid.uuid4().hex[:10]

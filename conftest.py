@@ -1,0 +1,1 @@
+pytest_plugins = ["peerloop_cli.testing.plugin"]

@@ -1,0 +1,71 @@
+"""Base classes of every wire model.
+
+Producers are strict: constructing an event with an unknown field fails, and the
+generated JSON Schema is closed (`additionalProperties: false`). Consumers are
+tolerant: `Event.decode` ignores fields a newer producer added, at every depth,
+so adding an optional field never breaks an older subscriber.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+
+from peerloop_contracts.topics import ce_type, topic_name
+
+_TOLERANT = "tolerant"
+
+
+class WireModel(BaseModel):
+    """A value carried on the wire: closed when produced, tolerant when consumed."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _drop_unknown_when_tolerant(cls, data: Any, info: ValidationInfo) -> Any:
+        if isinstance(data, dict) and info.context and info.context.get(_TOLERANT):
+            known = {f.alias or name for name, f in cls.model_fields.items()} | set(
+                cls.model_fields
+            )
+            return {k: v for k, v in data.items() if k in known}
+        return data
+
+
+class Event(WireModel):
+    """One published fact. Subclasses set `event_name`, `version` and `aggregate`."""
+
+    event_name: ClassVar[str]
+    version: ClassVar[int] = 1
+    source: ClassVar[str]
+    aggregate: ClassVar[str]
+    """Name of the field holding the aggregate id: the record key and `ce_subject`."""
+
+    sequence: int = Field(
+        ge=1,
+        description="The aggregate's sequence number after this change; consumers "
+        "ignore an event whose sequence is not newer than the one they applied.",
+    )
+
+    @classmethod
+    def topic(cls) -> str:
+        return topic_name(cls.event_name, cls.version)
+
+    @classmethod
+    def ce_type(cls) -> str:
+        return ce_type(cls.event_name, cls.version)
+
+    @property
+    def subject(self) -> str:
+        return str(getattr(self, self.aggregate))
+
+    def to_json(self) -> bytes:
+        return self.model_dump_json(by_alias=True).encode()
+
+    @classmethod
+    def decode(cls, data: bytes | str | dict[str, Any]) -> Self:
+        """Parse as a consumer: unknown fields are ignored at every depth."""
+        if isinstance(data, dict):
+            return cls.model_validate(data, context={_TOLERANT: True})
+        return cls.model_validate_json(data, context={_TOLERANT: True})

@@ -1,0 +1,199 @@
+"""Events published by the matching service. Key and `ce_subject`: `request_id`.
+
+Every event of one help request, its proposals, its session and its feedback
+shares the request's key and sequence, so a subscriber sees them in order.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from peerloop_contracts.base import Event, WireModel
+from peerloop_contracts.common import Level, PersonId, SessionFormat, SkillId, Urgency
+
+SOURCE = "peerloop/matching"
+
+UnmatchedReason = Literal["no_one_offers", "all_at_capacity", "all_declined"]
+
+
+class _RequestEvent(Event):
+    source: ClassVar[str] = SOURCE
+    aggregate: ClassVar[str] = "request_id"
+
+    request_id: str = Field(min_length=1, max_length=64)
+    requester_id: PersonId
+
+
+class HelpRequested(_RequestEvent):
+    """Someone asked for help with a skill, tied to the task in hand.
+
+    Emitted by matching when a help request is created. Key: `request_id`.
+    Example: `{"request_id": "r-9", "requester_id": "p-42", "skill_id": "mongodb",
+    "desired_level": 3, "task": "Tune a slow aggregation for the billing report",
+    "needed_by": "2026-12-04T17:00:00Z", "urgency": "high", "format": "pairing",
+    "max_minutes": 60, "sequence": 1}`
+    """
+
+    event_name: ClassVar[str] = "help-requested"
+
+    skill_id: SkillId
+    desired_level: Level
+    task: str = Field(min_length=1, max_length=2000)
+    needed_by: datetime | None = None
+    urgency: Urgency = "normal"
+    format: SessionFormat = "call"
+    max_minutes: int = Field(default=60, ge=5, le=480)
+
+
+class HelpRequestCancelled(_RequestEvent):
+    """The requester cancelled a help request. Emitted by matching. Key: `request_id`."""
+
+    event_name: ClassVar[str] = "help-request-cancelled"
+
+    skill_id: SkillId
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class HelpRequestUnmatched(_RequestEvent):
+    """Nobody can take a help request; it is reported, never silently dropped.
+
+    Emitted by matching. Key: `request_id`. `reason` is one of `no_one_offers`,
+    `all_at_capacity`, `all_declined`.
+    """
+
+    event_name: ClassVar[str] = "help-request-unmatched"
+
+    skill_id: SkillId
+    reason: UnmatchedReason
+    detail: str = ""
+    candidates_tried: int = Field(default=0, ge=0)
+
+
+class ScoreComponent(WireModel):
+    """One term of a match score: why this helper was chosen."""
+
+    name: str = Field(examples=["skill_fit"])
+    weight: float
+    value: float = Field(description="normalised 0..1")
+    contribution: float = Field(description="weight × value")
+    explanation: str
+
+
+class MatchProposed(_RequestEvent):
+    """The best available helper was asked to take a help request.
+
+    Emitted by matching. Key: `request_id`. `breakdown` explains the score.
+    """
+
+    event_name: ClassVar[str] = "match-proposed"
+
+    proposal_id: str
+    helper_id: PersonId
+    skill_id: SkillId
+    task: str
+    score: float
+    breakdown: list[ScoreComponent]
+    attempt: int = Field(ge=1, description="1 for the first helper asked, 2 for the next …")
+    expires_at: datetime
+
+
+class MatchAccepted(_RequestEvent):
+    """The proposed helper accepted; a session exists. Emitted by matching. Key: `request_id`."""
+
+    event_name: ClassVar[str] = "match-accepted"
+
+    proposal_id: str
+    helper_id: PersonId
+    session_id: str
+    skill_id: SkillId
+    scheduled_at: datetime | None = None
+
+
+class MatchDeclined(_RequestEvent):
+    """The proposed helper declined. Emitted by matching. Key: `request_id`.
+
+    `will_retry` says whether matching goes on to the next candidate.
+    """
+
+    event_name: ClassVar[str] = "match-declined"
+
+    proposal_id: str
+    helper_id: PersonId
+    skill_id: SkillId
+    reason: str | None = Field(default=None, max_length=500)
+    will_retry: bool
+
+
+class MatchExpired(_RequestEvent):
+    """A proposal got no answer before it expired. Emitted by matching. Key: `request_id`."""
+
+    event_name: ClassVar[str] = "match-expired"
+
+    proposal_id: str
+    helper_id: PersonId
+    skill_id: SkillId
+    will_retry: bool
+
+
+class SessionCompleted(_RequestEvent):
+    """Both participants confirmed a session happened: the learner learned something.
+
+    Emitted by matching. Key: `request_id`.
+    Example: `{"request_id": "r-9", "requester_id": "p-42", "session_id": "s-3",
+    "learner_id": "p-42", "teacher_id": "p-17", "skill_id": "mongodb", "level": 3,
+    "duration_minutes": 45, "completed_at": "2026-12-03T15:10:00Z", "sequence": 6}`
+    """
+
+    event_name: ClassVar[str] = "session-completed"
+
+    session_id: str
+    learner_id: PersonId
+    teacher_id: PersonId
+    skill_id: SkillId
+    level: Level
+    duration_minutes: int = Field(ge=1, le=1440)
+    completed_at: datetime
+
+
+class SessionNotHappened(_RequestEvent):
+    """A participant reported that an accepted session did not take place.
+
+    Emitted by matching. Key: `request_id`.
+    """
+
+    event_name: ClassVar[str] = "session-not-happened"
+
+    session_id: str
+    learner_id: PersonId
+    teacher_id: PersonId
+    reported_by: PersonId
+
+
+class FeedbackGiven(_RequestEvent):
+    """A participant rated a completed session. Emitted by matching. Key: `request_id`."""
+
+    event_name: ClassVar[str] = "feedback-given"
+
+    session_id: str
+    from_id: PersonId
+    to_id: PersonId
+    role_of_rated: Literal["teacher", "learner"]
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+EVENTS: tuple[type[Event], ...] = (
+    HelpRequested,
+    HelpRequestCancelled,
+    HelpRequestUnmatched,
+    MatchProposed,
+    MatchAccepted,
+    MatchDeclined,
+    MatchExpired,
+    SessionCompleted,
+    SessionNotHappened,
+    FeedbackGiven,
+)

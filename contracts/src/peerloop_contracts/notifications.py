@@ -1,0 +1,51 @@
+"""Events published by the notifications service. Key and `ce_subject`: `notification_id`."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+from pydantic import Field
+
+from peerloop_contracts.base import Event
+from peerloop_contracts.common import PersonId
+
+SOURCE = "peerloop/notifications"
+
+Channel = Literal["inbox", "email", "webhook"]
+
+
+class _NotificationEvent(Event):
+    source: ClassVar[str] = SOURCE
+    aggregate: ClassVar[str] = "notification_id"
+
+    notification_id: str
+    person_id: PersonId
+    kind: str = Field(examples=["match-proposed"])
+    channel: Channel
+    source_event_id: str = Field(description="ce_id of the event that caused it")
+
+
+class NotificationDelivered(_NotificationEvent):
+    """A notification reached a person on one channel. For analytics.
+
+    Emitted by notifications. Key: `notification_id`.
+    """
+
+    event_name: ClassVar[str] = "notification-delivered"
+
+    attempts: int = Field(ge=1)
+
+
+class NotificationFailed(_NotificationEvent):
+    """A notification could not be delivered on a channel after all retries.
+
+    Emitted by notifications. Key: `notification_id`.
+    """
+
+    event_name: ClassVar[str] = "notification-failed"
+
+    attempts: int = Field(ge=1)
+    reason: str
+
+
+EVENTS: tuple[type[Event], ...] = (NotificationDelivered, NotificationFailed)

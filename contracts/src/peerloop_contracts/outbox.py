@@ -1,0 +1,48 @@
+"""Outbox entries: an event ready to publish, stored inside its aggregate's document.
+
+A state change and its entries are written in one single-document update; the
+relay publishes them and then removes them by id. The entry's `id` is the
+CloudEvents `ce_id`, so a re-publish after a crash carries the same id and
+consumers dedupe it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict
+
+from peerloop_contracts.base import Event
+from peerloop_contracts.envelope import CloudEventMeta, utc_now
+
+
+class OutboxEntry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="ignore")
+
+    id: str
+    topic: str
+    key: str
+    headers: dict[str, str]
+    value: str
+    created_at: datetime
+
+    def to_document(self) -> dict[str, Any]:
+        return self.model_dump()
+
+
+def outbox_entry(event: Event, *, traceparent: str | None = None) -> OutboxEntry:
+    meta = CloudEventMeta(
+        source=event.source,
+        type=event.ce_type(),
+        subject=event.subject,
+        traceparent=traceparent,
+    )
+    return OutboxEntry(
+        id=meta.id,
+        topic=event.topic(),
+        key=event.subject,
+        headers=meta.to_headers(),
+        value=event.to_json().decode(),
+        created_at=utc_now(),
+    )

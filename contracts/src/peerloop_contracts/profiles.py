@@ -1,0 +1,153 @@
+"""Events published by the profiles service. Key and `ce_subject`: `person_id`."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import ClassVar
+
+from pydantic import EmailStr, Field
+
+from peerloop_contracts.base import Event
+from peerloop_contracts.common import AwayPeriod, Level, PersonId, SkillId, WorkingHours
+
+SOURCE = "peerloop/profiles"
+
+
+class _PersonEvent(Event):
+    source: ClassVar[str] = SOURCE
+    aggregate: ClassVar[str] = "person_id"
+
+    person_id: PersonId
+
+
+class _ProfileSnapshot(_PersonEvent):
+    display_name: str = Field(min_length=1, max_length=200)
+    email: EmailStr
+    team: str = Field(min_length=1, max_length=100)
+    manager_id: PersonId | None = None
+    location: str | None = Field(default=None, max_length=100)
+    time_zone: str = Field(description="IANA time zone, e.g. Europe/Berlin")
+    working_hours: WorkingHours = Field(default_factory=WorkingHours)
+    languages: list[str] = Field(default_factory=list)
+
+
+class ProfileRegistered(_ProfileSnapshot):
+    """A person joined Peerloop.
+
+    Emitted by profiles when a person registers. Key: `person_id`.
+    Example: `{"person_id": "p-17", "display_name": "Ada", "email": "ada@example.com",
+    "team": "billing", "time_zone": "Europe/London", "sequence": 1, ...}`
+    """
+
+    event_name: ClassVar[str] = "profile-registered"
+
+
+class ProfileUpdated(_ProfileSnapshot):
+    """A person's profile changed; carries the whole new profile (not a diff).
+
+    Emitted by profiles on every profile update. Key: `person_id`.
+    """
+
+    event_name: ClassVar[str] = "profile-updated"
+
+
+class SkillOffered(_PersonEvent):
+    """A person offers to teach a skill, or changed an offer (the newest one replaces).
+
+    Emitted by profiles. Key: `person_id`. `skill_id` is the canonical id from the
+    skill catalogue (aliases such as "k8s" are already resolved to "kubernetes").
+    Example: `{"person_id": "p-17", "skill_id": "mongodb", "skill_name": "MongoDB",
+    "level": 4, "description": "aggregation pipelines, indexing", "willing_to_teach": true,
+    "weekly_capacity": 2, "sequence": 3}`
+    """
+
+    event_name: ClassVar[str] = "skill-offered"
+
+    skill_id: SkillId
+    skill_name: str = Field(min_length=1, max_length=100)
+    level: Level
+    description: str = Field(default="", max_length=2000)
+    willing_to_teach: bool = True
+    weekly_capacity: int = Field(ge=0, le=50, description="sessions per week for this skill")
+
+
+class SkillWithdrawn(_PersonEvent):
+    """A person no longer offers a skill. Emitted by profiles. Key: `person_id`."""
+
+    event_name: ClassVar[str] = "skill-withdrawn"
+
+    skill_id: SkillId
+
+
+class AvailabilityChanged(_PersonEvent):
+    """A person's availability changed: overall weekly capacity, hours, time zone, away periods.
+
+    Emitted by profiles. Key: `person_id`.
+    Example: `{"person_id": "p-17", "weekly_capacity": 3, "time_zone": "Asia/Kolkata",
+    "working_hours": {"start": "10:00", "end": "18:00", "days": [1,2,3,4,5]},
+    "away_periods": [{"start": "2026-12-20", "end": "2027-01-02"}], "sequence": 4}`
+    """
+
+    event_name: ClassVar[str] = "availability-changed"
+
+    weekly_capacity: int = Field(ge=0, le=50, description="sessions per week, all skills")
+    time_zone: str
+    working_hours: WorkingHours
+    away_periods: list[AwayPeriod] = Field(default_factory=list)
+
+
+class LearningGoalSet(_PersonEvent):
+    """A person wants to learn a skill up to a level. Emitted by profiles. Key: `person_id`."""
+
+    event_name: ClassVar[str] = "learning-goal-set"
+
+    skill_id: SkillId
+    target_level: Level
+
+
+class LearningGoalRemoved(_PersonEvent):
+    """A person dropped a learning goal. Emitted by profiles. Key: `person_id`."""
+
+    event_name: ClassVar[str] = "learning-goal-removed"
+
+    skill_id: SkillId
+
+
+class SkillAcquired(_PersonEvent):
+    """A learner gained a skill through a completed session; they may now teach it onward.
+
+    Emitted by profiles after consuming `session-completed`. Key: `person_id` (the learner).
+    Example: `{"person_id": "p-42", "skill_id": "mongodb", "skill_name": "MongoDB",
+    "level": 2, "teacher_id": "p-17", "session_id": "s-1", "acquired_at": "…", "sequence": 7}`
+    """
+
+    event_name: ClassVar[str] = "skill-acquired"
+
+    skill_id: SkillId
+    skill_name: str
+    level: Level
+    teacher_id: PersonId
+    session_id: str
+    acquired_at: datetime
+
+
+class ProfileErased(_PersonEvent):
+    """A person was erased (GDPR). Every consumer must forget everything about them.
+
+    Emitted by profiles. Key: `person_id`. Carries no personal data.
+    """
+
+    event_name: ClassVar[str] = "profile-erased"
+
+
+EVENTS: tuple[type[Event], ...] = (
+    ProfileRegistered,
+    ProfileUpdated,
+    SkillOffered,
+    SkillWithdrawn,
+    AvailabilityChanged,
+    LearningGoalSet,
+    LearningGoalRemoved,
+    SkillAcquired,
+    ProfileErased,
+)

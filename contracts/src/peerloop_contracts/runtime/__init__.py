@@ -1,0 +1,1 @@
+"""Runtime helpers every service shares: Kafka publishing and reliable consuming."""

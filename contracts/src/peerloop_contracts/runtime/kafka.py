@@ -1,0 +1,210 @@
+"""FastStream Kafka wiring with the reliability rules of the design.
+
+- Producers use `acks="all"` and the idempotent producer.
+- Consumers commit only after the handler's write (`AckPolicy.NACK_ON_ERROR`),
+  never ack-first.
+- An event that cannot be parsed, or whose handler keeps failing, goes to
+  `<topic>.dlq` with headers saying why and where it came from, and the
+  partition moves on. Only failures of the infrastructure itself (store or
+  broker unreachable) are retried without bound, because every later event
+  would fail the same way and dead-lettering them would lose the flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiokafka import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker, KafkaMessage
+from pydantic import ValidationError
+
+from peerloop_contracts.base import Event
+from peerloop_contracts.envelope import CloudEventMeta, EnvelopeError, utc_now
+from peerloop_contracts.outbox import OutboxEntry
+from peerloop_contracts.topics import dlq_topic
+
+log = logging.getLogger("peerloop.kafka")
+
+Handler = Callable[[Any, CloudEventMeta], Awaitable[None]]
+
+
+def make_broker(bootstrap_servers: str, *, client_id: str, **options: Any) -> KafkaBroker:
+    """A broker whose producer waits for all in-sync replicas and never duplicates on retry."""
+    return KafkaBroker(
+        bootstrap_servers,
+        client_id=client_id,
+        acks="all",
+        enable_idempotence=True,
+        **options,
+    )
+
+
+async def publish_entry(broker: KafkaBroker, entry: OutboxEntry) -> None:
+    """Publish one outbox entry and wait for the broker's acknowledgement."""
+    await broker.publish(
+        entry.value.encode(),
+        topic=entry.topic,
+        key=entry.key.encode(),
+        headers=dict(entry.headers),
+    )
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    """How a failing handler is retried before its event is dead-lettered."""
+
+    max_attempts: int = 4
+    base_delay: float = 0.2
+    max_delay: float = 5.0
+    transient: tuple[type[BaseException], ...] = ()
+    """Infrastructure failures: retried (with backoff, via redelivery) until they pass."""
+
+    def delay(self, attempt: int) -> float:
+        """Exponential backoff with full jitter."""
+        ceiling = min(self.max_delay, self.base_delay * 2 ** (attempt - 1))
+        return random.uniform(ceiling / 2, ceiling)  # noqa: S311 - jitter, not crypto
+
+
+@dataclass
+class ConsumerStats:
+    consumed: int = 0
+    dead_lettered: int = 0
+    by_topic: dict[str, int] = field(default_factory=dict)
+
+
+class DeadLetter(Exception):  # noqa: N818 - it is a verdict, not an error kind
+    """Raised by a handler for an event that can never succeed (a rule says no)."""
+
+
+@dataclass
+class EventConsumer:
+    """One consumer group over the topics of the events it handles, dispatching by `ce_type`."""
+
+    broker: KafkaBroker
+    group_id: str
+    handlers: Mapping[type[Event], Handler]
+    retry: RetryPolicy = field(default_factory=RetryPolicy)
+    stats: ConsumerStats = field(default_factory=ConsumerStats)
+    on_event: Callable[[str, float], None] | None = None
+    """Called with (topic, seconds) after each handled event (metrics)."""
+
+    def __post_init__(self) -> None:
+        self._by_type = {cls.ce_type(): (cls, h) for cls, h in self.handlers.items()}
+        topics = sorted({cls.topic() for cls in self.handlers})
+        self.subscriber = self.broker.subscriber(
+            *topics,
+            group_id=self.group_id,
+            ack_policy=AckPolicy.NACK_ON_ERROR,
+            auto_offset_reset="earliest",
+            decoder=_raw_body,
+            title=f"{self.group_id}",
+        )
+        self.subscriber(self._consume)
+
+    @property
+    def topics(self) -> list[str]:
+        return sorted({cls.topic() for cls in self.handlers})
+
+    def assigned_partitions(self) -> int:
+        consumer = getattr(self.subscriber, "consumer", None)
+        return len(consumer.assignment()) if consumer is not None else 0
+
+    async def _consume(self, body: bytes, message: KafkaMessage) -> None:
+        record = message.raw_message
+        assert isinstance(record, ConsumerRecord)
+        self.stats.consumed += 1
+        self.stats.by_topic[record.topic] = self.stats.by_topic.get(record.topic, 0) + 1
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        try:
+            meta = CloudEventMeta.from_headers(record.headers or ())
+            entry = self._by_type.get(meta.type)
+            if entry is None:
+                raise EnvelopeError(f"no handler for ce_type {meta.type!r} on {record.topic}")
+            event_cls, handler = entry
+            event = event_cls.decode(body)
+        except (EnvelopeError, ValidationError, ValueError) as exc:
+            await self._dead_letter(record, f"unparseable: {_short(exc)}", type(exc).__name__, 0)
+            return
+        await self._handle_with_retries(record, handler, event, meta)
+        if self.on_event is not None:
+            self.on_event(record.topic, loop.time() - started)
+
+    async def _handle_with_retries(
+        self, record: ConsumerRecord[Any, Any], handler: Handler, event: Any, meta: CloudEventMeta
+    ) -> None:
+        attempt = 0
+        while True:
+            attempt += 1
+            try:
+                await handler(event, meta)
+                return
+            except DeadLetter as exc:
+                await self._dead_letter(record, f"rejected: {exc}", "DeadLetter", attempt)
+                return
+            except self.retry.transient as exc:
+                # Infrastructure is down: sleep, then let the broker redeliver (nack).
+                log.warning("transient failure on %s, will redeliver: %s", record.topic, exc)
+                await asyncio.sleep(self.retry.delay(min(attempt, 6)))
+                raise
+            except Exception as exc:
+                if attempt >= self.retry.max_attempts:
+                    log.exception("giving up on %s@%s", record.topic, record.offset)
+                    await self._dead_letter(
+                        record, f"handler failed: {_short(exc)}", type(exc).__name__, attempt
+                    )
+                    return
+                await asyncio.sleep(self.retry.delay(attempt))
+
+    async def _dead_letter(
+        self, record: ConsumerRecord[Any, Any], reason: str, error_type: str, attempts: int
+    ) -> None:
+        headers = {k: _text(v) for k, v in (record.headers or ())}
+        headers.update(
+            {
+                "dlq_reason": reason,
+                "dlq_error_type": error_type,
+                "dlq_source_topic": record.topic,
+                "dlq_source_partition": str(record.partition),
+                "dlq_source_offset": str(record.offset),
+                "dlq_consumer_group": self.group_id,
+                "dlq_attempts": str(attempts),
+                "dlq_failed_at": utc_now().isoformat(),
+            }
+        )
+        await self.broker.publish(
+            record.value if record.value is not None else b"",
+            topic=dlq_topic(record.topic),
+            key=record.key,
+            headers=headers,
+        )
+        self.stats.dead_lettered += 1
+        log.warning(
+            "dead-lettered %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason
+        )
+
+
+def _raw_body(message: Any) -> Any:
+    """Hand the handler the undecoded bytes: parsing is ours, so a bad body is dead-lettered."""
+    return message.body
+
+
+def _text(value: bytes | str) -> str:
+    if isinstance(value, bytes):
+        return value.decode(errors="replace")
+    return value
+
+
+def _short(exc: BaseException, limit: int = 500) -> str:
+    text = str(exc).replace("\n", " ")
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def topics_of(events: Iterable[type[Event]]) -> list[str]:
+    return sorted({e.topic() for e in events})

@@ -1,0 +1,123 @@
+"""What every service runs besides its own logic: broker, store, outbox relay, health.
+
+A service builds a `ServiceRuntime`, registers its consumers on `runtime.broker`,
+and hands `runtime.lifespan` to FastAPI. Start order: store, broker (consumers
+join their groups), relay. Stop order is the reverse, so in-flight handlers
+finish, the relay drains what they wrote, the producer flushes, and offsets of
+finished work are committed before the process exits.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from fastapi import APIRouter, FastAPI
+from fastapi.responses import JSONResponse
+from faststream.kafka import KafkaBroker
+from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.asynchronous.database import AsyncDatabase
+
+from peerloop_contracts.runtime.kafka import EventConsumer, make_broker, publish_entry
+from peerloop_contracts.runtime.mongo import Document, connect
+from peerloop_contracts.runtime.outbox_relay import OutboxRelay, ensure_outbox_indexes
+from peerloop_contracts.runtime.settings import ServiceSettings
+
+log = logging.getLogger("peerloop.service")
+
+
+@dataclass
+class ServiceRuntime:
+    name: str
+    settings: ServiceSettings
+    outbox_collections: Sequence[str] = ()
+    consumers: list[EventConsumer] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.broker: KafkaBroker = make_broker(
+            self.settings.kafka_bootstrap_servers,
+            client_id=f"peerloop-{self.name}",
+            graceful_timeout=self.settings.shutdown_grace_seconds,
+        )
+        self.client: AsyncMongoClient[Document] = connect(
+            self.settings.mongodb_uri, app_name=f"peerloop-{self.name}"
+        )
+        self.db: AsyncDatabase[Document] = self.client[self.settings.database]
+        self.relay = OutboxRelay(
+            [self.db[name] for name in self.outbox_collections],
+            publish=lambda entry: publish_entry(self.broker, entry),
+        )
+        self.started = False
+
+    @property
+    def group_id(self) -> str:
+        return self.settings.consumer_group or f"peerloop-{self.name}"
+
+    def collection(self, name: str) -> AsyncCollection[Document]:
+        return self.db[name]
+
+    async def start(self) -> None:
+        for name in self.outbox_collections:
+            await ensure_outbox_indexes(self.db[name])
+        await self.broker.start()
+        self.relay.start()
+        self.started = True
+
+    async def stop(self) -> None:
+        self.started = False
+        # Consumers first: no new work; in-flight handlers finish and commit.
+        for consumer in self.consumers:
+            await consumer.subscriber.stop()
+        # The relay publishes through the broker's producer: drain it before that stops.
+        await self.relay.stop()
+        await self.broker.stop()
+        await self.client.close()
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await asyncio.wait_for(self.stop(), timeout=self.settings.shutdown_grace_seconds)
+
+    async def readiness(self) -> dict[str, Any]:
+        checks: dict[str, Any] = {}
+        try:
+            await asyncio.wait_for(self.client.admin.command("ping"), timeout=2)
+            checks["store"] = "ok"
+        except Exception as exc:
+            checks["store"] = f"unreachable: {type(exc).__name__}"
+        try:
+            checks["kafka"] = "ok" if await asyncio.wait_for(self.broker.ping(2), 3) else "down"
+        except Exception as exc:
+            checks["kafka"] = f"unreachable: {type(exc).__name__}"
+        assigned = [c.assigned_partitions() for c in self.consumers]
+        checks["consumers"] = "ok" if all(n > 0 for n in assigned) else f"assigned {assigned}"
+        checks["outbox_backlog"] = await self.relay.backlog() if checks["store"] == "ok" else None
+        return checks
+
+    def health_router(self) -> APIRouter:
+        router = APIRouter(tags=["health"])
+
+        @router.get("/healthz", summary="Alive")
+        async def healthz() -> dict[str, str]:
+            return {"status": "alive", "service": self.name}
+
+        @router.get("/readyz", summary="Kafka and store reachable, consumers assigned")
+        async def readyz() -> JSONResponse:
+            checks = await self.readiness()
+            ready = self.started and all(
+                v == "ok" for k, v in checks.items() if k != "outbox_backlog"
+            )
+            return JSONResponse(
+                {"status": "ready" if ready else "not ready", "checks": checks},
+                status_code=200 if ready else 503,
+            )
+
+        return router

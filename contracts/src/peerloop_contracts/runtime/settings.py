@@ -1,0 +1,19 @@
+"""Settings every service shares, read from `PEERLOOP_*` environment variables."""
+
+from __future__ import annotations
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class ServiceSettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PEERLOOP_", extra="ignore")
+
+    kafka_bootstrap_servers: str = "127.0.0.1:9092"
+    mongodb_uri: str = "mongodb://127.0.0.1:27017/"
+    http_host: str = "127.0.0.1"
+    http_port: int = 8000
+    database: str = Field(default="peerloop", description="this service's own database")
+    consumer_group: str = Field(default="", description="defaults to peerloop-<service>")
+    shutdown_grace_seconds: float = 20.0
+    log_level: str = "INFO"

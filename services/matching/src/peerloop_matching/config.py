@@ -1,0 +1,10 @@
+"""Settings of the matching service (`PEERLOOP_*` environment variables)."""
+
+from __future__ import annotations
+
+from peerloop_contracts.runtime.settings import ServiceSettings
+
+
+class Settings(ServiceSettings):
+    http_port: int = 8102
+    database: str = "peerloop_matching"
