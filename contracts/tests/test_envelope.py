@@ -2,7 +2,6 @@ import re
 from datetime import UTC, datetime
 
 import pytest
-
 from peerloop_contracts.envelope import CloudEventMeta, EnvelopeError
 
 

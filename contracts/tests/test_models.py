@@ -1,12 +1,11 @@
 import json
 
 import pytest
-from pydantic import ValidationError
-
 from peerloop_contracts.catalogue import ALL_EVENTS, BY_CE_TYPE, BY_TOPIC
 from peerloop_contracts.matching import HelpRequested, MatchProposed, ScoreComponent
 from peerloop_contracts.outbox import outbox_entry
 from peerloop_contracts.profiles import SkillOffered
+from pydantic import ValidationError
 
 
 def _offer(**extra: object) -> SkillOffered:

@@ -42,7 +42,12 @@ export GOFLAGS="-mod=readonly -modcacherw -buildvcs=false"
 # one may fetch the go1.24 toolchain from the proxy unless GOTOOLCHAIN=local.
 export GOTOOLCHAIN="${GOTOOLCHAIN:-auto}"
 
-info=$(go mod download -json "$MODULE@$VERSION")
+if ! info=$(go mod download -json "$MODULE@$VERSION"); then
+    # On failure the JSON on stdout carries the "Error" field.
+    echo "build.sh: go mod download $MODULE@$VERSION failed:" >&2
+    printf '%s\n' "$info" >&2
+    exit 1
+fi
 dir=$(printf '%s\n' "$info" | sed -n 's/^[[:space:]]*"Dir": "\(.*\)",\{0,1\}$/\1/p')
 sum=$(printf '%s\n' "$info" | sed -n 's/^[[:space:]]*"Sum": "\(.*\)",\{0,1\}$/\1/p')
 if [ -z "$dir" ] || [ ! -d "$dir" ]; then

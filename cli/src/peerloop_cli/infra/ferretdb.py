@@ -306,7 +306,7 @@ def start(settings: FerretSettings, *, startup_timeout: float = 15.0) -> int:
         if recorded not in (None, settings.address):
             raise InfraError(
                 f"FerretDB already runs (pid {pid}) on {recorded}, not on {settings.address}; "
-                "stop it first (`peerloop` stop, or kill that pid)."
+                "stop it first (`python -m peerloop_cli.infra.ferretdb stop`)."
             )
         return pid
 

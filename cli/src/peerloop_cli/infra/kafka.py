@@ -34,6 +34,7 @@ import contextlib
 import fcntl
 import functools
 import hashlib
+import logging
 import os
 import re
 import shlex
@@ -531,6 +532,24 @@ def wait_ready(settings: KafkaSettings, timeout: float = 90.0) -> float:
 
 
 async def wait_ready_async(settings: KafkaSettings, within_s: float = 90.0) -> float:
+    # While the broker boots, aiokafka logs every refused connection and every
+    # "coordinator not available" at WARNING/ERROR; those are expected here.
+    with _quiet_logger("aiokafka"):
+        return await _wait_ready(settings, within_s)
+
+
+@contextlib.contextmanager
+def _quiet_logger(name: str) -> Iterator[None]:
+    logger = logging.getLogger(name)
+    previous = logger.level
+    logger.setLevel(logging.CRITICAL)
+    try:
+        yield
+    finally:
+        logger.setLevel(previous)
+
+
+async def _wait_ready(settings: KafkaSettings, within_s: float) -> float:
     began = time.monotonic()
     deadline = began + within_s
     last_error = "the broker port never opened"

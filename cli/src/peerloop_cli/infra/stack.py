@@ -31,7 +31,7 @@ def endpoints() -> Endpoints:
 
 def is_up() -> bool:
     return (
-        kafka.status(kafka.KafkaSettings.from_env())["running"]
+        kafka.status(kafka.KafkaSettings.from_env())["state"] == "running"
         and ferretdb.status(ferretdb.FerretSettings.from_env()).running
     )
 
@@ -66,3 +66,12 @@ def down(progress: Progress = _quiet) -> None:
         progress("Kafka stopped")
     if ferretdb.stop(ferretdb.FerretSettings.from_env()):
         progress("FerretDB stopped")
+
+
+def status() -> dict[str, str]:
+    k = kafka.status(kafka.KafkaSettings.from_env())
+    f = ferretdb.status(ferretdb.FerretSettings.from_env())
+    return {
+        "kafka": f"{k['state']} on {k['bootstrap']}" + (f" (pid {k['pid']})" if k["pid"] else ""),
+        "store": f.detail,
+    }

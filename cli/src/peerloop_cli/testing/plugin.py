@@ -58,9 +58,8 @@ def _containers(need_kafka: bool, need_mongo: bool) -> Iterator[stack.Endpoints]
             container_m = stack_.enter_context(
                 MongoDbContainer("mongo:8.0").with_command("--replSet rs0 --bind_ip_all")
             )
-            container_m.exec(
-                'mongosh --quiet --eval "rs.initiate({_id:\'rs0\',members:[{_id:0,host:\'localhost:27017\'}]})"'
-            )
+            init = "rs.initiate({_id:'rs0',members:[{_id:0,host:'localhost:27017'}]})"
+            container_m.exec(f'mongosh --quiet --eval "{init}"')
             mongo = container_m.get_connection_url() + "/?directConnection=true"
         yield stack.Endpoints(kafka_bootstrap=kafka, mongodb_uri=mongo)
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from fastapi import FastAPI
-
 from peerloop_contracts.runtime.service import ServiceRuntime
+
 from peerloop_matching.config import Settings
 
 

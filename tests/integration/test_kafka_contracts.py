@@ -1,0 +1,198 @@
+"""Contracts over the real broker: FastStream publish/subscribe, plain aiokafka, dead letters."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from peerloop_contracts.envelope import CloudEventMeta
+from peerloop_contracts.outbox import outbox_entry
+from peerloop_contracts.profiles import SkillOffered
+from peerloop_contracts.runtime.kafka import (
+    DeadLetter,
+    EventConsumer,
+    RetryPolicy,
+    make_broker,
+    publish_entry,
+)
+
+pytestmark = pytest.mark.integration
+
+
+def _offer(person_id: str, sequence: int = 1) -> SkillOffered:
+    return SkillOffered(
+        person_id=person_id,
+        skill_id="mongodb",
+        skill_name="MongoDB",
+        level=4,
+        description="aggregation pipelines",
+        weekly_capacity=2,
+        sequence=sequence,
+    )
+
+
+async def _read_topic(
+    bootstrap: str, topic: str, want: int, match: str, timeout: float = 30.0
+) -> list[Any]:
+    """Read `topic` from the start with a plain aiokafka consumer; keep records whose key has `match`."""
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while len(found) < want and asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=500)
+            for records in batch.values():
+                found.extend(r for r in records if r.key and match in r.key.decode())
+    finally:
+        await consumer.stop()
+    return found
+
+
+@pytest.fixture
+async def broker(kafka_bootstrap: str) -> AsyncIterator[Any]:
+    broker = make_broker(kafka_bootstrap, client_id="test-contracts")
+    yield broker
+    await broker.stop()
+
+
+async def test_event_published_with_faststream_arrives_with_cloudevents_headers(
+    broker: Any, run_id: str
+) -> None:
+    received: list[tuple[SkillOffered, CloudEventMeta]] = []
+    done = asyncio.Event()
+
+    async def handle(event: SkillOffered, meta: CloudEventMeta) -> None:
+        if run_id in event.person_id:
+            received.append((event, meta))
+            done.set()
+
+    EventConsumer(broker, group_id=f"test-{run_id}", handlers={SkillOffered: handle})
+    await broker.start()
+    entry = outbox_entry(
+        _offer(f"p-{run_id}"), traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01"
+    )
+    await publish_entry(broker, entry)
+    await asyncio.wait_for(done.wait(), timeout=30)
+
+    event, meta = received[0]
+    assert event == _offer(f"p-{run_id}")
+    assert meta.id == entry.id
+    assert meta.type == "io.peerloop.skill-offered.v1"
+    assert meta.source == "peerloop/profiles"
+    assert meta.subject == f"p-{run_id}"
+    assert meta.datacontenttype == "application/json"
+    assert meta.traceparent == entry.headers["traceparent"]
+
+
+async def test_plain_aiokafka_consumer_reads_the_same_event(
+    broker: Any, kafka_bootstrap: str, run_id: str
+) -> None:
+    await broker.start()
+    entry = outbox_entry(_offer(f"p-{run_id}"))
+    await publish_entry(broker, entry)
+
+    [record] = await _read_topic(kafka_bootstrap, "peerloop.skill-offered.v1", 1, run_id)
+    headers = {k: v.decode() for k, v in record.headers}
+    assert record.key == f"p-{run_id}".encode()
+    for name in ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject"):
+        assert headers[name] == entry.headers[name]
+    assert headers["content-type"] == "application/json"
+    assert json.loads(record.value)["skill_id"] == "mongodb"
+
+
+async def test_poison_message_goes_to_dead_letter_and_partition_moves_on(
+    broker: Any, kafka_bootstrap: str, run_id: str
+) -> None:
+    handled: list[str] = []
+    good_seen = asyncio.Event()
+
+    async def handle(event: SkillOffered, meta: CloudEventMeta) -> None:
+        if run_id not in event.person_id:
+            return  # history of the shared topic
+        handled.append(event.person_id)
+        if event.person_id == f"good-{run_id}":
+            good_seen.set()
+
+    EventConsumer(broker, group_id=f"test-{run_id}", handlers={SkillOffered: handle})
+    await broker.start()
+
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        good_headers = outbox_entry(_offer(f"good-{run_id}")).headers
+        # Same key -> same partition: the good record is behind the poison ones.
+        key = f"poison-{run_id}".encode()
+        await producer.send_and_wait(
+            "peerloop.skill-offered.v1",
+            b"{not json",
+            key=key,
+            headers=[(k, v.encode()) for k, v in good_headers.items()],
+        )
+        await producer.send_and_wait(
+            "peerloop.skill-offered.v1", b'{"person_id": "x"}', key=key, headers=[]
+        )
+        good = outbox_entry(_offer(f"good-{run_id}"))
+        await producer.send_and_wait(
+            good.topic,
+            good.value.encode(),
+            key=key,
+            headers=[(k, v.encode()) for k, v in good.headers.items()],
+        )
+    finally:
+        await producer.stop()
+
+    await asyncio.wait_for(good_seen.wait(), timeout=30)
+    dead = await _read_topic(kafka_bootstrap, "peerloop.skill-offered.v1.dlq", 2, run_id)
+    reasons = [dict((k, v.decode()) for k, v in r.headers)["dlq_reason"] for r in dead]
+    assert any("unparseable" in r and "json" in r.lower() for r in reasons), reasons
+    assert any("missing CloudEvents header" in r for r in reasons), reasons
+    first = dict((k, v.decode()) for k, v in dead[0].headers)
+    assert first["dlq_source_topic"] == "peerloop.skill-offered.v1"
+    assert first["dlq_consumer_group"] == f"test-{run_id}"
+    assert int(first["dlq_source_offset"]) >= 0
+    assert dead[0].value == b"{not json"
+    assert handled == [f"good-{run_id}"]
+
+
+async def test_failing_handler_is_retried_then_dead_lettered_with_attempts(
+    broker: Any, kafka_bootstrap: str, run_id: str
+) -> None:
+    calls: dict[str, int] = {}
+    flaky_done = asyncio.Event()
+
+    async def handle(event: SkillOffered, meta: CloudEventMeta) -> None:
+        if run_id not in event.person_id:
+            return
+        calls[event.person_id] = calls.get(event.person_id, 0) + 1
+        if event.person_id.startswith("flaky") and calls[event.person_id] < 3:
+            raise RuntimeError("temporary hiccup")
+        if event.person_id.startswith("broken"):
+            raise RuntimeError("always fails")
+        if event.person_id.startswith("refused"):
+            raise DeadLetter("person is erased")
+        flaky_done.set()
+
+    EventConsumer(
+        broker,
+        group_id=f"test-{run_id}",
+        handlers={SkillOffered: handle},
+        retry=RetryPolicy(max_attempts=3, base_delay=0.01, max_delay=0.05),
+    )
+    await broker.start()
+    for person in (f"broken-{run_id}", f"refused-{run_id}", f"flaky-{run_id}"):
+        await publish_entry(broker, outbox_entry(_offer(person)))
+    await asyncio.wait_for(flaky_done.wait(), timeout=30)
+
+    dead = await _read_topic(kafka_bootstrap, "peerloop.skill-offered.v1.dlq", 2, run_id)
+    by_key = {r.key.decode(): dict((k, v.decode()) for k, v in r.headers) for r in dead}
+    assert by_key[f"broken-{run_id}"]["dlq_attempts"] == "3"
+    assert "always fails" in by_key[f"broken-{run_id}"]["dlq_reason"]
+    assert by_key[f"refused-{run_id}"]["dlq_reason"] == "rejected: person is erased"
+    assert calls == {f"broken-{run_id}": 3, f"refused-{run_id}": 1, f"flaky-{run_id}": 3}

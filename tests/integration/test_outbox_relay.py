@@ -1,0 +1,114 @@
+"""The outbox relay on the real store and broker."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from peerloop_contracts.outbox import OutboxEntry, outbox_entry
+from peerloop_contracts.profiles import SkillOffered
+from peerloop_contracts.runtime.kafka import make_broker, publish_entry
+from peerloop_contracts.runtime.outbox_relay import OutboxRelay
+from pymongo import AsyncMongoClient
+
+pytestmark = pytest.mark.integration
+
+
+def _offer(person: str, seq: int) -> SkillOffered:
+    return SkillOffered(
+        person_id=person,
+        skill_id="python",
+        skill_name="Python",
+        level=3,
+        weekly_capacity=1,
+        sequence=seq,
+    )
+
+
+async def _keys_and_ids(bootstrap: str, run_id: str, want: int) -> list[tuple[str, str, int]]:
+    consumer = AIOKafkaConsumer(
+        "peerloop.skill-offered.v1", bootstrap_servers=bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    seen: list[tuple[str, str, int]] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + 20
+        while asyncio.get_running_loop().time() < deadline and len(seen) < want:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                for r in records:
+                    if run_id in r.key.decode():
+                        ce_id = dict(r.headers)["ce_id"].decode()
+                        seen.append((r.key.decode(), ce_id, SkillOffered.decode(r.value).sequence))
+        # Give a duplicate the chance to show up.
+        for records in (await consumer.getmany(timeout_ms=1500)).values():
+            for r in records:
+                if run_id in r.key.decode():
+                    seen.append(
+                        (
+                            r.key.decode(),
+                            dict(r.headers)["ce_id"].decode(),
+                            SkillOffered.decode(r.value).sequence,
+                        )
+                    )
+    finally:
+        await consumer.stop()
+    return seen
+
+
+async def test_relay_publishes_in_order_and_clears_the_outbox(
+    kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str
+) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
+    people = client[mongo_db_name].people
+    broker = make_broker(kafka_bootstrap, client_id="test-relay")
+    await broker.start()
+    person = f"p-{run_id}"
+    entries = [outbox_entry(_offer(person, n)).to_document() for n in (1, 2, 3)]
+    await people.insert_one({"_id": person, "outbox": entries})
+    relay = OutboxRelay([people], publish=lambda e: publish_entry(broker, e))
+    try:
+        assert await relay.drain() == 3
+        assert (await people.find_one({"_id": person}))["outbox"] == []  # type: ignore[index]
+        seen = await _keys_and_ids(kafka_bootstrap, run_id, 3)
+        assert [s[2] for s in seen] == [1, 2, 3]
+        assert [s[1] for s in seen] == [e["id"] for e in entries]
+    finally:
+        await broker.stop()
+        await client.close()
+
+
+async def test_crash_between_publish_and_clear_only_republishes_same_ids(
+    kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str
+) -> None:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
+    people = client[mongo_db_name].people
+    broker = make_broker(kafka_bootstrap, client_id="test-relay")
+    await broker.start()
+    person = f"p-{run_id}"
+    entry = outbox_entry(_offer(person, 1))
+    await people.insert_one({"_id": person, "outbox": [entry.to_document()]})
+
+    class Crash(Exception):
+        pass
+
+    async def publish_then_crash(e: OutboxEntry) -> None:
+        await publish_entry(broker, e)
+        raise Crash  # the process dies after the broker took it, before the outbox is cleared
+
+    crashed = OutboxRelay([people], publish=publish_then_crash)
+    with pytest.raises(Crash):
+        await crashed.drain()
+    doc = await people.find_one({"_id": person})
+    assert doc is not None and [e["id"] for e in doc["outbox"]] == [entry.id]
+
+    restarted = OutboxRelay([people], publish=lambda e: publish_entry(broker, e))
+    try:
+        assert await restarted.drain() == 1
+        seen = await _keys_and_ids(kafka_bootstrap, run_id, 2)
+        assert [s[1] for s in seen] == [entry.id, entry.id]  # at-least-once, same ce_id
+        assert len({s[1] for s in seen}) == 1  # a consumer deduping by ce_id applies it once
+    finally:
+        await broker.stop()
+        await client.close()

@@ -1,0 +1,122 @@
+"""The MongoDB features the services rely on, through `pymongo.AsyncMongoClient`.
+
+They must hold on FerretDB (local runs), real MongoDB (docker-compose,
+testcontainers) and whatever the platform team runs.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import pytest
+from pymongo import ASCENDING, AsyncMongoClient, ReturnDocument, UpdateOne
+from pymongo.asynchronous.database import AsyncDatabase
+from pymongo.errors import DuplicateKeyError
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+async def db(mongodb_uri: str, mongo_db_name: str) -> AsyncIterator[AsyncDatabase[Any]]:
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongodb_uri, tz_aware=True)
+    yield client[mongo_db_name]
+    await client.close()
+
+
+async def test_document_round_trip(db: AsyncDatabase[Any]) -> None:
+    when = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+    doc = {"_id": "p-1", "name": "Ada", "skills": [{"id": "mongodb", "level": 4}], "at": when}
+    await db.people.insert_one(doc)
+    assert await db.people.find_one({"_id": "p-1"}) == doc
+
+
+async def test_unique_index_rejects_duplicates(db: AsyncDatabase[Any]) -> None:
+    await db.processed.create_index([("consumer", ASCENDING), ("event_id", ASCENDING)], unique=True)
+    await db.processed.insert_one({"consumer": "c", "event_id": "e-1"})
+    await db.processed.insert_one({"consumer": "other", "event_id": "e-1"})
+    with pytest.raises(DuplicateKeyError):
+        await db.processed.insert_one({"consumer": "c", "event_id": "e-1"})
+    assert await db.processed.count_documents({}) == 2
+
+
+async def test_compound_index_serves_sorted_queries(db: AsyncDatabase[Any]) -> None:
+    await db.inbox.create_index([("person_id", ASCENDING), ("read", ASCENDING), ("at", -1)])
+    base = datetime(2026, 1, 1, tzinfo=UTC)
+    await db.inbox.insert_many(
+        [
+            {"person_id": "p", "read": i % 2 == 0, "at": base + timedelta(minutes=i)}
+            for i in range(6)
+        ]
+    )
+    rows = await db.inbox.find({"person_id": "p"}).sort([("read", 1), ("at", -1)]).to_list()
+    assert [(r["read"], r["at"].minute) for r in rows] == [
+        (False, 5),
+        (False, 3),
+        (False, 1),
+        (True, 4),
+        (True, 2),
+        (True, 0),
+    ]
+    names = [ix["name"] for ix in await db.inbox.list_indexes().to_list()]
+    assert "person_id_1_read_1_at_-1" in names
+
+
+async def test_find_one_and_update_with_upsert(db: AsyncDatabase[Any]) -> None:
+    first = await db.load.find_one_and_update(
+        {"_id": "p-1"}, {"$inc": {"sessions": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+    )
+    second = await db.load.find_one_and_update(
+        {"_id": "p-1"}, {"$inc": {"sessions": 1}}, upsert=True, return_document=ReturnDocument.AFTER
+    )
+    assert (first["sessions"], second["sessions"]) == (1, 2)
+
+
+async def test_push_and_pull_by_condition(db: AsyncDatabase[Any]) -> None:
+    await db.agg.insert_one({"_id": "a", "outbox": []})
+    for i in range(3):
+        await db.agg.update_one({"_id": "a"}, {"$push": {"outbox": {"id": f"e{i}", "n": i}}})
+    await db.agg.update_one({"_id": "a"}, {"$pull": {"outbox": {"id": {"$in": ["e0", "e2"]}}}})
+    doc = await db.agg.find_one({"_id": "a"})
+    assert doc is not None
+    assert doc["outbox"] == [{"id": "e1", "n": 1}]
+    assert await db.agg.count_documents({"outbox.0": {"$exists": True}}) == 1
+
+
+async def test_conditional_update_refuses_stale_version(db: AsyncDatabase[Any]) -> None:
+    await db.people.insert_one({"_id": "p", "version": 1, "name": "A"})
+    ok = await db.people.update_one(
+        {"_id": "p", "version": 1}, {"$set": {"name": "B"}, "$inc": {"version": 1}}
+    )
+    stale = await db.people.update_one(
+        {"_id": "p", "version": 1}, {"$set": {"name": "C"}, "$inc": {"version": 1}}
+    )
+    assert (ok.matched_count, stale.matched_count) == (1, 0)
+    assert await db.people.find_one({"_id": "p"}) == {"_id": "p", "version": 2, "name": "B"}
+
+
+async def test_bulk_upserts_dates_and_simple_aggregation(db: AsyncDatabase[Any]) -> None:
+    base = datetime(2026, 11, 1, tzinfo=UTC)
+    await db.sessions.bulk_write(
+        [
+            UpdateOne(
+                {"_id": f"s{i}"},
+                {"$set": {"teacher": f"t{i % 2}", "at": base + timedelta(days=i)}},
+                upsert=True,
+            )
+            for i in range(5)
+        ]
+    )
+    recent = await db.sessions.count_documents({"at": {"$gte": base + timedelta(days=2)}})
+    per_teacher = await (
+        await db.sessions.aggregate(
+            [
+                {"$match": {"at": {"$lt": base + timedelta(days=10)}}},
+                {"$group": {"_id": "$teacher", "n": {"$sum": 1}}},
+                {"$sort": {"_id": 1}},
+            ]
+        )
+    ).to_list()
+    assert recent == 3
+    assert per_teacher == [{"_id": "t0", "n": 3}, {"_id": "t1", "n": 2}]
