@@ -78,6 +78,7 @@ MIN_JAVA = 17
 _NAME = "kafka"
 _TOPIC_ALREADY_EXISTS = 36
 _DOWNLOAD_TIMEOUT_S = 900.0
+_START_MARK = "=== peerloop starting kafka"
 
 
 # --------------------------------------------------------------------------- settings
@@ -420,8 +421,9 @@ def start(settings: KafkaSettings) -> None:
             MAIN_CLASS,
             str(settings.properties_file),
         ]
+        (settings.dir / "started_at").write_text(f"{time.time():.3f}\n")
         with proc.log_file.open("a") as log:
-            log.write(f"\n=== {time.strftime('%Y-%m-%d %H:%M:%S')} starting: {shlex.join(argv)}\n")
+            log.write(f"{_START_MARK} {time.strftime('%Y-%m-%d %H:%M:%S')}: {shlex.join(argv)}\n")
         proc.start(argv, cwd=settings.dir)
 
 
@@ -512,14 +514,26 @@ def status(settings: KafkaSettings) -> KafkaStatus:
 
 
 def log_tail(settings: KafkaSettings, lines: int = 30) -> str:
-    """The end of the JVM output (warnings, errors, crashes) and of the broker log."""
-    parts = []
-    jvm = _process().log_tail(lines)
-    if jvm:
-        parts.append(f"--- {_process().log_file} ---\n{jvm}")
-    with contextlib.suppress(FileNotFoundError):
+    """What the latest start logged: the broker log's end, then the JVM's own output.
+
+    Only output of the latest start is shown, so an old shutdown is not mistaken
+    for the reason of a new failure.
+    """
+    parts: list[str] = []
+    started_at = settings.dir / "started_at"
+    try:
+        fresh = settings.server_log.stat().st_mtime >= started_at.stat().st_mtime
+    except FileNotFoundError:
+        fresh = False
+    if fresh:
         server = settings.server_log.read_text(errors="replace").splitlines()[-lines:]
-        parts.append(f"--- {settings.server_log} ---\n" + "\n".join(server))
+        parts.append(f"--- {settings.server_log} (end) ---\n" + "\n".join(server))
+    jvm_log = _process().log_file
+    with contextlib.suppress(FileNotFoundError):
+        jvm = jvm_log.read_text(errors="replace").splitlines()
+        marks = [i for i, line in enumerate(jvm) if line.startswith(_START_MARK)]
+        jvm = jvm[marks[-1] :] if marks else jvm
+        parts.append(f"--- {jvm_log} (JVM output, warnings) ---\n" + "\n".join(jvm[-lines:]))
     return "\n".join(parts)
 
 

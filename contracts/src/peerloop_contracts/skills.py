@@ -1,0 +1,83 @@
+"""The skill catalogue: one canonical id per skill, its aliases and related skills.
+
+Profiles normalises offered skills with it; matching resolves requests and finds
+related skills with it. Unknown skills are accepted in normalised form, so an
+organisation's in-house skills work without editing the catalogue.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+import yaml
+
+_SEPARATORS = re.compile(r"[\s_/]+")
+_INVALID = re.compile(r"[^a-z0-9+#.-]")
+_DASHES = re.compile(r"-{2,}")
+
+
+@dataclass(frozen=True)
+class Skill:
+    id: str
+    name: str
+    aliases: tuple[str, ...]
+    related: tuple[str, ...]
+
+
+def normalise(text: str) -> str:
+    """Case, spacing and separators folded: `"  Spring Boot "` -> `"spring-boot"`."""
+    slug = _SEPARATORS.sub("-", text.strip().lower())
+    slug = _DASHES.sub("-", _INVALID.sub("", slug)).strip("-.")
+    if not slug:
+        raise ValueError(f"{text!r} is not a skill name")
+    return slug
+
+
+class SkillCatalogue:
+    def __init__(self, skills: list[Skill]) -> None:
+        self._by_id = {s.id: s for s in skills}
+        self._lookup: dict[str, str] = {}
+        for skill in skills:
+            for name in (skill.id, skill.name, *skill.aliases):
+                self._lookup[normalise(name)] = skill.id
+
+    def canonical(self, text: str) -> str:
+        """The canonical id for a name or alias; unknown skills keep their normalised form."""
+        slug = normalise(text)
+        return self._lookup.get(slug, slug)
+
+    def display_name(self, skill_id: str) -> str:
+        skill = self._by_id.get(skill_id)
+        return skill.name if skill else skill_id
+
+    def related(self, skill_id: str) -> tuple[str, ...]:
+        skill = self._by_id.get(skill_id)
+        return skill.related if skill else ()
+
+    def known(self, skill_id: str) -> bool:
+        return skill_id in self._by_id
+
+    def ids(self) -> list[str]:
+        return sorted(self._by_id)
+
+    def __len__(self) -> int:
+        return len(self._by_id)
+
+
+@cache
+def default_catalogue() -> SkillCatalogue:
+    raw = yaml.safe_load(files("peerloop_contracts").joinpath("data/skills.yaml").read_text())
+    return SkillCatalogue(
+        [
+            Skill(
+                id=item["id"],
+                name=item["name"],
+                aliases=tuple(item.get("aliases", ())),
+                related=tuple(item.get("related", ())),
+            )
+            for item in raw["skills"]
+        ]
+    )
