@@ -36,7 +36,7 @@ def _offer(person_id: str, sequence: int = 1) -> SkillOffered:
 
 
 async def _read_topic(
-    bootstrap: str, topic: str, want: int, match: str, timeout: float = 30.0
+    bootstrap: str, topic: str, want: int, match: str, timeout: float = 90.0
 ) -> list[Any]:
     """Read `topic` from the start with a plain aiokafka consumer; keep records whose key has `match`."""
     consumer = AIOKafkaConsumer(
@@ -79,7 +79,7 @@ async def test_event_published_with_faststream_arrives_with_cloudevents_headers(
         _offer(f"p-{run_id}"), traceparent="00-" + "a" * 32 + "-" + "b" * 16 + "-01"
     )
     await publish_entry(broker, entry)
-    await asyncio.wait_for(done.wait(), timeout=30)
+    await asyncio.wait_for(done.wait(), timeout=90)
 
     event, meta = received[0]
     assert event == _offer(f"p-{run_id}")
@@ -148,7 +148,7 @@ async def test_poison_message_goes_to_dead_letter_and_partition_moves_on(
     finally:
         await producer.stop()
 
-    await asyncio.wait_for(good_seen.wait(), timeout=30)
+    await asyncio.wait_for(good_seen.wait(), timeout=90)
     dead = await _read_topic(kafka_bootstrap, "peerloop.skill-offered.v1.dlq", 2, run_id)
     reasons = [dict((k, v.decode()) for k, v in r.headers)["dlq_reason"] for r in dead]
     assert any("unparseable" in r and "json" in r.lower() for r in reasons), reasons
@@ -188,7 +188,7 @@ async def test_failing_handler_is_retried_then_dead_lettered_with_attempts(
     await broker.start()
     for person in (f"broken-{run_id}", f"refused-{run_id}", f"flaky-{run_id}"):
         await publish_entry(broker, outbox_entry(_offer(person)))
-    await asyncio.wait_for(flaky_done.wait(), timeout=30)
+    await asyncio.wait_for(flaky_done.wait(), timeout=90)
 
     dead = await _read_topic(kafka_bootstrap, "peerloop.skill-offered.v1.dlq", 2, run_id)
     by_key = {r.key.decode(): dict((k, v.decode()) for k, v in r.headers) for r in dead}

@@ -15,12 +15,14 @@ log next to it.
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 import os
 import shutil
 import subprocess
 import time
+import uuid
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -46,6 +48,7 @@ NAME = "ferretdb"
 DEFAULT_PORT = 27017
 BUILD_TIMEOUT_SECONDS = 1800.0
 _READY_DB = "peerloop_readiness"
+_LOG_LEVELS = ("debug", "info", "warn", "error")
 
 
 @dataclass(frozen=True)
@@ -54,20 +57,30 @@ class FerretSettings:
 
     host: str = "127.0.0.1"
     port: int = DEFAULT_PORT
+    log_level: str = "error"
+    """FerretDB's --log-level. `warn` logs every error reply (each DuplicateKeyError,
+    each `endSessions` a pymongo client sends on close) as a ~20-line dump."""
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> FerretSettings:
+        """`PEERLOOP_MONGO_PORT` (default 27017), `PEERLOOP_FERRETDB_LOG_LEVEL`
+        (debug|info|warn|error, default error)."""
         env = os.environ if env is None else env
+        port = DEFAULT_PORT
         raw = env.get("PEERLOOP_MONGO_PORT", "").strip()
-        if not raw:
-            return cls()
-        try:
-            port = int(raw)
-        except ValueError:
-            raise InfraError(f"PEERLOOP_MONGO_PORT={raw!r} is not a port number") from None
-        if not 0 < port < 65536:
-            raise InfraError(f"PEERLOOP_MONGO_PORT={port} is outside 1..65535")
-        return cls(port=port)
+        if raw:
+            try:
+                port = int(raw)
+            except ValueError:
+                raise InfraError(f"PEERLOOP_MONGO_PORT={raw!r} is not a port number") from None
+            if not 0 < port < 65536:
+                raise InfraError(f"PEERLOOP_MONGO_PORT={port} is outside 1..65535")
+        level = env.get("PEERLOOP_FERRETDB_LOG_LEVEL", "").strip().lower() or "error"
+        if level not in _LOG_LEVELS:
+            raise InfraError(
+                f"PEERLOOP_FERRETDB_LOG_LEVEL={level!r} is not one of {', '.join(_LOG_LEVELS)}"
+            )
+        return cls(port=port, log_level=level)
 
     @property
     def address(self) -> str:
@@ -284,10 +297,10 @@ def argv(settings: FerretSettings, binary: Path) -> list[str]:
         f"--listen-addr={settings.address}",
         "--handler=sqlite",
         # A directory URI: FerretDB keeps one <database>.sqlite file per database.
-        f"--sqlite-url=file:{settings.data_dir}/",
+        f"--sqlite-url={settings.data_dir.as_uri()}/",
         f"--state-dir={settings.ferret_state_dir}",
         "--telemetry=disable",
-        "--log-level=warn",
+        f"--log-level={settings.log_level}",
         # No debug/metrics HTTP listener (default 127.0.0.1:8088 would clash
         # between instances and with other tools).
         "--debug-addr=-",
@@ -300,6 +313,13 @@ def start(settings: FerretSettings, *, startup_timeout: float = 15.0) -> int:
     Harmless when it already runs on the same address. Raises InfraError when
     the port belongs to something else or FerretDB exits during start-up.
     """
+    # Serialise concurrent `start` calls (parallel test workers): a loser would
+    # otherwise overwrite the pid file of the winner.
+    with _locked(component_dir(NAME) / "start.lock"):
+        return _start_locked(settings, startup_timeout)
+
+
+def _start_locked(settings: FerretSettings, startup_timeout: float) -> int:
     pid = _our_pid()
     if pid is not None:
         recorded = _recorded_address()
@@ -350,18 +370,27 @@ def _client(settings: FerretSettings, timeout_ms: int) -> MongoClient[dict[str, 
 
 
 def _round_trip(settings: FerretSettings, timeout_ms: int) -> None:
-    """ping, then write and read back a document in a scratch database."""
+    """ping, then write and read back a document in a scratch database.
+
+    Each probe uses its own database (dropped afterwards), so concurrent probes
+    from parallel workers cannot see or drop each other's data.
+    """
     client = _client(settings, timeout_ms)
+    db_name = f"{_READY_DB}_{uuid.uuid4().hex[:12]}"
+    reachable = False
     try:
         client.admin.command("ping")
-        probe = client[_READY_DB]["probe"]
-        marker = time.time_ns()
-        probe.replace_one({"_id": "probe"}, {"_id": "probe", "marker": marker}, upsert=True)
+        reachable = True
+        probe = client[db_name]["probe"]
+        marker = uuid.uuid4().hex
+        probe.insert_one({"_id": "probe", "marker": marker})
         doc = probe.find_one({"_id": "probe"})
         if doc is None or doc.get("marker") != marker:
             raise InfraError(f"FerretDB on {settings.address} lost a write: read back {doc!r}")
-        client.drop_database(_READY_DB)
     finally:
+        if reachable:
+            with contextlib.suppress(PyMongoError):
+                client.drop_database(db_name)
         client.close()
 
 

@@ -19,11 +19,15 @@ Files:
     <state>/kafka/data/                  log.dirs (metadata log + topic partitions)
     <state>/kafka/server.log             broker log, INFO (rolled)
     <state>/kafka/kafka.log              JVM stdout/stderr and broker WARN+
-    <state>/kafka/pid
+    <state>/kafka/pid, last_pid, started_at
 
 The quorum is static (`controller.quorum.voters`), so changing either port between
-runs needs no re-format. The sync functions use `asyncio.run`; from inside a running
-event loop call the `*_async` variants.
+runs needs no re-format. After a crash (SIGKILL) the next start takes ~10 s longer:
+the controller refuses the new broker registration until the old one's session
+(broker.session.timeout.ms, 9 s) expires.
+
+The sync functions use `asyncio.run`; inside a running event loop call the `*_async`
+variants.
 """
 
 from __future__ import annotations
@@ -50,6 +54,7 @@ from typing import Any, Literal, TypedDict
 from aiokafka import (  # type: ignore[import-untyped, unused-ignore]
     AIOKafkaConsumer,
     AIOKafkaProducer,
+    TopicPartition,
 )
 from aiokafka.admin import (  # type: ignore[import-untyped, unused-ignore]
     AIOKafkaAdminClient,
@@ -382,12 +387,24 @@ def _format_storage(settings: KafkaSettings, java: str, libs: Path) -> None:
 def start(settings: KafkaSettings) -> None:
     """Start the broker detached. Returns at once if it is already running.
 
+    Formats the storage on first use. Raises InfraError when a port is taken by
+    something else, or when our broker already runs with different settings.
     Does not wait for readiness; call `wait_ready` for that.
     """
     proc = _process()
     with _locked(settings.dir / ".start.lock"):
         if _running_pid(settings) is not None:
+            try:
+                current = settings.properties_file.read_text()
+            except FileNotFoundError:
+                current = ""
+            if current != server_properties(settings):
+                raise InfraError(
+                    "Kafka is already running with other settings (ports or data "
+                    f"directory differ from {settings.properties_file}); stop it first."
+                )
             return
+        _wait_for_previous_exit(settings)
         ensure_port_free(HOST, settings.port, f"Kafka (PEERLOOP_KAFKA_PORT={settings.port})")
         ensure_port_free(
             HOST,
@@ -424,7 +441,29 @@ def start(settings: KafkaSettings) -> None:
         (settings.dir / "started_at").write_text(f"{time.time():.3f}\n")
         with proc.log_file.open("a") as log:
             log.write(f"{_START_MARK} {time.strftime('%Y-%m-%d %H:%M:%S')}: {shlex.join(argv)}\n")
-        proc.start(argv, cwd=settings.dir)
+        pid = proc.start(argv, cwd=settings.dir)
+        (settings.dir / "last_pid").write_text(f"{pid}\n")
+
+
+def _wait_for_previous_exit(settings: KafkaSettings) -> None:
+    """Give a broker we just killed the moment it needs to release its ports.
+
+    After SIGKILL the JVM's main thread is a zombie (so `pid_alive` says dead) while
+    its other threads are still exiting and holding the listening sockets.
+    """
+    try:
+        pid = int((settings.dir / "last_pid").read_text().strip())
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
+    except (OSError, ValueError):
+        return
+    if comm != "java":
+        return
+    with contextlib.suppress(InfraError):  # still open: ensure_port_free explains
+        wait_until(
+            lambda: _port_closed(settings.port) and _port_closed(settings.controller_port),
+            timeout=15.0,
+            what="the previous Kafka to release its ports",
+        )
 
 
 def _running_pid(settings: KafkaSettings) -> int | None:
@@ -647,6 +686,11 @@ def create_topics(bootstrap: str, topics_yaml_path: Path) -> TopicsResult:
 async def create_topics_async(bootstrap: str, topics_yaml_path: Path) -> TopicsResult:
     specs = load_topics(topics_yaml_path)
     created = await _create(bootstrap, specs)
+    # The controller answers CreateTopics before the broker has become leader of the
+    # new partitions; producing right away gets NOT_LEADER errors for a second or so.
+    # Return only once every partition answers a ListOffsets request.
+    with _quiet_logger("aiokafka"):
+        await _await_leaders(bootstrap, specs)
     existing = [spec.name for spec in specs if spec.name not in created]
     mismatch: dict[str, tuple[int, int]] = {}
     if existing:
@@ -693,6 +737,31 @@ async def _create(bootstrap: str, specs: list[TopicSpec]) -> list[str]:
     if failures:
         raise InfraError(f"could not create Kafka topics on {bootstrap}:\n" + "\n".join(failures))
     return created
+
+
+async def _await_leaders(bootstrap: str, specs: list[TopicSpec], within_s: float = 30.0) -> None:
+    partitions = [
+        TopicPartition(spec.name, index) for spec in specs for index in range(spec.partitions)
+    ]
+    # Subscribing (no group) loads the metadata of all topics at once; without it
+    # aiokafka learns one unknown topic per 100 ms metadata refresh.
+    consumer = AIOKafkaConsumer(
+        *(spec.name for spec in specs),
+        bootstrap_servers=bootstrap,
+        client_id="peerloop-admin",
+        enable_auto_commit=False,
+        request_timeout_ms=int(within_s * 1000),
+    )
+    await consumer.start()
+    try:
+        await consumer.end_offsets(partitions)
+    except Exception as exc:
+        raise InfraError(
+            f"topics were created on {bootstrap} but not all partitions got a leader "
+            f"within {within_s:.0f}s ({type(exc).__name__}: {exc})"
+        ) from exc
+    finally:
+        await consumer.stop()
 
 
 async def _partition_counts(bootstrap: str, names: list[str]) -> dict[str, int]:

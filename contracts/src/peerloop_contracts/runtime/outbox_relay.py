@@ -4,7 +4,7 @@ Each aggregate document carries `outbox: [entry, …]` written in the same
 single-document update as the state change. The relay claims one document at a
 time with a short lease (so several replicas never publish the same document at
 once and per-key order holds), publishes its entries in order with the
-idempotent producer, then `$pull`s exactly the published ids. A crash between
+idempotent producer, then `$pullAll`s exactly the published entries. A crash between
 publish and pull only re-publishes; consumers dedupe by `ce_id`.
 """
 
@@ -111,21 +111,24 @@ class OutboxRelay:
                 "$or": [{LEASE_FIELD: {"$exists": False}}, {f"{LEASE_FIELD}.until": {"$lt": now}}],
             },
             {"$set": {LEASE_FIELD: {"owner": self.owner, "until": now + self.lease}}},
-            projection={"outbox": 1},
+            # No projection: FerretDB does not implement findAndModify's `fields`.
             return_document=ReturnDocument.AFTER,
         )
         if doc is None:
             return -1
-        entries = [OutboxEntry.model_validate(e) for e in doc.get("outbox", [])]
-        published: list[str] = []
+        stored: list[Document] = list(doc.get("outbox", []))
+        published: list[Document] = []
         try:
-            for entry in entries:
-                await self.publish(entry)
-                published.append(entry.id)
+            for raw in stored:
+                await self.publish(OutboxEntry.model_validate(raw))
+                published.append(raw)
         finally:
+            # `$pullAll` of the entries exactly as read back: FerretDB 1.x ignores `$pull`
+            # with a condition (`{"id": {"$in": ...}}`) silently, which would re-publish
+            # the same entries forever.
             await collection.update_one(
                 {"_id": doc["_id"], f"{LEASE_FIELD}.owner": self.owner},
-                {"$pull": {"outbox": {"id": {"$in": published}}}, "$unset": {LEASE_FIELD: ""}},
+                {"$pullAll": {"outbox": published}, "$unset": {LEASE_FIELD: ""}},
             )
         self.published += len(published)
         return len(published)
