@@ -1,5 +1,4 @@
 import pytest
-
 from peerloop_contracts.skills import default_catalogue, normalise
 
 

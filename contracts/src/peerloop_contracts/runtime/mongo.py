@@ -23,7 +23,7 @@ TRANSIENT_STORE_ERRORS: tuple[type[BaseException], ...] = (
 """Errors that mean the store is unreachable, not that the operation is wrong."""
 
 
-def connect(uri: str, *, app_name: str) -> AsyncMongoClient[Document]:
+def connect(uri: str, *, app_name: str, max_pool_size: int = 100) -> AsyncMongoClient[Document]:
     # Short selection timeout: a handler sees an outage quickly and backs off
     # instead of holding the partition for the 30 s default.
     return AsyncMongoClient(
@@ -32,4 +32,5 @@ def connect(uri: str, *, app_name: str) -> AsyncMongoClient[Document]:
         serverSelectionTimeoutMS=5_000,
         connectTimeoutMS=5_000,
         tz_aware=True,
+        maxPoolSize=max_pool_size,
     )

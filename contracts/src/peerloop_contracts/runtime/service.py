@@ -45,7 +45,9 @@ class ServiceRuntime:
             graceful_timeout=self.settings.shutdown_grace_seconds,
         )
         self.client: AsyncMongoClient[Document] = connect(
-            self.settings.mongodb_uri, app_name=f"peerloop-{self.name}"
+            self.settings.mongodb_uri,
+            app_name=f"peerloop-{self.name}",
+            max_pool_size=self.settings.mongodb_max_pool_size,
         )
         self.db: AsyncDatabase[Document] = self.client[self.settings.database]
         self.relay = OutboxRelay(

@@ -11,6 +11,12 @@ class ServiceSettings(BaseSettings):
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     mongodb_uri: str = "mongodb://127.0.0.1:27017/"
+    mongodb_max_pool_size: int = Field(
+        default=100,
+        ge=1,
+        description="1 against FerretDB: its single-document updates are not atomic "
+        "between concurrent connections, so one connection per process serialises them",
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     database: str = Field(default="peerloop", description="this service's own database")
