@@ -1,19 +1,36 @@
 """`peerloop`: run the platform locally.
 
-peerloop infra up|down|status    Kafka and the store only
+peerloop up | down | status          the whole platform (infra, services, mail catcher)
+peerloop logs [service]              a component's log
+peerloop events tail [--type …]      events as they flow, decoded, with CloudEvents headers
+peerloop demo                        one full scripted learning loop, step by step
+peerloop infra up | down | status    Kafka and the store only
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import signal
+import time
+from types import FrameType
+from typing import Annotated
+
 import typer
 from rich.console import Console
 
+from peerloop_cli import platform
+from peerloop_cli.demo_data import build_organisation
 from peerloop_cli.infra import stack
-from peerloop_cli.infra.process import InfraError
+from peerloop_cli.infra.paths import component_dir
+from peerloop_cli.infra.process import InfraError, ManagedProcess
+from peerloop_cli.seed import SeedError, seed_people
 
 app = typer.Typer(help="Peerloop: peer-to-peer learning, run locally.", no_args_is_help=True)
 infra_app = typer.Typer(help="Local infrastructure: a real Kafka broker and FerretDB.")
+events_app = typer.Typer(help="Watch the events on Kafka.")
 app.add_typer(infra_app, name="infra")
+app.add_typer(events_app, name="events")
 
 console = Console()
 
@@ -22,9 +39,101 @@ def _progress(message: str) -> None:
     console.print(f"[cyan]•[/] {message}")
 
 
-def _fail(exc: InfraError) -> typer.Exit:
+def _fail(exc: Exception) -> typer.Exit:
     console.print(f"[red]error:[/] {exc}")
     return typer.Exit(code=1)
+
+
+@app.command("up")
+def up(
+    seed: bool = typer.Option(True, help="Load the demo organisation (~200 people)."),
+    wait: bool = typer.Option(
+        False, "--wait", help="Stay in the foreground; Ctrl-C or SIGTERM stops everything."
+    ),
+) -> None:
+    """Start Kafka, the store, the three services and a mail catcher; seed demo data."""
+    started = time.monotonic()
+    try:
+        platform.up(_progress)
+        if seed:
+            org = build_organisation()
+            asyncio.run(seed_people(platform.service("profiles").url, org, _progress))
+    except (InfraError, SeedError) as exc:
+        raise _fail(exc) from exc
+    console.print(f"\n[green]Peerloop is up[/] in {time.monotonic() - started:.0f}s\n")
+    for svc in platform.SERVICES:
+        console.print(f"  {svc.name:14} {svc.url}/docs")
+    console.print(f"  {'mail':14} {platform.mail_dir()} (every e-mail sent, as .eml)")
+    console.print(f"  {'inbox':14} curl {platform.service('notifications').url}/people/p-001/inbox")
+    console.print(f"  {'events':14} .venv/bin/peerloop events tail")
+    console.print(f"  {'demo':14} .venv/bin/peerloop demo")
+    console.print(f"  {'stop':14} .venv/bin/peerloop down\n")
+    if wait:
+        _wait_for_signal()
+
+
+def _wait_for_signal() -> None:
+    stopping = False
+
+    def stop(_sig: int, _frame: FrameType | None) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    console.print("running; Ctrl-C stops everything")
+    while not stopping:
+        time.sleep(0.5)
+    platform.down(_progress)
+
+
+@app.command("down")
+def down() -> None:
+    """Stop everything `up` started; nothing keeps running or listening."""
+    try:
+        platform.down(_progress)
+    except InfraError as exc:
+        raise _fail(exc) from exc
+    console.print("[green]stopped[/]")
+
+
+@app.command("status")
+def status() -> None:
+    """Each component's health, as it really is."""
+    for name, text in platform.status().items():
+        console.print(f"{name:14} {text}")
+
+
+@app.command("logs")
+def logs(
+    component: str = typer.Argument("", help="profiles, matching, notifications, kafka, …"),
+    lines: int = typer.Option(50, "--lines", "-n"),
+) -> None:
+    """Show the end of a component's log (all services when none is named)."""
+    names = [component] if component else list(platform.SERVICE_NAMES)
+    for name in names:
+        proc = ManagedProcess(f"svc-{name}" if name in platform.SERVICE_NAMES else name)
+        if not proc.log_file.exists():
+            console.print(f"[yellow]no log for {name!r} in {component_dir(proc.name)}[/]")
+            continue
+        console.rule(name)
+        console.print(proc.log_tail(lines), markup=False, highlight=False)
+
+
+@events_app.command("tail")
+def events_tail(
+    types: Annotated[
+        list[str] | None,
+        typer.Option("--type", "-t", help="e.g. match-proposed (repeatable)"),
+    ] = None,
+    from_beginning: bool = typer.Option(False, "--from-beginning"),
+) -> None:
+    """Print events as they flow: type, key, CloudEvents headers and the decoded body."""
+    from peerloop_cli.events_tail import tail
+
+    bootstrap = stack.endpoints().kafka_bootstrap
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(tail(bootstrap, types or [], from_beginning, console))
 
 
 @infra_app.command("up")
