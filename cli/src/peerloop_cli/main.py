@@ -54,17 +54,18 @@ def up(
     """Start Kafka, the store, the three services and a mail catcher; seed demo data."""
     started = time.monotonic()
     try:
-        platform.up(_progress)
+        deployment = platform.up(_progress)
         if seed:
             org = build_organisation()
-            asyncio.run(seed_people(platform.service("profiles").url, org, _progress))
+            asyncio.run(seed_people(deployment.url("profiles"), org, _progress))
     except (InfraError, SeedError) as exc:
         raise _fail(exc) from exc
     console.print(f"\n[green]Peerloop is up[/] in {time.monotonic() - started:.0f}s\n")
-    for svc in platform.SERVICES:
-        console.print(f"  {svc.name:14} {svc.url}/docs")
-    console.print(f"  {'mail':14} {platform.mail_dir()} (every e-mail sent, as .eml)")
-    console.print(f"  {'inbox':14} curl {platform.service('notifications').url}/people/p-001/inbox")
+    for name in platform.SERVICE_NAMES:
+        console.print(f"  {name:14} {deployment.url(name)}/docs")
+    console.print(f"  {'mail':14} {deployment.mail_dir} (every e-mail sent, as .eml)")
+    inbox = f"{deployment.url('notifications')}/people/p-001/inbox"
+    console.print(f"  {'inbox':14} curl {inbox}")
     console.print(f"  {'events':14} .venv/bin/peerloop events tail")
     console.print(f"  {'demo':14} .venv/bin/peerloop demo")
     console.print(f"  {'stop':14} .venv/bin/peerloop down\n")
@@ -112,7 +113,8 @@ def logs(
     """Show the end of a component's log (all services when none is named)."""
     names = [component] if component else list(platform.SERVICE_NAMES)
     for name in names:
-        proc = ManagedProcess(f"svc-{name}" if name in platform.SERVICE_NAMES else name)
+        deployment = platform.Deployment()
+        proc = deployment.process(name) if name in platform.SERVICE_NAMES else ManagedProcess(name)
         if not proc.log_file.exists():
             console.print(f"[yellow]no log for {name!r} in {component_dir(proc.name)}[/]")
             continue

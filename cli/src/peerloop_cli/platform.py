@@ -1,8 +1,9 @@
 """The three services and the mail catcher as separate local processes.
 
 Each runs from the workspace's console scripts with `PEERLOOP_*` settings that
-point at the local Kafka and store. State (logs, pid files, caught mail) lives
-under the same directory as the infrastructure's.
+point at Kafka and the store. A `Deployment` names the processes, ports,
+databases and consumer groups, so `peerloop up` and an end-to-end test session
+can run side by side without sharing state.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
@@ -22,107 +23,144 @@ from peerloop_cli.infra.process import InfraError, ManagedProcess, ensure_port_f
 
 Progress = Callable[[str], None]
 HOST = "127.0.0.1"
+SERVICE_NAMES = ("profiles", "matching", "notifications")
+DEFAULT_PORTS = {"profiles": 8101, "matching": 8102, "notifications": 8103}
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
+def _env_port(name: str, default: int) -> int:
+    return int(os.environ.get(name, default))
 
 
 @dataclass(frozen=True)
-class Service:
-    name: str
-    default_port: int
+class Deployment:
+    prefix: str = "svc"
+    ports: dict[str, int] = field(
+        default_factory=lambda: {
+            name: _env_port(f"PEERLOOP_{name.upper()}_PORT", port)
+            for name, port in DEFAULT_PORTS.items()
+        }
+    )
+    smtp_port: int = field(default_factory=lambda: _env_port("PEERLOOP_SMTP_PORT", 1025))
+    database_prefix: str = "peerloop_"
+    group_prefix: str = "peerloop-"
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def url(self, service: str) -> str:
+        return f"http://{HOST}:{self.ports[service]}"
+
+    def process(self, service: str) -> ManagedProcess:
+        if service not in SERVICE_NAMES:
+            raise InfraError(f"unknown service {service!r}; choose one of {SERVICE_NAMES}")
+        return ManagedProcess(f"{self.prefix}-{service}")
+
+    def mail_catcher(self) -> ManagedProcess:
+        return ManagedProcess(f"{self.prefix}-mail")
 
     @property
-    def port(self) -> int:
-        return int(os.environ.get(f"PEERLOOP_{self.name.upper()}_PORT", self.default_port))
+    def mail_dir(self) -> Path:
+        return component_dir(f"{self.prefix}-mail") / "messages"
 
-    @property
-    def url(self) -> str:
-        return f"http://{HOST}:{self.port}"
+    def env(self, service: str, endpoints: stack.Endpoints) -> dict[str, str]:
+        return {
+            "PEERLOOP_KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
+            "PEERLOOP_MONGODB_URI": endpoints.mongodb_uri,
+            # FerretDB applies updates read-modify-write: one connection keeps them atomic.
+            "PEERLOOP_MONGODB_MAX_POOL_SIZE": os.environ.get("PEERLOOP_MONGODB_MAX_POOL_SIZE", "1"),
+            "PEERLOOP_DATABASE": f"{self.database_prefix}{service}",
+            "PEERLOOP_CONSUMER_GROUP": f"{self.group_prefix}{service}",
+            "PEERLOOP_HTTP_HOST": HOST,
+            "PEERLOOP_HTTP_PORT": str(self.ports[service]),
+            "PEERLOOP_SMTP_HOST": HOST,
+            "PEERLOOP_SMTP_PORT": str(self.smtp_port),
+            **self.extra_env,
+        }
 
-    @property
-    def process(self) -> ManagedProcess:
-        return ManagedProcess(f"svc-{self.name}")
+    # ------------------------------------------------------------------ lifecycle
 
+    def start_mail_catcher(self, progress: Progress = _quiet) -> None:
+        catcher = self.mail_catcher()
+        if catcher.is_running():
+            return
+        ensure_port_free(HOST, self.smtp_port, "the mail catcher")
+        self.mail_dir.mkdir(parents=True, exist_ok=True)
+        catcher.start(
+            [
+                sys.executable,
+                "-m",
+                "peerloop_notifications.devtools.mail_catcher",
+                "--host",
+                HOST,
+                "--port",
+                str(self.smtp_port),
+                "--dir",
+                str(self.mail_dir),
+            ]
+        )
+        _wait(lambda: port_open(HOST, self.smtp_port), catcher, 20, "the mail catcher")
+        progress(f"mail catcher on {HOST}:{self.smtp_port} → {self.mail_dir}")
 
-SERVICES = (Service("profiles", 8101), Service("matching", 8102), Service("notifications", 8103))
-SERVICE_NAMES = tuple(s.name for s in SERVICES)
+    def start_service(
+        self, service: str, endpoints: stack.Endpoints, progress: Progress = _quiet
+    ) -> None:
+        proc = self.process(service)
+        if proc.is_running():
+            return
+        ensure_port_free(HOST, self.ports[service], f"the {service} service")
+        proc.start([_bin(f"peerloop-{service}")], env=self.env(service, endpoints))
+        progress(f"starting {service} on {self.url(service)}")
 
+    def ready(self, service: str) -> bool:
+        try:
+            return httpx.get(f"{self.url(service)}/readyz", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False
 
-def service(name: str) -> Service:
-    for svc in SERVICES:
-        if svc.name == name:
-            return svc
-    raise InfraError(f"unknown service {name!r}; choose one of {', '.join(SERVICE_NAMES)}")
+    def wait_ready(self, service: str, timeout: float = 120.0) -> None:
+        _wait(
+            lambda: self.ready(service),
+            self.process(service),
+            timeout,
+            f"{service} to be ready ({self.url(service)}/readyz)",
+        )
 
+    def up(self, endpoints: stack.Endpoints, progress: Progress = _quiet) -> None:
+        self.start_mail_catcher(progress)
+        for service in SERVICE_NAMES:
+            self.start_service(service, endpoints, progress)
+        for service in SERVICE_NAMES:
+            self.wait_ready(service)
+            progress(f"{service} ready")
 
-def smtp_port() -> int:
-    return int(os.environ.get("PEERLOOP_SMTP_PORT", "1025"))
+    def down(self, progress: Progress = _quiet) -> None:
+        for service in reversed(SERVICE_NAMES):
+            if self.process(service).stop():
+                progress(f"{service} stopped")
+        if self.mail_catcher().stop():
+            progress("mail catcher stopped")
 
-
-def mail_dir() -> Path:
-    return component_dir("mail") / "messages"
-
-
-def mail_catcher() -> ManagedProcess:
-    return ManagedProcess("mail")
+    def status(self) -> dict[str, str]:
+        rows: dict[str, str] = {}
+        for service in SERVICE_NAMES:
+            pid = self.process(service).pid()
+            if pid is None:
+                rows[service] = "stopped"
+            else:
+                state = "ready" if self.ready(service) else "not ready"
+                rows[service] = f"{state} on {self.url(service)} (pid {pid})"
+        catcher = self.mail_catcher().pid()
+        rows["mail"] = (
+            f"running on {HOST}:{self.smtp_port} (pid {catcher})" if catcher else "stopped"
+        )
+        return rows
 
 
 def _bin(name: str) -> str:
     """A console script of this virtual environment."""
     return str(Path(sys.executable).with_name(name))
-
-
-def service_env(svc: Service, endpoints: stack.Endpoints) -> dict[str, str]:
-    return {
-        "PEERLOOP_KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
-        "PEERLOOP_MONGODB_URI": endpoints.mongodb_uri,
-        # FerretDB applies updates read-modify-write: one connection keeps them atomic.
-        "PEERLOOP_MONGODB_MAX_POOL_SIZE": os.environ.get("PEERLOOP_MONGODB_MAX_POOL_SIZE", "1"),
-        "PEERLOOP_HTTP_HOST": HOST,
-        "PEERLOOP_HTTP_PORT": str(svc.port),
-        "PEERLOOP_SMTP_HOST": HOST,
-        "PEERLOOP_SMTP_PORT": str(smtp_port()),
-    }
-
-
-def start_mail_catcher(progress: Progress) -> None:
-    catcher = mail_catcher()
-    if catcher.is_running():
-        return
-    ensure_port_free(HOST, smtp_port(), "the mail catcher")
-    mail_dir().mkdir(parents=True, exist_ok=True)
-    catcher.start(
-        [
-            sys.executable,
-            "-m",
-            "peerloop_notifications.devtools.mail_catcher",
-            "--host",
-            HOST,
-            "--port",
-            str(smtp_port()),
-            "--dir",
-            str(mail_dir()),
-        ]
-    )
-    _wait(lambda: port_open(HOST, smtp_port()), catcher, 20, "the mail catcher")
-    progress(f"mail catcher on {HOST}:{smtp_port()} → {mail_dir()}")
-
-
-def start_service(svc: Service, endpoints: stack.Endpoints, progress: Progress) -> None:
-    if svc.process.is_running():
-        return
-    ensure_port_free(HOST, svc.port, f"the {svc.name} service")
-    svc.process.start([_bin(f"peerloop-{svc.name}")], env=service_env(svc, endpoints))
-    progress(f"starting {svc.name} on {svc.url}")
-
-
-def wait_ready(svc: Service, timeout: float = 90.0) -> None:
-    _wait(lambda: _ready(svc), svc.process, timeout, f"{svc.name} to be ready ({svc.url}/readyz)")
-
-
-def _ready(svc: Service) -> bool:
-    try:
-        return httpx.get(f"{svc.url}/readyz", timeout=2).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 def _wait(check: Callable[[], bool], proc: ManagedProcess, timeout: float, what: str) -> None:
@@ -136,34 +174,17 @@ def _wait(check: Callable[[], bool], proc: ManagedProcess, timeout: float, what:
     raise InfraError(f"timed out after {timeout:.0f}s waiting for {what}.\n{proc.log_tail(40)}")
 
 
-def up(progress: Progress) -> stack.Endpoints:
+def up(progress: Progress) -> Deployment:
+    deployment = Deployment()
     endpoints = stack.up(progress)
-    start_mail_catcher(progress)
-    for svc in SERVICES:
-        start_service(svc, endpoints, progress)
-    for svc in SERVICES:
-        wait_ready(svc)
-        progress(f"{svc.name} ready")
-    return endpoints
+    deployment.up(endpoints, progress)
+    return deployment
 
 
 def down(progress: Progress) -> None:
-    for svc in reversed(SERVICES):
-        if svc.process.stop():
-            progress(f"{svc.name} stopped")
-    if mail_catcher().stop():
-        progress("mail catcher stopped")
+    Deployment().down(progress)
     stack.down(progress)
 
 
 def status() -> dict[str, str]:
-    rows = stack.status()
-    for svc in SERVICES:
-        pid = svc.process.pid()
-        if pid is None:
-            rows[svc.name] = "stopped"
-        else:
-            rows[svc.name] = f"{'ready' if _ready(svc) else 'not ready'} on {svc.url} (pid {pid})"
-    catcher = mail_catcher().pid()
-    rows["mail"] = f"running on {HOST}:{smtp_port()} (pid {catcher})" if catcher else "stopped"
-    return rows
+    return {**stack.status(), **Deployment().status()}

@@ -1,11 +1,12 @@
 """The outbox relay: publishes events stored inside aggregate documents.
 
 Each aggregate document carries `outbox: [entry, …]` written in the same
-single-document update as the state change. The relay claims one document at a
-time with a short lease (so several replicas never publish the same document at
-once and per-key order holds), publishes its entries in order with the
-idempotent producer, then `$pullAll`s exactly the published entries. A crash between
-publish and pull only re-publishes; consumers dedupe by `ce_id`.
+single-document update as the state change. The relay claims a batch of documents
+with a short lease (so several replicas never publish the same document at once
+and per-key order holds), publishes each document's entries in order with the
+idempotent producer (documents concurrently), then `$pullAll`s exactly the
+published entries. A crash between publish and pull only re-publishes;
+consumers dedupe by `ce_id`.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 
 from peerloop_contracts.envelope import utc_now
@@ -41,8 +42,9 @@ class OutboxRelay:
     collections: Sequence[AsyncCollection[Document]]
     publish: Publish
     lease: timedelta = timedelta(seconds=30)
-    idle_poll: float = 0.5
+    idle_poll: float = 2.0
     """Seconds between sweeps when nothing woke the relay (leftovers, other replicas)."""
+    batch_size: int = 100
     published: int = 0
     owner: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -74,7 +76,7 @@ class OutboxRelay:
         total = 0
         for collection in self.collections:
             while True:
-                done = await self._relay_one(collection)
+                done = await self._relay_batch(collection)
                 if done < 0:
                     break
                 total += done
@@ -102,33 +104,56 @@ class OutboxRelay:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.idle_poll)
 
-    async def _relay_one(self, collection: AsyncCollection[Document]) -> int:
-        """Claim one document with pending entries; -1 when there is none."""
+    async def _relay_batch(self, collection: AsyncCollection[Document]) -> int:
+        """Claim up to `batch_size` documents with pending entries and publish them.
+
+        Returns the number of entries published, or -1 when nothing was pending.
+        Documents are published concurrently, each one's entries strictly in order.
+        """
         now = utc_now()
-        doc = await collection.find_one_and_update(
-            {
-                "outbox.0": {"$exists": True},
-                "$or": [{LEASE_FIELD: {"$exists": False}}, {f"{LEASE_FIELD}.until": {"$lt": now}}],
-            },
-            {"$set": {LEASE_FIELD: {"owner": self.owner, "until": now + self.lease}}},
-            # No projection: FerretDB does not implement findAndModify's `fields`.
-            return_document=ReturnDocument.AFTER,
-        )
-        if doc is None:
+        unclaimed: Document = {
+            "outbox.0": {"$exists": True},
+            "$or": [{LEASE_FIELD: {"$exists": False}}, {f"{LEASE_FIELD}.until": {"$lt": now}}],
+        }
+        pending = await collection.find(unclaimed).limit(self.batch_size).to_list()
+        if not pending:
             return -1
-        stored: list[Document] = list(doc.get("outbox", []))
+        # Each document's claim is atomic on MongoDB (the filter is re-checked per
+        # document), so two replicas never hold the same document.
+        await collection.update_many(
+            {"_id": {"$in": [d["_id"] for d in pending]}, **unclaimed},
+            {"$set": {LEASE_FIELD: {"owner": self.owner, "until": now + self.lease}}},
+        )
+        claimed = await collection.find(
+            {"_id": {"$in": [d["_id"] for d in pending]}, f"{LEASE_FIELD}.owner": self.owner}
+        ).to_list()
+        outcomes = await asyncio.gather(*(self._publish_in_order(d) for d in claimed))
+        # `$pullAll` of the entries exactly as read back: FerretDB 1.x silently ignores
+        # `$pull` with a condition (`{"id": {"$in": ...}}`), which would re-publish forever.
+        await collection.bulk_write(
+            [
+                UpdateOne(
+                    {"_id": doc["_id"], f"{LEASE_FIELD}.owner": self.owner},
+                    {"$pullAll": {"outbox": published}, "$unset": {LEASE_FIELD: ""}},
+                )
+                for doc, (published, _) in zip(claimed, outcomes, strict=True)
+            ],
+            ordered=False,
+        )
+        count = sum(len(published) for published, _ in outcomes)
+        self.published += count
+        failures = [error for _, error in outcomes if error is not None]
+        if failures:
+            raise failures[0]
+        return count
+
+    async def _publish_in_order(self, doc: Document) -> tuple[list[Document], BaseException | None]:
         published: list[Document] = []
-        try:
-            for raw in stored:
+        for raw in doc.get("outbox", []):
+            try:
                 await self.publish(OutboxEntry.model_validate(raw))
-                published.append(raw)
-        finally:
-            # `$pullAll` of the entries exactly as read back: FerretDB 1.x ignores `$pull`
-            # with a condition (`{"id": {"$in": ...}}`) silently, which would re-publish
-            # the same entries forever.
-            await collection.update_one(
-                {"_id": doc["_id"], f"{LEASE_FIELD}.owner": self.owner},
-                {"$pullAll": {"outbox": published}, "$unset": {LEASE_FIELD: ""}},
-            )
-        self.published += len(published)
-        return len(published)
+            except Exception as exc:
+                # Later entries of this aggregate wait, so its order holds.
+                return published, exc
+            published.append(raw)
+        return published, None
