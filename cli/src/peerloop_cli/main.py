@@ -122,6 +122,29 @@ def logs(
         console.print(proc.log_tail(lines), markup=False, highlight=False)
 
 
+@app.command("demo")
+def demo() -> None:
+    """Run one full scripted learning loop against the running platform, printing each step."""
+    from peerloop_cli.demo import run_demo
+    from peerloop_cli.loop_client import LoopError, PeerloopClient
+
+    deployment = platform.Deployment()
+    client = PeerloopClient(
+        deployment.url("profiles"), deployment.url("matching"), deployment.url("notifications")
+    )
+
+    async def go() -> None:
+        try:
+            await run_demo(client, lambda line: console.print(line, highlight=False))
+        finally:
+            await client.close()
+
+    try:
+        asyncio.run(go())
+    except LoopError as exc:
+        raise _fail(exc) from exc
+
+
 @events_app.command("tail")
 def events_tail(
     types: Annotated[

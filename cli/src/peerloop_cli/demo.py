@@ -1,0 +1,92 @@
+"""`peerloop demo`: one whole learning loop against the running platform, step by step."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from peerloop_cli.loop_client import Json, LoopError, PeerloopClient, wait_for
+
+Say = Callable[[str], None]
+
+
+async def run_demo(client: PeerloopClient, say: Say) -> None:
+    run = uuid.uuid4().hex[:6]
+    ada, bo, cy = f"ada-{run}", f"bo-{run}", f"cy-{run}"
+    skill = f"billing-report-tuning-{run}"  # an in-house skill only this cast offers
+
+    say("1. Register three people in different teams and time zones")
+    await client.register(ada, "Ada Okafor", "billing", "Europe/London")
+    await client.register(bo, "Bo Tanaka", "data", "Europe/Berlin")
+    await client.register(cy, "Cy Silva", "platform", "America/New_York")
+
+    say(f"2. Bo and Cy offer the skill {skill!r}")
+    await client.offer(bo, skill, level=4)
+    await client.offer(cy, skill, level=5)
+
+    say("3. Ada asks for help tied to the task in hand")
+    request = await _ask_when_known(client, ada, skill)
+    rid = request["request_id"]
+    say(f"   help request {rid} ({request['state']})")
+
+    first = await _wait_proposed(client, rid, attempt=1)
+    say(f"4. Matching proposes {first['helper_id']} (score {first['score']:.2f}); why:")
+    for part in first.get("breakdown", []):
+        say(f"     {part['name']:>14}: {part['contribution']:+.3f}  {part['explanation']}")
+
+    say(f"5. {first['helper_id']} declines; matching moves to the next candidate")
+    await client.decide(rid, first["proposal_id"], first["helper_id"], "decline")
+    second = await _wait_proposed(client, rid, attempt=2)
+    teacher = second["helper_id"]
+    say(f"   proposed to {teacher} (score {second['score']:.2f})")
+
+    say(f"6. {teacher} accepts; a session exists")
+    await client.decide(rid, second["proposal_id"], teacher, "accept")
+
+    say("7. Both confirm the session happened")
+    await client.confirm(rid, teacher)
+    await client.confirm(rid, ada)
+
+    say("8. Both give feedback")
+    await client.feedback(rid, ada, 5, "Found the missing index in ten minutes")
+    await client.feedback(rid, teacher, 4, "Great questions")
+
+    say("9. Profiles records Ada's new skill; notifications invites her to teach it onward")
+    invitation = await client.wait_for_inbox(ada, "teach-back-invitation", limit=90)
+    say(f"   Ada's inbox: {_title(invitation[0])!r}")
+    learned = (await client.person(ada)).get("skills_learned", [])
+    say(f"   Ada learned: {[s.get('skill_id') for s in learned]}")
+    proposals = await client.wait_for_inbox(teacher, "match-proposed", limit=60)
+    say(f"   {teacher}'s inbox had: {_title(proposals[0])!r}")
+    say("Done: the loop closed. `peerloop events tail --from-beginning` shows every event.")
+
+
+async def _ask_when_known(client: PeerloopClient, requester: str, skill: str) -> Json:
+    """Matching learns of new people through events: retry until it knows the requester."""
+
+    async def attempt() -> Json | None:
+        try:
+            return await client.ask(requester, skill, 3, "Tune the slow billing report by Friday")
+        except LoopError as exc:
+            if "422" in str(exc):
+                return None
+            raise
+
+    request = await wait_for(attempt, lambda r: r is not None, 60, "matching to know the requester")
+    assert request is not None
+    return request
+
+
+async def _wait_proposed(client: PeerloopClient, rid: str, attempt: int) -> Json:
+    request = await client.wait_for_request(
+        rid,
+        lambda r: len(r.get("proposals", [])) >= attempt and client.pending_proposal(r) is not None,
+        limit=90,
+    )
+    proposal = client.pending_proposal(request)
+    assert proposal is not None
+    return proposal
+
+
+def _title(item: Json) -> str:
+    return str(item.get("subject") or item.get("title") or item.get("kind"))

@@ -1,0 +1,160 @@
+"""A thin client of the three services' public HTTP APIs, for the demo and e2e tests."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import httpx
+
+Json = dict[str, Any]
+
+
+class LoopError(RuntimeError):
+    pass
+
+
+@dataclass
+class PeerloopClient:
+    profiles_url: str
+    matching_url: str
+    notifications_url: str
+    timeout: float = 30.0
+
+    def __post_init__(self) -> None:
+        self.http = httpx.AsyncClient(timeout=self.timeout)
+
+    async def close(self) -> None:
+        await self.http.aclose()
+
+    async def _call(
+        self, method: str, url: str, *, person: str | None = None, json: Json | None = None
+    ) -> Json:
+        headers = {"X-Person-Id": person} if person else {}
+        answer = await self.http.request(method, url, json=json, headers=headers)
+        if answer.status_code >= 400:
+            raise LoopError(f"{method} {url}: HTTP {answer.status_code} {answer.text[:500]}")
+        return answer.json() if answer.content else {}
+
+    # ------------------------------------------------------------------ profiles
+
+    async def register(self, person_id: str, name: str, team: str, time_zone: str) -> Json:
+        return await self._call(
+            "POST",
+            f"{self.profiles_url}/people",
+            json={
+                "person_id": person_id,
+                "display_name": name,
+                "email": f"{person_id}@example.com",
+                "team": team,
+                "time_zone": time_zone,
+                "weekly_capacity": 3,
+            },
+        )
+
+    async def offer(self, person_id: str, skill: str, level: int, capacity: int = 2) -> Json:
+        return await self._call(
+            "POST",
+            f"{self.profiles_url}/people/{person_id}/skills",
+            json={
+                "skill": skill,
+                "level": level,
+                "description": f"happy to help with {skill}",
+                "weekly_capacity": capacity,
+            },
+        )
+
+    async def set_away(self, person_id: str, start: str, end: str) -> Json:
+        return await self._call(
+            "PUT",
+            f"{self.profiles_url}/people/{person_id}/availability",
+            json={"weekly_capacity": 3, "away_periods": [{"start": start, "end": end}]},
+        )
+
+    async def person(self, person_id: str) -> Json:
+        return await self._call("GET", f"{self.profiles_url}/people/{person_id}")
+
+    # ------------------------------------------------------------------ matching
+
+    async def ask(self, requester: str, skill: str, level: int, task: str) -> Json:
+        return await self._call(
+            "POST",
+            f"{self.matching_url}/help-requests",
+            json={"requester_id": requester, "skill": skill, "desired_level": level, "task": task},
+        )
+
+    async def request(self, request_id: str) -> Json:
+        return await self._call("GET", f"{self.matching_url}/help-requests/{request_id}")
+
+    async def why(self, request_id: str) -> list[Json]:
+        answer = await self.http.get(f"{self.matching_url}/help-requests/{request_id}/why")
+        answer.raise_for_status()
+        result: list[Json] = answer.json()
+        return result
+
+    async def decide(self, request_id: str, proposal_id: str, helper: str, verb: str) -> Json:
+        url = f"{self.matching_url}/help-requests/{request_id}/proposals/{proposal_id}/{verb}"
+        return await self._call("POST", url, person=helper, json={})
+
+    async def confirm(self, request_id: str, person: str, minutes: int = 45) -> Json:
+        url = f"{self.matching_url}/help-requests/{request_id}/session/confirm"
+        return await self._call("POST", url, person=person, json={"duration_minutes": minutes})
+
+    async def feedback(self, request_id: str, person: str, rating: int, comment: str) -> Json:
+        url = f"{self.matching_url}/help-requests/{request_id}/session/feedback"
+        return await self._call(
+            "POST", url, person=person, json={"rating": rating, "comment": comment}
+        )
+
+    async def wait_for_request(
+        self, request_id: str, check: Callable[[Json], bool], limit: float = 60.0
+    ) -> Json:
+        async def poll() -> Json:
+            return await self.request(request_id)
+
+        return await wait_for(poll, check, limit, f"help request {request_id}")
+
+    @staticmethod
+    def pending_proposal(request: Json) -> Json | None:
+        pending = [p for p in request.get("proposals", []) if p.get("status") == "pending"]
+        return pending[-1] if pending else None
+
+    # ------------------------------------------------------------------ notifications
+
+    async def inbox(self, person_id: str) -> list[Json]:
+        answer = await self.http.get(
+            f"{self.notifications_url}/people/{person_id}/inbox", params={"limit": 100}
+        )
+        if answer.status_code == 404:
+            return []
+        answer.raise_for_status()
+        items: list[Json] = answer.json()["items"]
+        return items
+
+    async def wait_for_inbox(
+        self, person_id: str, kind: str, count: int = 1, limit: float = 60.0
+    ) -> list[Json]:
+        async def poll() -> list[Json]:
+            return [i for i in await self.inbox(person_id) if i.get("kind") == kind]
+
+        return await wait_for(
+            poll, lambda items: len(items) >= count, limit, f"{kind} in {person_id}'s inbox"
+        )
+
+
+T = TypeVar("T")
+
+
+async def wait_for(
+    poll: Callable[[], Awaitable[T]], check: Callable[[T], bool], limit: float, what: str
+) -> T:
+    deadline = asyncio.get_running_loop().time() + limit
+    last: T | None = None
+    while asyncio.get_running_loop().time() < deadline:
+        last = await poll()
+        if last is not None and check(last):
+            return last
+        await asyncio.sleep(0.3)
+    raise LoopError(f"timed out after {limit:.0f}s waiting for {what}; last seen: {last!r:.800}")
