@@ -1,0 +1,54 @@
+"""The three services as separate processes, on the session's real Kafka and store."""
+
+from __future__ import annotations
+
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from peerloop_cli.infra import stack
+from peerloop_cli.loop_client import PeerloopClient
+from peerloop_cli.platform import Deployment
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def e2e_deployment(**extra_env: str) -> Deployment:
+    tag = uuid.uuid4().hex[:8]
+    return Deployment(
+        prefix=f"e2e-{tag}",
+        ports={name: free_port() for name in ("profiles", "matching", "notifications")},
+        smtp_port=free_port(),
+        database_prefix=f"e2e_{tag}_",
+        group_prefix=f"e2e-{tag}-",
+        extra_env={
+            "PEERLOOP_PROPOSAL_TTL_SECONDS": "3600",
+            "PEERLOOP_DELIVERY_BASE_DELAY_SECONDS": "0.5",
+            **extra_env,
+        },
+    )
+
+
+@pytest.fixture(scope="session")
+def deployment(infra: stack.Endpoints) -> Iterator[Deployment]:
+    deployment = e2e_deployment()
+    try:
+        deployment.up(infra)
+        yield deployment
+    finally:
+        deployment.down()
+
+
+@pytest.fixture
+async def client(deployment: Deployment) -> AsyncIterator[PeerloopClient]:
+    client = PeerloopClient(
+        deployment.url("profiles"), deployment.url("matching"), deployment.url("notifications")
+    )
+    yield client
+    await client.close()

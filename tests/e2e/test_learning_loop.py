@@ -1,0 +1,157 @@
+"""The whole learning loop across the three services, as separate processes."""
+
+from __future__ import annotations
+
+import asyncio
+import email
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer
+from peerloop_cli.demo import _ask_when_known, _wait_proposed
+from peerloop_cli.loop_client import PeerloopClient, wait_for
+from peerloop_cli.platform import Deployment
+
+pytestmark = pytest.mark.e2e
+
+REQUIRED_HEADERS = ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject")
+
+
+async def _events_for(bootstrap: str, topics: list[str], key: str, want: int) -> list[Any]:
+    """Every record with this key on these topics, in partition order per topic."""
+    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        deadline = asyncio.get_running_loop().time() + 60
+        while asyncio.get_running_loop().time() < deadline and len(found) < want:
+            for records in (await consumer.getmany(timeout_ms=500)).values():
+                found.extend(r for r in records if r.key == key.encode())
+    finally:
+        await consumer.stop()
+    return found
+
+
+def _headers(record: Any) -> dict[str, str]:
+    return {k: v.decode() for k, v in record.headers}
+
+
+async def test_full_loop_then_the_learner_teaches_onward(
+    client: PeerloopClient, deployment: Deployment, kafka_bootstrap: str, run_id: str
+) -> None:
+    ada, bo, cy, dee = (f"{n}-{run_id}" for n in ("ada", "bo", "cy", "dee"))
+    skill = f"skill-{run_id}"
+    await client.register(ada, "Ada", "billing", "Europe/London")
+    await client.register(bo, "Bo", "data", "Europe/Berlin")
+    await client.register(cy, "Cy", "platform", "America/New_York")
+    await client.register(dee, "Dee", "web", "Asia/Kolkata")
+    await client.offer(bo, skill, level=4, capacity=2)
+    await client.offer(cy, skill, level=5, capacity=1)
+
+    # ask → proposal → decline → next proposal → accept
+    request = await _ask_when_known(client, ada, skill)
+    rid = request["request_id"]
+    first = await _wait_proposed(client, rid, attempt=1)
+    assert first["helper_id"] in (bo, cy)
+    assert {part["name"] for part in first["breakdown"]} >= {"skill_fit"}
+    await client.decide(rid, first["proposal_id"], first["helper_id"], "decline")
+    second = await _wait_proposed(client, rid, attempt=2)
+    teacher = second["helper_id"]
+    assert teacher in (bo, cy) and teacher != first["helper_id"]
+    await client.decide(rid, second["proposal_id"], teacher, "accept")
+
+    # both confirm → session-completed; both give feedback
+    await client.confirm(rid, teacher)
+    await client.confirm(rid, ada)
+    await client.feedback(rid, ada, 5, "exactly what I needed")
+    await client.feedback(rid, teacher, 4, "good questions")
+
+    # the learner gains the skill and is invited to teach it onward
+    learner = await wait_for(
+        lambda: client.person(ada),
+        lambda p: any(s["skill_id"] == skill for s in p.get("skills_learned", [])),
+        60,
+        "the learner's new skill",
+    )
+    assert [s["teacher_id"] for s in learner["skills_learned"]] == [teacher]
+    invitation = await client.wait_for_inbox(ada, "teach-back-invitation")
+    assert len(invitation) == 1
+
+    # every event of the request, in order, with CloudEvents headers
+    matching_topics = [
+        f"peerloop.{name}.v1"
+        for name in (
+            "help-requested",
+            "match-proposed",
+            "match-declined",
+            "match-accepted",
+            "session-completed",
+            "feedback-given",
+        )
+    ]
+    records = await _events_for(kafka_bootstrap, matching_topics, rid, want=8)
+    ordered = sorted(records, key=lambda r: _headers(r)["ce_time"])
+    types = [_headers(r)["ce_type"].split(".")[2] for r in ordered]
+    assert sorted(types) == sorted(
+        [
+            "help-requested",
+            "match-proposed",
+            "match-declined",
+            "match-proposed",
+            "match-accepted",
+            "session-completed",
+            "feedback-given",
+            "feedback-given",
+        ]
+    )
+    import json
+
+    sequences = {json.loads(r.value)["sequence"]: _headers(r)["ce_type"] for r in records}
+    assert len(sequences) == 8, "each event of the request carries its own sequence number"
+    by_sequence = [sequences[s].split(".")[2] for s in sorted(sequences)]
+    assert by_sequence[:2] == ["help-requested", "match-proposed"]
+    assert by_sequence[-3:] == ["session-completed", "feedback-given", "feedback-given"]
+    for record in records:
+        headers = _headers(record)
+        assert all(headers.get(h) for h in REQUIRED_HEADERS)
+        assert headers["ce_subject"] == rid
+        assert headers["content-type"] == "application/json"
+    assert len({_headers(r)["ce_id"] for r in records}) == 8
+
+    acquired = await _events_for(kafka_bootstrap, ["peerloop.skill-acquired.v1"], ada, want=1)
+    assert len(acquired) == 1
+    assert json.loads(acquired[0].value)["teacher_id"] == teacher
+
+    # notifications: each helper heard of their proposal once; the requester of the outcome
+    assert len(await client.wait_for_inbox(first["helper_id"], "match-proposed")) == 1
+    assert len(await client.wait_for_inbox(teacher, "match-proposed")) == 1
+    await client.wait_for_inbox(ada, "match-accepted")
+    await client.wait_for_inbox(ada, "session-completed")
+    await client.wait_for_inbox(teacher, "session-completed")
+
+    # e-mail reached the real SMTP catcher
+    def mails_to(person: str) -> list[email.message.Message]:
+        found = []
+        for path in deployment.mail_dir.glob("*.eml"):
+            message = email.message_from_bytes(path.read_bytes())
+            if person in str(message["To"]):
+                found.append(message)
+        return found
+
+    async def teacher_mail() -> list[email.message.Message]:
+        return mails_to(teacher)
+
+    assert await wait_for(teacher_mail, lambda m: len(m) >= 1, 60, "e-mail to the teacher")
+
+    # the learner teaches onward: with the others away or at capacity, Ada is matched
+    await client.offer(ada, skill, level=3, capacity=2)
+    today = date.today()
+    other = bo if teacher == cy else cy
+    await client.set_away(other, today.isoformat(), (today + timedelta(days=14)).isoformat())
+    await client.set_away(teacher, today.isoformat(), (today + timedelta(days=14)).isoformat())
+    await asyncio.sleep(5)  # matching applies the availability events (another topic)
+    onward = await _ask_when_known(client, dee, skill)
+    proposal = await _wait_proposed(client, onward["request_id"], attempt=1)
+    assert proposal["helper_id"] == ada
+    assert len(await client.wait_for_inbox(ada, "match-proposed")) == 1
