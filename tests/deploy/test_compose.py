@@ -1,0 +1,111 @@
+"""docker-compose.yml follows the Compose Specification and matches the local run."""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+import validate_deploy
+from peerloop_cli.infra.kafka import KAFKA_VERSION
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def compose() -> dict[str, Any]:
+    return validate_deploy.load_yaml_file(ROOT / "docker-compose.yml")
+
+
+def test_compose_file_is_valid(compose: dict[str, Any]) -> None:
+    assert validate_deploy.compose_problems(compose) == []
+
+
+def _set(path: str, value: Any) -> Callable[[dict[str, Any]], None]:
+    def mutate(doc: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node = doc
+        for key in parents:
+            node = node[key]
+        node[last] = value
+
+    return mutate
+
+
+def _drop(path: str) -> Callable[[dict[str, Any]], None]:
+    def mutate(doc: dict[str, Any]) -> None:
+        *parents, last = path.split(".")
+        node = doc
+        for key in parents:
+            node = node[key]
+        del node[last]
+
+    return mutate
+
+
+@pytest.mark.parametrize(
+    ("mutate", "complaint"),
+    [
+        (_set("services.profiles.helthcheck", {}), "'helthcheck' was unexpected"),
+        (_set("services.kafka.ports", [{"targt": 1}]), "services/kafka/ports/0"),
+        (
+            _set("services.matching.environment.PEERLOOP_KAFKA_BOOTSTRAP", "kafka:9092"),
+            "PEERLOOP_KAFKA_BOOTSTRAP is not a setting of peerloop-matching",
+        ),
+        (
+            _set("services.profiles.environment.PEERLOOP_SMTP_HOST", "mailpit"),
+            "PEERLOOP_SMTP_HOST is not a setting of peerloop-profiles",
+        ),
+        (_set("services.notifications.environment.PEERLOOP_HTTP_PORT", "8000"), "must be 8103"),
+        (
+            _set("services.matching.environment.PEERLOOP_KAFKA_BOOTSTRAP_SERVERS", "broker:9092"),
+            "Kafka bootstrap 'broker' is no service",
+        ),
+        (
+            _set("services.profiles.build.dockerfile", "services/matching/Dockerfile"),
+            "must build services/profiles/Dockerfile",
+        ),
+        (_drop("services.matching.depends_on.kafka-topics"), "after the kafka-topics job"),
+        (_set("services.kafka-topics.volumes", []), "kafka-topics must mount"),
+        (_drop("services.mongodb.healthcheck"), "mongodb needs a healthcheck"),
+        (_drop("services.notifications"), "service 'notifications' is missing"),
+    ],
+)
+def test_mistakes_are_reported(
+    compose: dict[str, Any], mutate: Callable[[dict[str, Any]], None], complaint: str
+) -> None:
+    broken = copy.deepcopy(compose)
+    mutate(broken)
+    problems = validate_deploy.compose_problems(broken)
+    assert any(complaint in p for p in problems), problems
+
+
+def test_kafka_is_the_release_the_local_broker_runs_and_never_auto_creates(
+    compose: dict[str, Any],
+) -> None:
+    for name in ("kafka", "kafka-topics"):
+        assert compose["services"][name]["image"] == f"apache/kafka:{KAFKA_VERSION}"
+    kafka_env = compose["services"]["kafka"]["environment"]
+    assert kafka_env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "false"
+    assert kafka_env["KAFKA_PROCESS_ROLES"] == "broker,controller"  # KRaft, no ZooKeeper
+
+
+def test_mongodb_is_a_single_node_replica_set_the_services_connect_to(
+    compose: dict[str, Any],
+) -> None:
+    mongodb = compose["services"]["mongodb"]
+    assert mongodb["command"][:2] == ["--replSet", "rs0"]
+    assert "rs.initiate" in " ".join(mongodb["healthcheck"]["test"])
+    for name in validate_deploy.SERVICES:
+        service = compose["services"][name]
+        assert service["environment"]["PEERLOOP_MONGODB_URI"].endswith("replicaSet=rs0")
+        assert service["depends_on"]["mongodb"]["condition"] == "service_healthy"
+
+
+def test_notifications_send_mail_to_the_mail_catcher(compose: dict[str, Any]) -> None:
+    env = compose["services"]["notifications"]["environment"]
+    assert env["PEERLOOP_SMTP_HOST"] == "mailpit"
+    assert env["PEERLOOP_SMTP_PORT"] == "1025"
+    assert compose["services"]["mailpit"]["image"].startswith("axllent/mailpit:")

@@ -1,0 +1,92 @@
+"""The generated topic script against a real Kafka broker, with Kafka's own CLI tools."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import topics_job
+from aiokafka.admin import AIOKafkaAdminClient
+from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+from peerloop_cli.infra import kafka as local_kafka
+from peerloop_cli.infra.topics import TopicSpec
+
+pytestmark = pytest.mark.integration
+
+TOOLS = {
+    "kafka-topics.sh": "org.apache.kafka.tools.TopicCommand",
+    "kafka-configs.sh": "org.apache.kafka.tools.ConfigCommand",
+}
+
+
+def _kafka_bin(tmp_path: Path) -> Path:
+    """kafka-topics.sh / kafka-configs.sh as the Kafka distribution has them, on our jars."""
+    libs = local_kafka.ensure_jars()
+    java = local_kafka.java_binary()
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    for name, main_class in TOOLS.items():
+        tool = bin_dir / name
+        tool.write_text(
+            f'#!/usr/bin/env bash\nexec "{java}" -Xmx128m -cp "{libs}/*" {main_class} "$@"\n'
+        )
+        tool.chmod(tool.stat().st_mode | stat.S_IEXEC)
+    return bin_dir
+
+
+def _run(
+    script: str, tmp_path: Path, bootstrap: str, bin_dir: Path
+) -> subprocess.CompletedProcess[str]:
+    path = tmp_path / "create-topics.sh"
+    path.write_text(script)
+    return subprocess.run(
+        ["bash", str(path)],
+        env={**os.environ, "KAFKA_BIN": str(bin_dir), "KAFKA_BOOTSTRAP_SERVERS": bootstrap},
+        capture_output=True,
+        text=True,
+        timeout=240,
+        check=False,
+    )
+
+
+@pytest.fixture
+async def admin(kafka_bootstrap: str) -> AsyncIterator[AIOKafkaAdminClient]:
+    client = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await client.start()
+    yield client
+    await client.close()
+
+
+async def _retention(admin: AIOKafkaAdminClient, topic: str) -> str:
+    [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    [resource] = response.resources
+    return next(entry[1] for entry in resource[4] if entry[0] == "retention.ms")
+
+
+async def test_script_creates_topics_and_a_rerun_keeps_them_and_updates_retention(
+    kafka_bootstrap: str, admin: AIOKafkaAdminClient, run_id: str, tmp_path: Path
+) -> None:
+    name = f"peerloop-test-{run_id}.v1"
+    specs = [TopicSpec(name, 2, 1, 3_600_000), TopicSpec(f"{name}.dlq", 1, 1, -1, dead_letter=True)]
+    bin_dir = _kafka_bin(tmp_path)
+    try:
+        first = _run(topics_job.render(specs), tmp_path, kafka_bootstrap, bin_dir)
+        assert first.returncode == 0, first.stdout + first.stderr
+        described = {t["topic"]: t for t in await admin.describe_topics([name, f"{name}.dlq"])}
+        assert len(described[name]["partitions"]) == 2
+        assert len(described[f"{name}.dlq"]["partitions"]) == 1
+        assert await _retention(admin, name) == "3600000"
+        assert await _retention(admin, f"{name}.dlq") == "-1"
+
+        # Declared again with another retention: the topic stays, its retention follows.
+        specs[0] = TopicSpec(name, 2, 1, 7_200_000)
+        again = _run(topics_job.render(specs), tmp_path, kafka_bootstrap, bin_dir)
+        assert again.returncode == 0, again.stdout + again.stderr
+        assert "topics: 2 declared topics present" in again.stdout
+        assert await _retention(admin, name) == "7200000"
+    finally:
+        await admin.delete_topics([name, f"{name}.dlq"])
