@@ -1,0 +1,332 @@
+"""Faults: crashed services, a restarted broker and store, poison messages.
+
+Each test ends by counting: nothing lost (every help request ends proposed or
+unmatched) and nothing duplicated (one proposal per request, one inbox item and
+one e-mail per proposal), by event ids and by inbox and e-mail items.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import json
+import os
+from collections import Counter, defaultdict
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from typing import Any
+
+import pytest
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from peerloop_cli.infra import ferretdb, kafka, stack
+from peerloop_cli.loop_client import LoopError, PeerloopClient, wait_for
+from peerloop_cli.platform import SERVICE_NAMES, Deployment
+
+from .conftest import e2e_deployment
+
+pytestmark = pytest.mark.e2e
+
+REQUESTS = int(os.environ.get("PEERLOOP_FAULT_REQUESTS", "1000"))
+HELPERS = 25  # × 50 sessions a week each: room for every request
+
+
+def _local_infra(infra: stack.Endpoints) -> bool:
+    """Broker and store restarts need the processes this project started itself."""
+    local = stack.endpoints()
+    return (infra.kafka_bootstrap, infra.mongodb_uri) == (local.kafka_bootstrap, local.mongodb_uri)
+
+
+@pytest.fixture(scope="module")
+def faulty(infra: stack.Endpoints) -> Iterator[Deployment]:
+    deployment = e2e_deployment()
+    try:
+        deployment.up(infra)
+        yield deployment
+    finally:
+        deployment.down()
+
+
+@pytest.fixture
+async def fclient(faulty: Deployment) -> AsyncIterator[PeerloopClient]:
+    client = PeerloopClient(
+        faulty.url("profiles"), faulty.url("matching"), faulty.url("notifications")
+    )
+    yield client
+    await client.close()
+
+
+async def _cast(
+    client: PeerloopClient, run_id: str, requesters: int
+) -> tuple[str, list[str], list[str]]:
+    skill = f"fault-{run_id}"
+    helpers = [f"h{i}-{run_id}" for i in range(HELPERS)]
+    askers = [f"a{i}-{run_id}" for i in range(requesters)]
+    for person in helpers + askers:
+        await client.register(person, person, f"team-{hash(person) % 7}", "Europe/London")
+    for helper in helpers:
+        await client.offer(helper, skill, level=4, capacity=50)
+    return skill, helpers, askers
+
+
+async def _ask_many(
+    client: PeerloopClient, askers: list[str], skill: str, count: int, start: int
+) -> list[str]:
+    limits = asyncio.Semaphore(8)
+
+    async def one(n: int) -> str:
+        asker = askers[n % len(askers)]
+        async with limits:
+            for _ in range(240):
+                try:
+                    made = await client.ask(asker, skill, 3, f"fault flow request {n}")
+                    return str(made["request_id"])
+                except LoopError as exc:
+                    if "422" not in str(exc):
+                        raise
+                await asyncio.sleep(0.5)  # matching has not applied the requester yet
+        raise LoopError(f"request {n} was never accepted")
+
+    return list(await asyncio.gather(*(one(n) for n in range(start, start + count))))
+
+
+async def _topic_records(bootstrap: str, topics: list[str], keys: set[str]) -> list[Any]:
+    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
+    await consumer.start()
+    found: list[Any] = []
+    try:
+        idle = 0
+        while idle < 4:
+            batch = await consumer.getmany(timeout_ms=500, max_records=5000)
+            if not batch:
+                idle += 1
+            for records in batch.values():
+                idle = 0
+                found.extend(r for r in records if r.key and r.key.decode() in keys)
+    finally:
+        await consumer.stop()
+    return found
+
+
+async def _settled(client: PeerloopClient, request_ids: list[str], limit: float) -> dict[str, Any]:
+    """Wait until every request is proposed or unmatched; returns them by id."""
+    states: dict[str, Any] = {}
+    deadline = asyncio.get_running_loop().time() + limit
+    pending = list(request_ids)
+    while pending and asyncio.get_running_loop().time() < deadline:
+        still: list[str] = []
+        for rid in pending:
+            try:
+                request = await client.request(rid)
+            except LoopError:
+                still.append(rid)
+                continue
+            if request["state"] in ("proposed", "unmatched"):
+                states[rid] = request
+            else:
+                still.append(rid)
+        pending = still
+        if pending:
+            await asyncio.sleep(1)
+    assert not pending, (
+        f"{len(pending)} of {len(request_ids)} requests never settled, e.g. {pending[:3]}"
+    )
+    return states
+
+
+async def _assert_exactly_once(
+    client: PeerloopClient,
+    deployment: Deployment,
+    bootstrap: str,
+    states: dict[str, Any],
+    helpers: list[str],
+) -> dict[str, int]:
+    proposals = await _topic_records(bootstrap, ["peerloop.match-proposed.v1"], set(states))
+    ce_ids_by_proposal: dict[str, set[str]] = defaultdict(set)
+    proposals_by_request: dict[str, set[str]] = defaultdict(set)
+    ce_ids_by_helper: dict[str, set[str]] = defaultdict(set)
+    for record in proposals:
+        body = json.loads(record.value)
+        ce_id = dict(record.headers)["ce_id"].decode()
+        ce_ids_by_proposal[body["proposal_id"]].add(ce_id)
+        proposals_by_request[body["request_id"]].add(body["proposal_id"])
+        ce_ids_by_helper[body["helper_id"]].add(ce_id)
+    proposed = [rid for rid, r in states.items() if r["state"] == "proposed"]
+    assert all(len(ids) == 1 for ids in ce_ids_by_proposal.values()), "a re-publish changed ce_id"
+    assert all(len(proposals_by_request[rid]) == 1 for rid in proposed), "a request proposed twice"
+    assert set(proposals_by_request) >= set(proposed)
+
+    async def inboxes_complete() -> dict[str, list[str]]:
+        return {
+            h: [
+                i["source_event_id"] for i in await client.inbox(h) if i["kind"] == "match-proposed"
+            ]
+            for h in helpers
+        }
+
+    inbox = await wait_for(
+        inboxes_complete,
+        lambda got: all(set(got[h]) >= ce_ids_by_helper[h] for h in helpers),
+        240,
+        "every proposal in its helper's inbox",
+    )
+    for helper in helpers:
+        assert Counter(inbox[helper]) == Counter(ce_ids_by_helper[helper]), helper
+
+    def mails() -> Counter[str]:
+        seen: Counter[str] = Counter()
+        for path in deployment.mail_dir.glob("*.eml"):
+            message = email.message_from_bytes(path.read_bytes())
+            to = str(message["To"])
+            for helper in helpers:
+                # Helpers hear of nothing but their proposals in these flows.
+                if f"{helper}@" in to:
+                    seen[helper] += 1
+        return seen
+
+    expected = Counter({h: len(ids) for h, ids in ce_ids_by_helper.items()})
+
+    async def poll_mail() -> Counter[str]:
+        return mails()
+
+    got = await wait_for(poll_mail, lambda m: m >= expected, 240, "one e-mail per proposal")
+    assert got == expected
+    return {
+        "requests": len(states),
+        "proposed": len(proposed),
+        "events": len(proposals),
+        "inbox": sum(len(v) for v in inbox.values()),
+        "emails": sum(got.values()),
+    }
+
+
+async def _restart_each_service_while_flowing(
+    deployment: Deployment, infra: stack.Endpoints, flow: Callable[[int], Awaitable[list[str]]]
+) -> list[str]:
+    request_ids: list[str] = []
+    batch = max(1, REQUESTS // (len(SERVICE_NAMES) + 1))
+    for service in ("matching", "notifications", "profiles"):
+        request_ids += await flow(batch)
+        deployment.process(service).kill()  # kill -9 mid-flow: work is still queued behind
+        deployment.start_service(service, infra)
+        deployment.wait_ready(service)
+    request_ids += await flow(REQUESTS - len(request_ids))
+    return request_ids
+
+
+async def test_kill_each_service_mid_flow_loses_and_duplicates_nothing(
+    fclient: PeerloopClient, faulty: Deployment, infra: stack.Endpoints, run_id: str
+) -> None:
+    skill, helpers, askers = await _cast(fclient, run_id, requesters=40)
+    made = 0
+
+    async def flow(count: int) -> list[str]:
+        nonlocal made
+        ids = await _ask_many(fclient, askers, skill, count, made)
+        made += count
+        return ids
+
+    request_ids = await _restart_each_service_while_flowing(faulty, infra, flow)
+    assert len(set(request_ids)) == REQUESTS
+    states = await _settled(fclient, request_ids, limit=900)
+    counts = await _assert_exactly_once(fclient, faulty, infra.kafka_bootstrap, states, helpers)
+    print(f"kill -9 each service: {counts}")
+
+
+@pytest.mark.parametrize("component", ["broker", "store"])
+async def test_restart_broker_or_store_mid_flow(
+    component: str, fclient: PeerloopClient, faulty: Deployment, infra: stack.Endpoints, run_id: str
+) -> None:
+    if not _local_infra(infra):
+        pytest.skip("restarts need the broker and store this project started (not external ones)")
+    count = max(20, REQUESTS // 10)
+    skill, helpers, askers = await _cast(fclient, run_id, requesters=10)
+    first = await _ask_many(fclient, askers, skill, count // 2, 0)
+    if component == "broker":
+        settings = kafka.KafkaSettings.from_env()
+        kafka.stop(settings)
+        await asyncio.sleep(3)
+        kafka.start(settings)
+        await kafka.wait_ready_async(settings)
+    else:
+        f = ferretdb.FerretSettings.from_env()
+        ferretdb.stop(f)
+        await asyncio.sleep(3)
+        ferretdb.start(f)
+        ferretdb.wait_ready(f)
+    second = await _ask_many(fclient, askers, skill, count - count // 2, count // 2)
+    states = await _settled(fclient, first + second, limit=600)
+    counts = await _assert_exactly_once(fclient, faulty, infra.kafka_bootstrap, states, helpers)
+    print(f"restart {component}: {counts}")
+
+
+CONSUMED = {
+    "profiles": ["session-completed"],
+    "matching": [
+        "profile-registered",
+        "profile-updated",
+        "skill-offered",
+        "skill-withdrawn",
+        "availability-changed",
+        "skill-acquired",
+        "profile-erased",
+        "help-requested",
+        "feedback-given",
+    ],
+    "notifications": [
+        "profile-registered",
+        "profile-updated",
+        "profile-erased",
+        "match-proposed",
+        "match-accepted",
+        "match-declined",
+        "match-expired",
+        "help-request-unmatched",
+        "help-request-cancelled",
+        "session-completed",
+        "feedback-given",
+        "skill-acquired",
+    ],
+}
+
+
+async def test_malformed_messages_on_every_consumed_topic_go_to_dead_letter(
+    fclient: PeerloopClient, faulty: Deployment, infra: stack.Endpoints, run_id: str
+) -> None:
+    topics = sorted({f"peerloop.{name}.v1" for names in CONSUMED.values() for name in names})
+    producer = AIOKafkaProducer(bootstrap_servers=infra.kafka_bootstrap)
+    await producer.start()
+    key = f"poison-{run_id}".encode()
+    try:
+        for topic in topics:
+            await producer.send_and_wait(
+                topic, b"\x00not json", key=key, headers=[("ce_specversion", b"1.0")]
+            )
+    finally:
+        await producer.stop()
+
+    expected = {
+        (f"peerloop.{name}.v1", service) for service, names in CONSUMED.items() for name in names
+    }
+
+    async def dead() -> set[tuple[str, str]]:
+        records = await _topic_records(
+            infra.kafka_bootstrap, [f"{t}.dlq" for t in topics], {key.decode()}
+        )
+        got = set()
+        for record in records:
+            headers = {k: v.decode() for k, v in record.headers}
+            assert headers["dlq_reason"].startswith("unparseable")
+            assert record.value == b"\x00not json"
+            group = headers["dlq_consumer_group"]
+            for service in CONSUMED:
+                if group.startswith(f"{faulty.group_prefix}{service}"):
+                    got.add((headers["dlq_source_topic"], service))
+        return got
+
+    assert await wait_for(
+        dead, lambda got: got >= expected, 120, "every poison message dead-lettered"
+    )
+
+    # and the flows continue
+    skill, _, askers = await _cast(fclient, run_id, requesters=1)
+    [rid] = await _ask_many(fclient, askers, skill, 1, 0)
+    await _settled(fclient, [rid], limit=120)
