@@ -1,20 +1,202 @@
-"""HTTP API of the notifications service."""
+"""HTTP API of the notifications service: inbox, live stream, deliveries, preferences."""
 
 from __future__ import annotations
 
-from fastapi import FastAPI
-from peerloop_contracts.runtime.service import ServiceRuntime
+from typing import Annotated, Any
 
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import StreamingResponse
+from peerloop_contracts.envelope import utc_now
+from pydantic import BaseModel, Field
+
+from peerloop_notifications.adapters.people_store import Person, StalePreferencesError
+from peerloop_notifications.application.live_feed import inbox_stream, item_view
+from peerloop_notifications.bootstrap import NotificationsService
 from peerloop_notifications.config import Settings
+from peerloop_notifications.domain.preferences import Preferences
 
 
-def build_runtime(settings: Settings) -> ServiceRuntime:
-    return ServiceRuntime(name="notifications", settings=settings)
+class InboxPage(BaseModel):
+    items: list[dict[str, Any]]
+    total: int
+    unread: int
+    offset: int
+    limit: int
+    next_offset: int | None
+
+
+class UnreadCount(BaseModel):
+    unread: int
+
+
+class MarkedRead(BaseModel):
+    marked: int
+
+
+class Delivery(BaseModel):
+    id: str
+    kind: str
+    channel: str
+    state: str
+    attempts: int
+    next_attempt_at: str | None
+    last_error: str | None
+    subject: str
+
+
+class PreferencesView(BaseModel):
+    person_id: str
+    version: int
+    preferences: Preferences
+
+
+class PreferencesChange(BaseModel):
+    expected_version: int = Field(ge=0, description="the version read; 409 if it changed since")
+    preferences: Preferences
+
+
+def _service(request: Request) -> NotificationsService:
+    service: NotificationsService = request.app.state.service
+    return service
+
+
+ServiceDep = Annotated[NotificationsService, Depends(_service)]
+
+
+async def _known_person(person_id: str, service: ServiceDep) -> Person:
+    person = await service.people.get(person_id)
+    if person is None or not person.registered:
+        raise HTTPException(404, f"unknown person {person_id!r}")
+    return person
+
+
+PersonDep = Annotated[Person, Depends(_known_person)]
+
+
+def inbox_router() -> APIRouter:
+    router = APIRouter(prefix="/people/{person_id}", tags=["inbox"])
+
+    @router.get("/inbox", summary="Inbox, unread first, newest first")
+    async def list_inbox(
+        person: PersonDep,
+        service: ServiceDep,
+        offset: Annotated[int, Query(ge=0)] = 0,
+        limit: Annotated[int, Query(ge=1, le=100)] = 20,
+    ) -> InboxPage:
+        page = await service.store.inbox_page(
+            person.person_id, utc_now(), offset=offset, limit=limit
+        )
+        more = offset + len(page.items) < page.total
+        return InboxPage(
+            items=[item_view(doc) for doc in page.items],
+            total=page.total,
+            unread=page.unread,
+            offset=offset,
+            limit=limit,
+            next_offset=offset + len(page.items) if more else None,
+        )
+
+    @router.get("/inbox/unread-count", summary="How many inbox items are unread")
+    async def unread_count(person: PersonDep, service: ServiceDep) -> UnreadCount:
+        return UnreadCount(unread=await service.store.unread_count(person.person_id, utc_now()))
+
+    @router.post("/inbox/read-all", summary="Mark every inbox item read")
+    async def read_all(person: PersonDep, service: ServiceDep) -> MarkedRead:
+        marked = await service.store.mark_all_read(person.person_id, utc_now())
+        return MarkedRead(marked=marked)
+
+    @router.post("/inbox/{notification_id}/read", summary="Mark one inbox item read")
+    async def read_one(
+        notification_id: str, person: PersonDep, service: ServiceDep
+    ) -> dict[str, Any]:
+        doc = await service.store.mark_read(person.person_id, notification_id, utc_now())
+        if doc is None:
+            raise HTTPException(404, f"no inbox item {notification_id!r}")
+        return item_view(doc)
+
+    @router.get(
+        "/inbox/stream",
+        summary="New inbox items as Server-Sent Events",
+        response_class=StreamingResponse,
+    )
+    async def stream(person: PersonDep, service: ServiceDep, request: Request) -> StreamingResponse:
+        frames = inbox_stream(
+            service.store,
+            service.feed,
+            person.person_id,
+            poll_seconds=service.settings.stream_poll_seconds,
+            disconnected=request.is_disconnected,
+        )
+        return StreamingResponse(
+            frames,
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+        )
+
+    @router.get("/deliveries", summary="E-mail and webhook deliveries with their state")
+    async def deliveries(
+        person: PersonDep,
+        service: ServiceDep,
+        limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    ) -> list[Delivery]:
+        docs = await service.store.deliveries(person.person_id, limit=limit)
+        return [
+            Delivery(
+                id=d["_id"],
+                kind=d["kind"],
+                channel=d["channel"],
+                state=d["state"],
+                attempts=d.get("attempts", 0),
+                next_attempt_at=d["next_attempt_at"].isoformat()
+                if d.get("next_attempt_at")
+                else None,
+                last_error=d.get("last_error"),
+                subject=d["subject"],
+            )
+            for d in docs
+        ]
+
+    return router
+
+
+def preferences_router() -> APIRouter:
+    router = APIRouter(prefix="/people/{person_id}", tags=["preferences"])
+
+    @router.get("/preferences", summary="Channels per kind, quiet hours, digest")
+    async def get_preferences(person: PersonDep) -> PreferencesView:
+        return PreferencesView(
+            person_id=person.person_id,
+            version=person.preferences_version,
+            preferences=person.preferences,
+        )
+
+    @router.put("/preferences", summary="Replace the preferences (optimistic version check)")
+    async def put_preferences(
+        change: PreferencesChange, person: PersonDep, service: ServiceDep
+    ) -> PreferencesView:
+        try:
+            version = await service.people.set_preferences(
+                person.person_id, change.preferences, change.expected_version
+            )
+        except StalePreferencesError as exc:
+            raise HTTPException(
+                409,
+                f"preferences changed since version {change.expected_version}; "
+                "read them again and retry",
+            ) from exc
+        return PreferencesView(
+            person_id=person.person_id, version=version, preferences=change.preferences
+        )
+
+    return router
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
-    runtime = build_runtime(settings or Settings())
-    app = FastAPI(title="Peerloop notifications", version="0.1.0", lifespan=runtime.lifespan)
-    app.state.runtime = runtime
-    app.include_router(runtime.health_router())
+    service = NotificationsService(settings or Settings())
+    app = FastAPI(title="Peerloop notifications", version="0.1.0", lifespan=service.lifespan)
+    app.state.service = service
+    app.state.runtime = service.runtime
+    app.include_router(service.runtime.health_router())
+    app.include_router(inbox_router())
+    app.include_router(preferences_router())
     return app

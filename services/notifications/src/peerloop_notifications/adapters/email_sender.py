@@ -1,0 +1,62 @@
+"""E-mail over SMTP (aiosmtplib)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+
+import aiosmtplib
+
+from peerloop_notifications.adapters.senders import DeliveryError, Outgoing
+
+
+@dataclass(frozen=True)
+class SmtpSender:
+    host: str
+    port: int
+    sender: str
+    timeout: float = 10.0
+    start_tls: bool | None = None
+    username: str | None = None
+    password: str | None = None
+
+    def build(self, message: Outgoing) -> EmailMessage:
+        mail = EmailMessage()
+        mail["From"] = self.sender
+        mail["To"] = message.address
+        mail["Subject"] = message.subject
+        mail["Date"] = formatdate(usegmt=True)
+        # Stable across retries: a message re-sent after a crash in mid-send is a duplicate
+        # the receiving side can recognise.
+        mail["Message-ID"] = f"<{_local_part(message.delivery_id)}@peerloop.notifications>"
+        mail["X-Peerloop-Delivery"] = message.delivery_id
+        mail.set_content(message.body)
+        return mail
+
+    async def send(self, message: Outgoing) -> None:
+        try:
+            await aiosmtplib.send(
+                self.build(message),
+                hostname=self.host,
+                port=self.port,
+                timeout=self.timeout,
+                start_tls=self.start_tls,
+                username=self.username,
+                password=self.password,
+            )
+        except aiosmtplib.SMTPRecipientsRefused as exc:
+            codes = [r.code for r in exc.recipients]
+            raise DeliveryError(
+                f"recipient refused: {codes}", permanent=all(c >= 500 for c in codes)
+            ) from exc
+        except aiosmtplib.SMTPResponseException as exc:
+            raise DeliveryError(
+                f"smtp {exc.code}: {exc.message}", permanent=exc.code >= 500
+            ) from exc
+        except (aiosmtplib.SMTPException, OSError, TimeoutError) as exc:
+            raise DeliveryError(f"smtp unreachable: {type(exc).__name__}: {exc}") from exc
+
+
+def _local_part(delivery_id: str) -> str:
+    return "".join(c if c.isalnum() or c in "-._" else "." for c in delivery_id)

@@ -1,0 +1,289 @@
+"""Notification documents: the inbox and the outbound delivery queue in one collection.
+
+One document per (recipient, source event `ce_id`, channel, kind); its `_id` is
+built from those, so a redelivered event finds its notification already there.
+Outbound documents (e-mail, webhook) move pending → sending → sent | failed; the
+`sending` mark carries a lease so a worker that died mid-send is taken over once
+the lease ends. Events about a notification ride in the document's `outbox`.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from peerloop_contracts.notifications import Channel
+from peerloop_contracts.outbox import OutboxEntry
+from peerloop_contracts.runtime.mongo import Document
+from pymongo import ASCENDING, DESCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
+
+from peerloop_notifications.domain.kinds import OUTBOUND_CHANNELS
+
+PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
+
+
+def notification_id(person_id: str, source_event_id: str, channel: Channel, kind: str) -> str:
+    # The kind is part of it: one event can mean two things to one person (an
+    # acceptance now, a reminder later).
+    return f"{channel}:{person_id}:{source_event_id}:{kind}"
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    items: list[Document]
+    total: int
+    unread: int
+
+
+_CANDIDATES = 16
+"""Due deliveries looked at per claim; enough that a few workers rarely all chase one."""
+
+
+@dataclass
+class NotificationStore:
+    collection: AsyncCollection[Document]
+    claims: AsyncCollection[Document]
+    """One document per delivery attempt: whoever inserted it makes that attempt."""
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index(
+            [
+                ("person_id", ASCENDING),
+                ("source_event_id", ASCENDING),
+                ("channel", ASCENDING),
+                ("kind", ASCENDING),
+            ],
+            unique=True,
+            name="one_per_recipient_event_channel_kind",
+        )
+        await self.collection.create_index(
+            [
+                ("person_id", ASCENDING),
+                ("channel", ASCENDING),
+                ("read", ASCENDING),
+                ("visible_at", DESCENDING),
+            ],
+            name="inbox",
+        )
+        await self.collection.create_index(
+            [("request_id", ASCENDING)], sparse=True, name="by_request"
+        )
+        await self.collection.create_index(
+            [("state", ASCENDING), ("next_attempt_at", ASCENDING)], name="delivery_queue"
+        )
+        await self.claims.create_index([("person_id", ASCENDING)], name="claims_by_person")
+
+    async def insert(self, doc: Document) -> bool:
+        """Store a new notification; False when it exists already (a redelivered event)."""
+        try:
+            await self.collection.insert_one(doc)
+        except DuplicateKeyError:
+            return False
+        return True
+
+    # -- inbox -----------------------------------------------------------------
+
+    def _inbox(self, person_id: str, now: datetime, **extra: Any) -> Document:
+        """The person's inbox as of `now`: reminders are hidden until their time."""
+        return {
+            "person_id": person_id,
+            "channel": "inbox",
+            "visible_at": {"$lte": now},
+            **extra,
+        }
+
+    async def inbox_page(
+        self, person_id: str, now: datetime, *, offset: int, limit: int
+    ) -> InboxPage:
+        visible = self._inbox(person_id, now)
+        cursor = (
+            self.collection.find(visible, projection={"outbox": 0})
+            .sort([("read", ASCENDING), ("visible_at", DESCENDING), ("_id", ASCENDING)])
+            .skip(offset)
+            .limit(limit)
+        )
+        items = [doc async for doc in cursor]
+        total = await self.collection.count_documents(visible)
+        return InboxPage(items=items, total=total, unread=await self.unread_count(person_id, now))
+
+    async def unread_count(self, person_id: str, now: datetime) -> int:
+        return await self.collection.count_documents(self._inbox(person_id, now, read=False))
+
+    async def mark_read(self, person_id: str, nid: str, now: datetime) -> Document | None:
+        # Only an unread item gets a read time, so reading twice keeps the first one.
+        await self.collection.update_one(
+            self._inbox(person_id, now, _id=nid, read=False),
+            {"$set": {"read": True, "read_at": now}},
+        )
+        return await self.collection.find_one(
+            self._inbox(person_id, now, _id=nid), projection={"outbox": 0}
+        )
+
+    async def mark_all_read(self, person_id: str, now: datetime) -> int:
+        result = await self.collection.update_many(
+            self._inbox(person_id, now, read=False), {"$set": {"read": True, "read_at": now}}
+        )
+        return result.modified_count
+
+    async def inbox_since(self, person_id: str, since: datetime, now: datetime) -> list[Document]:
+        """Items that became visible in [since, now], in the order they did."""
+        cursor = self.collection.find(
+            {
+                "person_id": person_id,
+                "channel": "inbox",
+                "visible_at": {"$gte": since, "$lte": now},
+            },
+            projection={"outbox": 0},
+        ).sort([("visible_at", ASCENDING), ("_id", ASCENDING)])
+        return [doc async for doc in cursor]
+
+    async def cancel_pending(self, request_id: str, kind: str) -> int:
+        """Drop notifications of a request not yet out (reminders of a cancelled request)."""
+        result = await self.collection.delete_many(
+            {"request_id": request_id, "kind": kind, "state": PENDING}
+        )
+        return result.deleted_count
+
+    # -- outbound deliveries ------------------------------------------------------
+
+    async def deliveries(self, person_id: str, *, limit: int) -> list[Document]:
+        cursor = (
+            self.collection.find(
+                {"person_id": person_id, "channel": {"$in": list(OUTBOUND_CHANNELS)}},
+                projection={"outbox": 0, "lease": 0},
+            )
+            .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
+            .limit(limit)
+        )
+        return [doc async for doc in cursor]
+
+    async def get(self, nid: str) -> Document | None:
+        return await self.collection.find_one({"_id": nid}, projection={"outbox": 0})
+
+    async def claim_next(self, owner: str, now: datetime, lease: timedelta) -> Document | None:
+        """Take the most overdue delivery, or one whose sender's lease ran out."""
+        due = self.collection.find(
+            {
+                "$or": [
+                    {"state": PENDING, "next_attempt_at": {"$lte": now}},
+                    {"state": SENDING, "lease.until": {"$lt": now}},
+                ]
+            }
+        ).sort([("next_attempt_at", ASCENDING), ("_id", ASCENDING)])
+        async for doc in due.limit(_CANDIDATES):
+            claimed = await self._claim(doc, owner, now, lease)
+            if claimed is not None:
+                return claimed
+        return None
+
+    async def claim_digest_batch(
+        self, first: Document, owner: str, now: datetime, lease: timedelta
+    ) -> list[Document]:
+        """`first` and the other digest e-mails of the same person that are due."""
+        siblings = self.collection.find(
+            {
+                "_id": {"$ne": first["_id"]},
+                "person_id": first["person_id"],
+                "channel": "email",
+                "digest": True,
+                "state": PENDING,
+                "next_attempt_at": {"$lte": now},
+            }
+        ).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
+        batch = [first]
+        async for doc in siblings:
+            claimed = await self._claim(doc, owner, now, lease)
+            if claimed is not None:
+                batch.append(claimed)
+        return batch
+
+    async def _claim(
+        self, doc: Document, owner: str, now: datetime, lease: timedelta
+    ) -> Document | None:
+        """Win attempt n+1 of a delivery, or None when another worker won it.
+
+        The store may run `find_one_and_update` as an unlocked read-modify-write
+        (FerretDB 1.x does), which would hand one delivery to several workers. A
+        unique insert is atomic everywhere, so the right to make attempt n+1 is an
+        insert of `<id>#<n+1>`: exactly one worker gets it. Only that worker then
+        writes the document, so its update below has no competitor.
+        """
+        attempt = int(doc.get("attempts", 0)) + 1
+        try:
+            await self.claims.insert_one(
+                {
+                    "_id": f"{doc['_id']}#{attempt}",
+                    "notification_id": doc["_id"],
+                    "person_id": doc["person_id"],
+                    "owner": owner,
+                    "claimed_at": now,
+                }
+            )
+        except DuplicateKeyError:
+            return None
+        held = {"owner": owner, "until": now + lease}
+        result = await self.collection.update_one(
+            {"_id": doc["_id"], "attempts": doc.get("attempts", 0)},
+            {"$set": {"state": SENDING, "lease": held, "attempts": attempt}},
+        )
+        if result.modified_count != 1:
+            return None
+        return {**doc, "state": SENDING, "lease": held, "attempts": attempt}
+
+    def _held(self, nid: str, owner: str) -> Document:
+        return {"_id": nid, "state": SENDING, "lease.owner": owner}
+
+    async def mark_sent(self, nid: str, owner: str, now: datetime, event: OutboxEntry) -> bool:
+        result = await self.collection.update_one(
+            self._held(nid, owner),
+            {
+                "$set": {"state": SENT, "sent_at": now, "last_error": None},
+                "$unset": {"lease": ""},
+                "$push": {"outbox": event.to_document()},
+            },
+        )
+        return result.modified_count == 1
+
+    async def reschedule(self, nid: str, owner: str, at: datetime, error: str) -> bool:
+        result = await self.collection.update_one(
+            self._held(nid, owner),
+            {
+                "$set": {"state": PENDING, "next_attempt_at": at, "last_error": error},
+                "$unset": {"lease": ""},
+            },
+        )
+        return result.modified_count == 1
+
+    async def mark_failed(
+        self, nid: str, owner: str, now: datetime, error: str, event: OutboxEntry
+    ) -> bool:
+        result = await self.collection.update_one(
+            self._held(nid, owner),
+            {
+                "$set": {"state": FAILED, "failed_at": now, "last_error": error},
+                "$unset": {"lease": ""},
+                "$push": {"outbox": event.to_document()},
+            },
+        )
+        return result.modified_count == 1
+
+    async def mark_skipped(self, nid: str, owner: str, now: datetime, reason: str) -> bool:
+        result = await self.collection.update_one(
+            self._held(nid, owner),
+            {
+                "$set": {"state": SKIPPED, "skipped_at": now, "last_error": reason},
+                "$unset": {"lease": ""},
+            },
+        )
+        return result.modified_count == 1
+
+    async def discard(self, nid: str) -> None:
+        await self.collection.delete_one({"_id": nid})
+
+    async def forget_person(self, person_id: str) -> int:
+        await self.claims.delete_many({"person_id": person_id})
+        result = await self.collection.delete_many({"person_id": person_id})
+        return result.deleted_count

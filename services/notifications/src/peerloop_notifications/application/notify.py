@@ -1,0 +1,147 @@
+"""Turning an event into notifications: who hears, what they read, on which channels.
+
+The consumer only writes documents: the inbox item (delivered at once) and one
+queued delivery per outbound channel. Sending happens in the delivery worker, so
+a slow mail server never holds a partition.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from peerloop_contracts.base import Event
+from peerloop_contracts.envelope import CloudEventMeta, utc_now
+from peerloop_contracts.matching import HelpRequestCancelled
+from peerloop_contracts.notifications import Channel
+from peerloop_contracts.runtime.mongo import Document
+
+from peerloop_notifications.adapters.notification_store import (
+    PENDING,
+    NotificationStore,
+    notification_id,
+)
+from peerloop_notifications.adapters.people_store import DEFAULT_TIME_ZONE, PeopleStore, Person
+from peerloop_notifications.application.events import delivered
+from peerloop_notifications.domain.kinds import TIME_BOUND
+from peerloop_notifications.domain.preferences import Preferences, channels_for
+from peerloop_notifications.domain.routing import Intent, intents_for
+from peerloop_notifications.domain.schedule import send_not_before
+from peerloop_notifications.domain.texts import Text, render
+
+log = logging.getLogger("peerloop.notifications")
+
+
+@dataclass
+class Notifier:
+    people: PeopleStore
+    store: NotificationStore
+    on_inbox: Callable[[str], None] = lambda _person_id: None
+    """Told the person id of each new inbox item (wakes live streams)."""
+    on_outbound: Callable[[], None] = lambda: None
+    """Told that deliveries were queued (wakes the delivery worker)."""
+    on_outbox: Callable[[], None] = lambda: None
+    """Told that events wait in an outbox (wakes the relay)."""
+    now: Callable[[], datetime] = field(default=utc_now)
+
+    async def handle(self, event: Event, meta: CloudEventMeta) -> None:
+        now = self.now()
+        if isinstance(event, HelpRequestCancelled):
+            await self.store.cancel_pending(event.request_id, "session-reminder")
+        intents = [
+            i for i in intents_for(event) if i.pointless_after is None or now < i.pointless_after
+        ]
+        if not intents:
+            return
+        mentioned = {i.recipient_id for i in intents} | {p for i in intents for p in i.mentions}
+        names = await self.people.names(sorted(mentioned))
+        created: list[Document] = []
+        for intent in intents:
+            person = await self.people.get(intent.recipient_id)
+            if person is not None and person.erased:
+                continue
+            created += await self._notify(intent, person, names, meta, now)
+        if any(doc.get("outbox") for doc in created):
+            self.on_outbox()
+        for doc in created:
+            if doc["channel"] == "inbox" and doc["visible_at"] <= now:
+                self.on_inbox(doc["person_id"])
+        if any(doc.get("state") == PENDING for doc in created):
+            self.on_outbound()
+
+    async def _notify(
+        self,
+        intent: Intent,
+        person: Person | None,
+        names: dict[str, str],
+        meta: CloudEventMeta,
+        now: datetime,
+    ) -> list[Document]:
+        prefs = person.preferences if person else Preferences()
+        text = render(
+            intent.kind,
+            intent.context,
+            recipient_name=names.get(intent.recipient_id),
+            names=names,
+        )
+        created = []
+        # Someone not known yet still gets an e-mail: their profile may be on its way on
+        # another topic, and the worker looks the address up when it sends.
+        for channel in channels_for(prefs, intent.kind):
+            doc = self._document(intent, channel, text, meta, person, now)
+            if await self.store.insert(doc):
+                created.append(doc)
+            else:
+                log.debug("already notified: %s", doc["_id"])
+        return created
+
+    def _document(
+        self,
+        intent: Intent,
+        channel: Channel,
+        text: Text,
+        meta: CloudEventMeta,
+        person: Person | None,
+        now: datetime,
+    ) -> Document:
+        due = max(now, intent.deliver_at) if intent.deliver_at else now
+        doc: dict[str, Any] = {
+            "_id": notification_id(intent.recipient_id, meta.id, channel, intent.kind),
+            "person_id": intent.recipient_id,
+            "kind": intent.kind,
+            "channel": channel,
+            "source_event_id": meta.id,
+            "source_type": meta.type,
+            "subject": text.subject,
+            "body": text.body,
+            "created_at": now,
+        }
+        if intent.request_id is not None:
+            doc["request_id"] = intent.request_id
+        if channel == "inbox":
+            doc |= {"read": False, "visible_at": due}
+            if due > now:
+                # Shows up by itself at `due`; the worker records the delivery then.
+                doc |= _queued(due)
+            else:
+                doc["delivered_at"] = now
+                doc["outbox"] = [delivered(doc, attempts=1).to_document()]
+            return doc
+        prefs = person.preferences if person else Preferences()
+        if intent.kind in TIME_BOUND:
+            return doc | {"digest": False} | _queued(due)
+        digest = channel == "email" and prefs.digest
+        not_before = send_not_before(
+            now,
+            quiet=prefs.quiet_hours,
+            time_zone=person.time_zone if person else DEFAULT_TIME_ZONE,
+            digest_hour=prefs.digest_hour if digest else None,
+        )
+        return doc | {"digest": digest} | _queued(not_before)
+
+
+def _queued(at: datetime) -> dict[str, Any]:
+    return {"state": PENDING, "attempts": 0, "next_attempt_at": at, "last_error": None}

@@ -1,0 +1,1 @@
+"""Tools for local runs and tests; not used by the service itself."""

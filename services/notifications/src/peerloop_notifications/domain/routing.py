@@ -1,0 +1,236 @@
+"""Who hears about an event, and as which kind of notification.
+
+Pure: an event goes in, intents come out. The texts are rendered later from
+templates with the context each intent carries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from peerloop_contracts.base import Event
+from peerloop_contracts.matching import (
+    FeedbackGiven,
+    HelpRequestCancelled,
+    HelpRequestUnmatched,
+    MatchAccepted,
+    MatchDeclined,
+    MatchExpired,
+    MatchProposed,
+    SessionCompleted,
+    UnmatchedReason,
+)
+from peerloop_contracts.profiles import SkillAcquired
+from peerloop_contracts.skills import default_catalogue
+
+from peerloop_notifications.domain.kinds import Kind
+
+NOTIFYING_EVENTS: tuple[type[Event], ...] = (
+    MatchProposed,
+    MatchAccepted,
+    MatchDeclined,
+    MatchExpired,
+    HelpRequestUnmatched,
+    HelpRequestCancelled,
+    SessionCompleted,
+    FeedbackGiven,
+    SkillAcquired,
+)
+
+_SUGGESTIONS: dict[UnmatchedReason, str] = {
+    "no_one_offers": (
+        "Nobody offers this skill yet. Try a related skill, or post the question "
+        "to your team channel; once you learn it, you could be the first to offer it."
+    ),
+    "all_at_capacity": (
+        "Everyone who offers this skill is fully booked this week. Try again in a few "
+        "days, or widen the request (a lower level or a later deadline)."
+    ),
+    "all_declined": (
+        "The people asked could not take it this time. Rephrase the task with more "
+        "detail, or ask again later."
+    ),
+}
+
+
+@dataclass(frozen=True)
+class Intent:
+    """One person should hear about one event as one kind of notification."""
+
+    recipient_id: str
+    kind: Kind
+    context: dict[str, Any] = field(default_factory=dict)
+    mentions: tuple[str, ...] = ()
+    """Other people named in the text; their display names are looked up when rendering."""
+    deliver_at: datetime | None = None
+    """Not before this moment, on any channel (reminders); None: at once."""
+    pointless_after: datetime | None = None
+    """Nobody needs it after this moment (the session it reminds of has begun)."""
+    request_id: str | None = None
+
+
+def suggestion_for(reason: UnmatchedReason) -> str:
+    return _SUGGESTIONS[reason]
+
+
+def skill_label(skill_id: str) -> str:
+    catalogue = default_catalogue()
+    return catalogue.display_name(catalogue.canonical(skill_id))
+
+
+REMINDER_LEAD = timedelta(hours=1)
+
+
+def _accepted(event: MatchAccepted) -> list[Intent]:
+    return [
+        Intent(
+            event.requester_id,
+            "match-accepted",
+            {
+                "skill": skill_label(event.skill_id),
+                "helper_id": event.helper_id,
+                "session_id": event.session_id,
+                "scheduled_at": event.scheduled_at,
+            },
+            mentions=(event.helper_id,),
+        )
+    ]
+
+
+def _reminders(event: MatchAccepted) -> list[Intent]:
+    """Both people are reminded an hour before a scheduled session."""
+    if event.scheduled_at is None:
+        return []
+    pairs = ((event.requester_id, event.helper_id), (event.helper_id, event.requester_id))
+    return [
+        Intent(
+            me,
+            "session-reminder",
+            {
+                "skill": skill_label(event.skill_id),
+                "other_id": other,
+                "session_id": event.session_id,
+                "scheduled_at": event.scheduled_at,
+            },
+            mentions=(other,),
+            deliver_at=event.scheduled_at - REMINDER_LEAD,
+            pointless_after=event.scheduled_at,
+            request_id=event.request_id,
+        )
+        for me, other in pairs
+    ]
+
+
+def intents_for(event: Event) -> list[Intent]:
+    """The notifications an event causes; empty for events nobody needs to hear about."""
+    match event:
+        case MatchProposed():
+            return [
+                Intent(
+                    event.helper_id,
+                    "match-proposed",
+                    {
+                        "skill": skill_label(event.skill_id),
+                        "task": event.task,
+                        "score": event.score,
+                        "breakdown": [c.model_dump() for c in event.breakdown],
+                        "expires_at": event.expires_at,
+                        "requester_id": event.requester_id,
+                        "request_id": event.request_id,
+                        "proposal_id": event.proposal_id,
+                    },
+                    mentions=(event.requester_id,),
+                )
+            ]
+        case MatchAccepted():
+            return [*_accepted(event), *_reminders(event)]
+        case MatchDeclined() | MatchExpired():
+            kind: Kind = "match-declined" if isinstance(event, MatchDeclined) else "match-expired"
+            reason = event.reason if isinstance(event, MatchDeclined) else None
+            return [
+                Intent(
+                    event.requester_id,
+                    kind,
+                    {
+                        "skill": skill_label(event.skill_id),
+                        "helper_id": event.helper_id,
+                        "reason": reason,
+                        "will_retry": event.will_retry,
+                    },
+                    mentions=(event.helper_id,),
+                )
+            ]
+        case HelpRequestUnmatched():
+            return [
+                Intent(
+                    event.requester_id,
+                    "help-request-unmatched",
+                    {
+                        "skill": skill_label(event.skill_id),
+                        "reason": event.reason,
+                        "detail": event.detail,
+                        "candidates_tried": event.candidates_tried,
+                        "suggestion": suggestion_for(event.reason),
+                    },
+                )
+            ]
+        case HelpRequestCancelled():
+            return [
+                Intent(
+                    event.requester_id,
+                    "help-request-cancelled",
+                    {"skill": skill_label(event.skill_id), "reason": event.reason},
+                )
+            ]
+        case SessionCompleted():
+            common = {
+                "skill": skill_label(event.skill_id),
+                "session_id": event.session_id,
+                "duration_minutes": event.duration_minutes,
+            }
+            return [
+                Intent(
+                    event.learner_id,
+                    "session-completed",
+                    {**common, "role": "learner", "other_id": event.teacher_id},
+                    mentions=(event.teacher_id,),
+                ),
+                Intent(
+                    event.teacher_id,
+                    "session-completed",
+                    {**common, "role": "teacher", "other_id": event.learner_id},
+                    mentions=(event.learner_id,),
+                ),
+            ]
+        case FeedbackGiven():
+            return [
+                Intent(
+                    event.to_id,
+                    "feedback-received",
+                    {
+                        "from_id": event.from_id,
+                        "rating": event.rating,
+                        "comment": event.comment,
+                        "role": event.role_of_rated,
+                        "session_id": event.session_id,
+                    },
+                    mentions=(event.from_id,),
+                )
+            ]
+        case SkillAcquired():
+            return [
+                Intent(
+                    event.person_id,
+                    "teach-back-invitation",
+                    {
+                        "skill": event.skill_name,
+                        "skill_id": event.skill_id,
+                        "level": event.level,
+                        "teacher_id": event.teacher_id,
+                    },
+                    mentions=(event.teacher_id,),
+                )
+            ]
+    return []

@@ -1,0 +1,201 @@
+"""The notify use case with in-memory stores: channels, deferral, digest, dedupe, erasure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+from peerloop_contracts.envelope import CloudEventMeta
+from peerloop_contracts.matching import HelpRequestCancelled, MatchAccepted, SessionCompleted
+from peerloop_notifications.adapters.people_store import Person
+from peerloop_notifications.application.notify import Notifier
+from peerloop_notifications.domain.preferences import Preferences, QuietHours
+
+NOON = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
+
+
+class FakePeople:
+    def __init__(self, *people: Person) -> None:
+        self.people = {p.person_id: p for p in people}
+
+    async def get(self, person_id: str) -> Person | None:
+        return self.people.get(person_id)
+
+    async def names(self, person_ids: list[str]) -> dict[str, str]:
+        return {
+            p: self.people[p].display_name
+            for p in person_ids
+            if p in self.people and self.people[p].display_name
+        }
+
+
+class FakeNotifications:
+    def __init__(self) -> None:
+        self.docs: dict[str, dict] = {}
+
+    async def cancel_pending(self, request_id: str, kind: str) -> int:
+        doomed = [
+            k
+            for k, d in self.docs.items()
+            if d.get("request_id") == request_id
+            and d["kind"] == kind
+            and d.get("state") == "pending"
+        ]
+        for k in doomed:
+            del self.docs[k]
+        return len(doomed)
+
+    async def insert(self, doc: dict) -> bool:
+        if doc["_id"] in self.docs:
+            return False
+        self.docs[doc["_id"]] = doc
+        return True
+
+
+def someone(person_id: str, name: str, prefs: Preferences | None = None, **kw) -> Person:
+    erased = kw.get("erased", False)  # an erased person keeps no personal data
+    return Person(
+        person_id=person_id,
+        display_name=None if erased else name,
+        email=None if erased else f"{person_id}@example.com",
+        time_zone=kw.get("time_zone", "UTC"),
+        preferences=prefs or Preferences(),
+        preferences_version=0,
+        erased=erased,
+    )
+
+
+SESSION = SessionCompleted(
+    request_id="r-1",
+    requester_id="learner",
+    session_id="s-1",
+    learner_id="learner",
+    teacher_id="teacher",
+    skill_id="kubernetes",
+    level=3,
+    duration_minutes=30,
+    completed_at=NOON,
+    sequence=5,
+)
+
+
+def meta() -> CloudEventMeta:
+    return CloudEventMeta(source="peerloop/matching", type=SESSION.ce_type(), subject="r-1")
+
+
+def notifier(people: FakePeople, store: FakeNotifications, woken: list[str]) -> Notifier:
+    return Notifier(
+        people=people,  # type: ignore[arg-type]
+        store=store,  # type: ignore[arg-type]
+        on_inbox=lambda p: woken.append(f"inbox:{p}"),
+        on_outbound=lambda: woken.append("worker"),
+        on_outbox=lambda: woken.append("relay"),
+        now=lambda: NOON,
+    )
+
+
+async def test_both_participants_get_inbox_and_email_once_even_when_redelivered():
+    people = FakePeople(someone("learner", "Lena"), someone("teacher", "Tom"))
+    store = FakeNotifications()
+    woken: list[str] = []
+    use_case = notifier(people, store, woken)
+    event_meta = meta()
+    await use_case.handle(SESSION, event_meta)
+    await use_case.handle(SESSION, event_meta)  # redelivered: same ce_id
+    assert sorted(store.docs) == sorted(
+        f"{channel}:{p}:{event_meta.id}:session-completed"
+        for p in ("learner", "teacher")
+        for channel in ("inbox", "email")
+    )
+    assert woken.count("worker") == 1 and woken.count("relay") == 1
+    inbox = store.docs[f"inbox:learner:{event_meta.id}:session-completed"]
+    assert inbox["read"] is False and [e["topic"] for e in inbox["outbox"]] == [
+        "peerloop.notification-delivered.v1"
+    ]
+    assert "Tom" in inbox["subject"]
+    email = store.docs[f"email:teacher:{event_meta.id}:session-completed"]
+    assert email["state"] == "pending" and email["next_attempt_at"] == NOON
+
+
+async def test_quiet_hours_and_digest_defer_outbound_only():
+    night_owl = someone(
+        "learner",
+        "Lena",
+        Preferences(quiet_hours=QuietHours(start="20:00", end="23:00")),
+        time_zone="Asia/Tokyo",  # 12:00 UTC is 21:00 in Tokyo
+    )
+    digest = someone("teacher", "Tom", Preferences(digest=True, digest_hour=8))
+    store = FakeNotifications()
+    await notifier(FakePeople(night_owl, digest), store, []).handle(SESSION, m := meta())
+    assert store.docs[f"email:learner:{m.id}:session-completed"]["next_attempt_at"] == datetime(
+        2026, 12, 3, 14, 0, tzinfo=UTC
+    )
+    teacher_mail = store.docs[f"email:teacher:{m.id}:session-completed"]
+    assert teacher_mail["digest"] is True
+    assert teacher_mail["next_attempt_at"] == datetime(2026, 12, 4, 8, 0, tzinfo=UTC)
+    assert store.docs[f"inbox:learner:{m.id}:session-completed"]["created_at"] == NOON
+
+
+async def test_unknown_people_get_inbox_and_a_queued_email_erased_people_nothing():
+    people = FakePeople(someone("teacher", "Tom", erased=True))
+    store = FakeNotifications()
+    await notifier(people, store, []).handle(SESSION, m := meta())
+    assert sorted(store.docs) == [
+        f"email:learner:{m.id}:session-completed",
+        f"inbox:learner:{m.id}:session-completed",
+    ]
+    assert "a colleague" in store.docs[f"inbox:learner:{m.id}:session-completed"]["subject"]
+
+
+def accepted(scheduled_at: datetime) -> MatchAccepted:
+    return MatchAccepted(
+        request_id="r-1",
+        requester_id="learner",
+        proposal_id="pr-1",
+        helper_id="teacher",
+        session_id="s-1",
+        skill_id="kubernetes",
+        scheduled_at=scheduled_at,
+        sequence=4,
+    )
+
+
+async def test_reminders_wait_for_their_time_on_every_channel_ignoring_quiet_hours():
+    sleepy = someone(
+        "teacher",
+        "Tom",
+        Preferences(quiet_hours=QuietHours(start="00:00", end="23:59"), digest=True),
+    )
+    store = FakeNotifications()
+    woken: list[str] = []
+    event = accepted(NOON + timedelta(hours=3))
+    await notifier(FakePeople(someone("learner", "Lena"), sleepy), store, woken).handle(
+        event, m := meta()
+    )
+    reminder = store.docs[f"inbox:teacher:{m.id}:session-reminder"]
+    assert reminder["kind"] == "session-reminder"
+    assert reminder["visible_at"] == NOON + timedelta(hours=2)
+    assert reminder["state"] == "pending" and "outbox" not in reminder
+    mail = store.docs[f"email:teacher:{m.id}:session-reminder"]
+    assert mail["next_attempt_at"] == NOON + timedelta(hours=2) and mail["digest"] is False
+    assert "inbox:teacher" not in woken  # nothing to show yet
+    # One event, two things to tell the requester: both are kept.
+    assert {d["kind"] for d in store.docs.values() if d["_id"].startswith("inbox:learner:")} == {
+        "match-accepted",
+        "session-reminder",
+    }
+
+
+async def test_no_reminder_for_a_session_already_begun_and_none_left_after_cancelling():
+    store = FakeNotifications()
+    people = FakePeople(someone("learner", "Lena"), someone("teacher", "Tom"))
+    await notifier(people, store, []).handle(accepted(NOON - timedelta(minutes=1)), meta())
+    assert {d["kind"] for d in store.docs.values()} == {"match-accepted"}
+
+    store = FakeNotifications()
+    await notifier(people, store, []).handle(accepted(NOON + timedelta(hours=5)), meta())
+    assert any(d["kind"] == "session-reminder" for d in store.docs.values())
+    cancelled = HelpRequestCancelled(
+        request_id="r-1", requester_id="learner", skill_id="kubernetes", sequence=6
+    )
+    await notifier(people, store, []).handle(cancelled, meta())
+    assert not any(d["kind"] == "session-reminder" for d in store.docs.values())

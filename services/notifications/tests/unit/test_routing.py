@@ -1,0 +1,235 @@
+"""Routing rules: event → recipients → kinds → texts."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from peerloop_contracts.matching import (
+    FeedbackGiven,
+    HelpRequestCancelled,
+    HelpRequested,
+    HelpRequestUnmatched,
+    MatchAccepted,
+    MatchDeclined,
+    MatchExpired,
+    MatchProposed,
+    ScoreComponent,
+    SessionCompleted,
+)
+from peerloop_contracts.profiles import SkillAcquired, SkillOffered
+from peerloop_notifications.domain.routing import intents_for
+from peerloop_notifications.domain.texts import render
+
+WHEN = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
+NAMES = {"req": "Rita Requester", "help": "Hugo Helper", "learn": "Lena Learner"}
+BASE = {"request_id": "r-1", "requester_id": "req", "sequence": 3}
+
+PROPOSED = MatchProposed(
+    **BASE,
+    proposal_id="pr-1",
+    helper_id="help",
+    skill_id="kubernetes",
+    task="Our pods restart in a loop after the upgrade",
+    score=0.81,
+    breakdown=[
+        ScoreComponent(
+            name="skill_fit",
+            weight=0.4,
+            value=1.0,
+            contribution=0.4,
+            explanation="offers Kubernetes at level 4",
+        ),
+        ScoreComponent(
+            name="fair_load",
+            weight=0.2,
+            value=0.9,
+            contribution=0.18,
+            explanation="has not helped anyone for three weeks",
+        ),
+    ],
+    attempt=1,
+    expires_at=WHEN,
+)
+
+CASES = [
+    # event, [(recipient, kind)], phrases the recipient's text must contain
+    (
+        PROPOSED,
+        [("help", "match-proposed")],
+        [
+            "Rita Requester",
+            "Kubernetes",
+            "Our pods restart in a loop",
+            "offers Kubernetes at level 4",
+            "has not helped anyone for three weeks",
+            "0.81",
+        ],
+    ),
+    (
+        MatchAccepted(
+            **BASE, proposal_id="pr-1", helper_id="help", session_id="s-1", skill_id="kubernetes"
+        ),
+        [("req", "match-accepted")],
+        ["Hugo Helper", "accepted", "Kubernetes"],
+    ),
+    (
+        MatchDeclined(
+            **BASE,
+            proposal_id="pr-1",
+            helper_id="help",
+            skill_id="kubernetes",
+            reason="on call this week",
+            will_retry=True,
+        ),
+        [("req", "match-declined")],
+        ["Hugo Helper", "on call this week", "asking the next best person"],
+    ),
+    (
+        MatchDeclined(
+            **BASE, proposal_id="pr-1", helper_id="help", skill_id="kubernetes", will_retry=False
+        ),
+        [("req", "match-declined")],
+        ["nobody else to ask"],
+    ),
+    (
+        MatchExpired(
+            **BASE, proposal_id="pr-1", helper_id="help", skill_id="kubernetes", will_retry=True
+        ),
+        [("req", "match-expired")],
+        ["did not answer in time", "asking the next best person"],
+    ),
+    (
+        HelpRequestUnmatched(
+            **BASE, skill_id="mongodb", reason="no_one_offers", candidates_tried=0
+        ),
+        [("req", "help-request-unmatched")],
+        ["no one offers", "Nobody offers this skill yet", "MongoDB"],
+    ),
+    (
+        HelpRequestUnmatched(
+            **BASE, skill_id="kubernetes", reason="all_declined", candidates_tried=3
+        ),
+        [("req", "help-request-unmatched")],
+        ["after asking 3 people", "all declined", "Rephrase the task"],
+    ),
+    (
+        HelpRequestCancelled(**BASE, skill_id="kubernetes", reason="solved it myself"),
+        [("req", "help-request-cancelled")],
+        ["cancelled", "solved it myself"],
+    ),
+    (
+        SessionCompleted(
+            **BASE,
+            session_id="s-1",
+            learner_id="learn",
+            teacher_id="help",
+            skill_id="kubernetes",
+            level=3,
+            duration_minutes=45,
+            completed_at=WHEN,
+        ),
+        [("learn", "session-completed"), ("help", "session-completed")],
+        ["45-minute", "rate it"],
+    ),
+    (
+        FeedbackGiven(
+            **BASE,
+            session_id="s-1",
+            from_id="learn",
+            to_id="help",
+            role_of_rated="teacher",
+            rating=5,
+            comment="Clear and patient",
+        ),
+        [("help", "feedback-received")],
+        ["Lena Learner", "5 out of 5", "a teacher", "Clear and patient"],
+    ),
+    (
+        SkillAcquired(
+            person_id="learn",
+            skill_id="kubernetes",
+            skill_name="Kubernetes",
+            level=2,
+            teacher_id="help",
+            session_id="s-1",
+            acquired_at=WHEN,
+            sequence=7,
+        ),
+        [("learn", "teach-back-invitation")],
+        ["you just learned Kubernetes", "offer it to the next person", "Hugo Helper"],
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("event", "expected", "phrases"), CASES, ids=[type(c[0]).__name__ for c in CASES]
+)
+def test_event_reaches_the_right_people_with_the_right_text(event, expected, phrases):
+    intents = intents_for(event)
+    assert [(i.recipient_id, i.kind) for i in intents] == expected
+    first = intents[0]
+    text = render(
+        first.kind, first.context, recipient_name=NAMES.get(first.recipient_id), names=NAMES
+    )
+    whole = f"{text.subject}\n{text.body}"
+    for phrase in phrases:
+        assert phrase in whole, f"{phrase!r} missing from:\n{whole}"
+    assert "\n" not in text.subject
+
+
+def test_session_completed_asks_both_for_feedback_naming_the_other():
+    event = CASES[8][0]
+    texts = {
+        i.recipient_id: render(i.kind, i.context, recipient_name=NAMES[i.recipient_id], names=NAMES)
+        for i in intents_for(event)
+    }
+    assert "Hugo Helper" in texts["learn"].subject
+    assert "Lena Learner" in texts["help"].subject
+    assert "thank you for teaching" in texts["help"].body
+    assert "thank you for teaching" not in texts["learn"].body
+
+
+def test_unknown_people_are_named_politely():
+    intent = intents_for(PROPOSED)[0]
+    text = render(intent.kind, intent.context, recipient_name=None, names={})
+    assert text.subject.startswith("A colleague") or "a colleague" in text.subject
+    assert text.body.startswith("Hi there,")
+
+
+@pytest.mark.parametrize(
+    "event",
+    [
+        HelpRequested(**BASE, skill_id="kubernetes", desired_level=2, task="x"),
+        SkillOffered(
+            person_id="p", skill_id="go", skill_name="Go", level=3, weekly_capacity=1, sequence=1
+        ),
+    ],
+)
+def test_events_nobody_needs_to_hear_about(event):
+    assert intents_for(event) == []
+
+
+def test_a_scheduled_session_reminds_both_an_hour_before():
+    event = MatchAccepted(
+        **BASE,
+        proposal_id="pr-1",
+        helper_id="help",
+        session_id="s-1",
+        skill_id="kubernetes",
+        scheduled_at=WHEN,
+    )
+    intents = intents_for(event)
+    assert [(i.recipient_id, i.kind) for i in intents] == [
+        ("req", "match-accepted"),
+        ("req", "session-reminder"),
+        ("help", "session-reminder"),
+    ]
+    reminders = intents[1:]
+    assert {i.deliver_at for i in reminders} == {datetime(2026, 12, 3, 14, 0, tzinfo=UTC)}
+    assert {i.pointless_after for i in reminders} == {WHEN}
+    assert {i.request_id for i in reminders} == {"r-1"}
+    text = render(reminders[1].kind, reminders[1].context, recipient_name="Hugo", names=NAMES)
+    assert text.subject == "Reminder: Kubernetes session with Rita Requester at 15:00 UTC"
+    accepted = render(intents[0].kind, intents[0].context, recipient_name="Rita", names=NAMES)
+    assert "planned for 2026-12-03 15:00 UTC" in accepted.body
