@@ -1,0 +1,32 @@
+"""Why a use case could not run, besides the domain's own refusals."""
+
+# ruff: noqa: N818 - each name states the verdict; an "Error" suffix adds nothing
+
+from __future__ import annotations
+
+
+class ApplicationError(Exception):
+    pass
+
+
+class PersonNotFound(ApplicationError):
+    def __init__(self, person_id: str) -> None:
+        super().__init__(f"no person {person_id}")
+        self.person_id = person_id
+
+
+class AlreadyRegistered(ApplicationError):
+    def __init__(self, person_id: str) -> None:
+        super().__init__(f"person {person_id} is already registered")
+
+
+class VersionConflict(ApplicationError):
+    """The person changed since the client read it; nothing was written."""
+
+    def __init__(self, person_id: str, expected: int, actual: int | None) -> None:
+        now = f"it is now at version {actual}" if actual is not None else "it changed meanwhile"
+        super().__init__(
+            f"person {person_id} is not at version {expected}: {now}; read it again and retry"
+        )
+        self.expected = expected
+        self.actual = actual

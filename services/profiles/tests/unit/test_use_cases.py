@@ -1,0 +1,233 @@
+"""Use cases over an in-memory repository: load, decide, save state and outbox together."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+import pytest
+from peerloop_contracts.matching import SessionCompleted
+from peerloop_contracts.outbox import OutboxEntry
+from peerloop_profiles.adapters.memory_people import InMemoryPersonRepository
+from peerloop_profiles.application.errors import AlreadyRegistered, PersonNotFound, VersionConflict
+from peerloop_profiles.application.use_cases import ProfilesService
+from peerloop_profiles.domain.errors import PersonErased, RuleViolation
+from peerloop_profiles.domain.model import OfferedSkill, Person, ProfileDetails
+
+ADA = ProfileDetails(
+    display_name="Ada", email="ada@example.com", team="billing", time_zone="Europe/London"
+)
+NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+
+
+class Wakeups:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def repo() -> InMemoryPersonRepository:
+    return InMemoryPersonRepository()
+
+
+@pytest.fixture
+def wakeups() -> Wakeups:
+    return Wakeups()
+
+
+@pytest.fixture
+def svc(repo: InMemoryPersonRepository, wakeups: Wakeups) -> ProfilesService:
+    return ProfilesService(repo, on_committed=wakeups, clock=lambda: NOW)
+
+
+def _types(entries: Sequence[OutboxEntry]) -> list[str]:
+    return [e.headers["ce_type"] for e in entries]
+
+
+def _session(session_id: str, learner: str = "p-ada", teacher: str = "p-tim") -> SessionCompleted:
+    return SessionCompleted(
+        request_id="r-1",
+        requester_id=learner,
+        session_id=session_id,
+        learner_id=learner,
+        teacher_id=teacher,
+        skill_id="mongodb",
+        level=2,
+        duration_minutes=30,
+        completed_at=NOW,
+        sequence=3,
+    )
+
+
+async def test_register_stores_version_one_with_its_events_in_the_outbox(
+    svc: ProfilesService, repo: InMemoryPersonRepository, wakeups: Wakeups
+) -> None:
+    person = await svc.register(
+        ADA,
+        person_id="p-ada",
+        weekly_capacity=2,
+        traceparent="00-" + "1" * 32 + "-" + "2" * 16 + "-01",
+    )
+    assert (person.version, person.sequence) == (1, 2)
+    assert _types(repo.outbox["p-ada"]) == [
+        "io.peerloop.profile-registered.v1",
+        "io.peerloop.availability-changed.v1",
+    ]
+    assert all(
+        e.key == "p-ada" and e.headers["traceparent"].startswith("00-111")
+        for e in repo.outbox["p-ada"]
+    )
+    assert [json.loads(e.value)["sequence"] for e in repo.outbox["p-ada"]] == [1, 2]
+    assert wakeups.count == 1
+
+
+async def test_register_generates_an_id_when_none_is_given(svc: ProfilesService) -> None:
+    first = await svc.register(ADA, weekly_capacity=2)
+    second = await svc.register(ADA, weekly_capacity=2)
+    assert first.person_id != second.person_id
+    assert first.person_id.startswith("p-")
+
+
+async def test_registering_a_taken_id_is_refused_and_writes_nothing(
+    svc: ProfilesService, repo: InMemoryPersonRepository
+) -> None:
+    await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
+    with pytest.raises(AlreadyRegistered):
+        await svc.register(
+            ADA.model_copy(update={"team": "x"}), person_id="p-ada", weekly_capacity=2
+        )
+    assert len(repo.outbox["p-ada"]) == 2
+    assert repo.people["p-ada"].details == ADA
+
+
+async def test_unknown_person_is_not_found(svc: ProfilesService) -> None:
+    with pytest.raises(PersonNotFound):
+        await svc.get("p-nobody")
+    with pytest.raises(PersonNotFound):
+        await svc.offer_skill("p-nobody", OfferedSkill(skill_id="go", level=1))
+
+
+async def test_each_change_bumps_the_version_and_appends_its_events(
+    svc: ProfilesService, repo: InMemoryPersonRepository
+) -> None:
+    await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
+    person = await svc.offer_skill(
+        "p-ada", OfferedSkill(skill_id="kubernetes", level=3), expected_version=1
+    )
+    person = await svc.withdraw_skill("p-ada", " K8s ", expected_version=person.version)
+    assert person.version == 3
+    assert _types(repo.outbox["p-ada"])[2:] == [
+        "io.peerloop.skill-offered.v1",
+        "io.peerloop.skill-withdrawn.v1",
+    ]
+
+
+async def test_a_stale_version_is_a_conflict_and_writes_nothing(
+    svc: ProfilesService, repo: InMemoryPersonRepository
+) -> None:
+    await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
+    await svc.offer_skill("p-ada", OfferedSkill(skill_id="go", level=3), expected_version=1)
+    before = repo.people["p-ada"]
+    with pytest.raises(VersionConflict, match="version 2"):
+        await svc.offer_skill("p-ada", OfferedSkill(skill_id="rust", level=3), expected_version=1)
+    assert repo.people["p-ada"] == before
+    assert len(repo.outbox["p-ada"]) == 3
+
+
+class RacingRepository(InMemoryPersonRepository):
+    """Another writer sneaks in between this writer's read and its save, `races` times."""
+
+    races = 1
+
+    async def save(
+        self, person: Person, expected_version: int, outbox: Sequence[OutboxEntry]
+    ) -> bool:
+        if self.races > 0:
+            self.races -= 1
+            current = self.people[person.person_id]
+            bumped = current.model_copy(update={"version": current.version + 1})
+            self.people[person.person_id] = bumped
+        return await super().save(person, expected_version, outbox)
+
+
+async def test_a_concurrent_write_is_a_conflict_when_the_client_sent_a_version() -> None:
+    repo = RacingRepository()
+    svc = ProfilesService(repo)
+    await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
+    with pytest.raises(VersionConflict):
+        await svc.offer_skill("p-ada", OfferedSkill(skill_id="go", level=3), expected_version=1)
+    assert repo.people["p-ada"].skills_offered == ()
+
+
+async def test_a_concurrent_write_is_retried_on_a_fresh_read_when_no_version_was_sent() -> None:
+    repo = RacingRepository()
+    svc = ProfilesService(repo)
+    await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
+    person = await svc.offer_skill("p-ada", OfferedSkill(skill_id="go", level=3))
+    assert person.version == 3
+    assert [s.skill_id for s in repo.people["p-ada"].skills_offered] == ["go"]
+
+
+async def test_a_change_that_changes_nothing_writes_nothing(
+    svc: ProfilesService, repo: InMemoryPersonRepository, wakeups: Wakeups
+) -> None:
+    await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
+    person = await svc.update_profile("p-ada", lambda d: d)
+    assert person.version == 1
+    assert len(repo.outbox["p-ada"]) == 2
+    assert wakeups.count == 1
+
+
+async def test_erased_people_refuse_changes(svc: ProfilesService) -> None:
+    await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
+    erased = await svc.erase("p-ada")
+    assert erased.details is None
+    assert erased.erased_at == NOW
+    with pytest.raises(PersonErased):
+        await svc.update_profile("p-ada", lambda d: d.model_copy(update={"team": "x"}))
+    assert await svc.erase("p-ada") == erased
+
+
+async def test_bad_skill_names_are_rule_violations(svc: ProfilesService) -> None:
+    await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
+    with pytest.raises(RuleViolation):
+        await svc.withdraw_skill("p-ada", "!!!")
+
+
+async def test_a_session_is_recorded_once_for_learner_and_teacher(
+    svc: ProfilesService, repo: InMemoryPersonRepository
+) -> None:
+    await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
+    await svc.register(ADA, person_id="p-tim", weekly_capacity=2)
+    await svc.record_session(_session("s-1"))
+    await svc.record_session(_session("s-1"))
+    ada, tim = repo.people["p-ada"], repo.people["p-tim"]
+    assert [s.session_id for s in ada.skills_learned] == ["s-1"]
+    assert tim.sessions_taught == ("s-1",)
+    assert _types(repo.outbox["p-ada"]).count("io.peerloop.skill-acquired.v1") == 1
+    assert len(repo.outbox["p-tim"]) == 2
+
+
+async def test_a_session_about_people_we_do_not_know_is_skipped(
+    svc: ProfilesService, repo: InMemoryPersonRepository
+) -> None:
+    await svc.register(ADA, person_id="p-tim", weekly_capacity=2)
+    await svc.record_session(_session("s-1", learner="p-stranger", teacher="p-tim"))
+    assert repo.people["p-tim"].sessions_taught == ("s-1",)
+    await svc.record_session(_session("s-2", learner="p-x", teacher="p-y"))
+    assert set(repo.people) == {"p-tim"}
+
+
+async def test_people_offering_a_skill_are_paged_by_id(svc: ProfilesService) -> None:
+    for n in range(5):
+        await svc.register(ADA, person_id=f"p-{n}", weekly_capacity=2)
+        if n != 2:
+            await svc.offer_skill(f"p-{n}", OfferedSkill(skill_id="kubernetes", level=3))
+    skill_id, first = await svc.people_offering("k8s", limit=2)
+    _, second = await svc.people_offering("k8s", after=first[-1].person_id, limit=2)
+    assert skill_id == "kubernetes"
+    assert [p.person_id for p in first + second] == ["p-0", "p-1", "p-3", "p-4"]
