@@ -19,6 +19,7 @@ from peerloop_contracts.runtime.kafka import (
     make_broker,
     publish_entry,
 )
+from prometheus_client import REGISTRY
 
 pytestmark = pytest.mark.integration
 
@@ -89,6 +90,11 @@ async def test_event_published_with_faststream_arrives_with_cloudevents_headers(
     assert meta.subject == f"p-{run_id}"
     assert meta.datacontenttype == "application/json"
     assert meta.traceparent == entry.headers["traceparent"]
+    consumed = REGISTRY.get_sample_value(
+        "peerloop_events_consumed_total",
+        {"service": f"test-{run_id}", "topic": "peerloop.skill-offered.v1"},
+    )
+    assert consumed is not None and consumed >= 1
 
 
 async def test_plain_aiokafka_consumer_reads_the_same_event(
@@ -159,6 +165,11 @@ async def test_poison_message_goes_to_dead_letter_and_partition_moves_on(
     assert int(first["dlq_source_offset"]) >= 0
     assert dead[0].value == b"{not json"
     assert handled == [f"good-{run_id}"]
+    dead_count = REGISTRY.get_sample_value(
+        "peerloop_dead_letters_total",
+        {"service": f"test-{run_id}", "topic": "peerloop.skill-offered.v1"},
+    )
+    assert dead_count is not None and dead_count >= 2
 
 
 async def test_failing_handler_is_retried_then_dead_lettered_with_attempts(

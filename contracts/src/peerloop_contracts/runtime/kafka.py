@@ -13,13 +13,15 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiokafka import ConsumerRecord
+from aiokafka import ConsumerRecord, TopicPartition
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pydantic import ValidationError
@@ -27,6 +29,12 @@ from pydantic import ValidationError
 from peerloop_contracts.base import Event
 from peerloop_contracts.envelope import CloudEventMeta, EnvelopeError, utc_now
 from peerloop_contracts.outbox import OutboxEntry
+from peerloop_contracts.runtime.metrics import (
+    CONSUMER_LAG,
+    DEAD_LETTERS,
+    EVENTS_CONSUMED,
+    HANDLER_SECONDS,
+)
 from peerloop_contracts.topics import dlq_topic
 
 log = logging.getLogger("peerloop.kafka")
@@ -91,11 +99,12 @@ class EventConsumer:
     handlers: Mapping[type[Event], Handler]
     retry: RetryPolicy = field(default_factory=RetryPolicy)
     stats: ConsumerStats = field(default_factory=ConsumerStats)
-    on_event: Callable[[str, float], None] | None = None
-    """Called with (topic, seconds) after each handled event (metrics)."""
+    service: str = ""
+    """Label of this consumer's metrics; defaults to the consumer group."""
 
     def __post_init__(self) -> None:
         self._by_type = {cls.ce_type(): (cls, h) for cls, h in self.handlers.items()}
+        self.service = self.service or self.group_id
         topics = sorted({cls.topic() for cls in self.handlers})
         self.subscriber = self.broker.subscriber(
             *topics,
@@ -120,8 +129,8 @@ class EventConsumer:
         assert isinstance(record, ConsumerRecord)
         self.stats.consumed += 1
         self.stats.by_topic[record.topic] = self.stats.by_topic.get(record.topic, 0) + 1
-        loop = asyncio.get_running_loop()
-        started = loop.time()
+        self._observe_lag(message, record)
+        started = time.perf_counter()
         try:
             meta = CloudEventMeta.from_headers(record.headers or ())
             entry = self._by_type.get(meta.type)
@@ -133,8 +142,19 @@ class EventConsumer:
             await self._dead_letter(record, f"unparseable: {_short(exc)}", type(exc).__name__, 0)
             return
         await self._handle_with_retries(record, handler, event, meta)
-        if self.on_event is not None:
-            self.on_event(record.topic, loop.time() - started)
+        EVENTS_CONSUMED.labels(self.service, record.topic).inc()
+        HANDLER_SECONDS.labels(self.service, record.topic).observe(time.perf_counter() - started)
+
+    def _observe_lag(self, message: KafkaMessage, record: ConsumerRecord[Any, Any]) -> None:
+        consumer = getattr(message, "consumer", None)
+        highwater = getattr(consumer, "highwater", None)
+        if highwater is None:
+            return
+        with contextlib.suppress(Exception):  # metrics must never fail a handler
+            high = highwater(TopicPartition(record.topic, record.partition))
+            if high is not None:
+                lag = max(0, high - record.offset - 1)
+                CONSUMER_LAG.labels(self.service, record.topic, str(record.partition)).set(lag)
 
     async def _handle_with_retries(
         self, record: ConsumerRecord[Any, Any], handler: Handler, event: Any, meta: CloudEventMeta
@@ -185,6 +205,7 @@ class EventConsumer:
             headers=headers,
         )
         self.stats.dead_lettered += 1
+        DEAD_LETTERS.labels(self.service, record.topic).inc()
         log.warning(
             "dead-lettered %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason
         )

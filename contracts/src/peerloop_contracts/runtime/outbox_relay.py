@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 import uuid
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 
 from peerloop_contracts.envelope import utc_now
 from peerloop_contracts.outbox import OutboxEntry
+from peerloop_contracts.runtime.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
 from peerloop_contracts.runtime.mongo import TRANSIENT_STORE_ERRORS, Document
 
 log = logging.getLogger("peerloop.outbox")
@@ -45,6 +47,10 @@ class OutboxRelay:
     idle_poll: float = 2.0
     """Seconds between sweeps when nothing woke the relay (leftovers, other replicas)."""
     batch_size: int = 100
+    service: str = ""
+    """Label of this relay's metrics."""
+    backlog_every: float = 10.0
+    """Seconds between backlog measurements (a count query per collection)."""
     published: int = 0
     owner: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -89,9 +95,13 @@ class OutboxRelay:
         return total
 
     async def _run(self) -> None:
+        measured = 0.0
         while True:
             try:
                 await self.drain()
+                if time.monotonic() - measured >= self.backlog_every:
+                    OUTBOX_BACKLOG.labels(self.service).set(await self.backlog())
+                    measured = time.monotonic()
             except TRANSIENT_STORE_ERRORS as exc:
                 log.warning("outbox relay: store unavailable, retrying: %s", exc)
             except Exception:
@@ -150,10 +160,12 @@ class OutboxRelay:
     async def _publish_in_order(self, doc: Document) -> tuple[list[Document], BaseException | None]:
         published: list[Document] = []
         for raw in doc.get("outbox", []):
+            entry = OutboxEntry.model_validate(raw)
             try:
-                await self.publish(OutboxEntry.model_validate(raw))
+                await self.publish(entry)
             except Exception as exc:
                 # Later entries of this aggregate wait, so its order holds.
                 return published, exc
             published.append(raw)
+            EVENTS_PUBLISHED.labels(self.service, entry.topic).inc()
         return published, None

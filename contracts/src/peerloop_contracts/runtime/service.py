@@ -17,13 +17,15 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, FastAPI
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from peerloop_contracts.runtime.kafka import EventConsumer, make_broker, publish_entry
+from peerloop_contracts.runtime.metrics import http_metrics_middleware
 from peerloop_contracts.runtime.mongo import Document, connect
 from peerloop_contracts.runtime.outbox_relay import OutboxRelay, ensure_outbox_indexes
 from peerloop_contracts.runtime.settings import ServiceSettings
@@ -53,6 +55,7 @@ class ServiceRuntime:
         self.relay = OutboxRelay(
             [self.db[name] for name in self.outbox_collections],
             publish=lambda entry: publish_entry(self.broker, entry),
+            service=self.name,
         )
         self.started = False
 
@@ -104,8 +107,16 @@ class ServiceRuntime:
         checks["outbox_backlog"] = await self.relay.backlog() if checks["store"] == "ok" else None
         return checks
 
+    def instrument(self, app: FastAPI) -> None:
+        """HTTP request metrics for this service's app."""
+        app.middleware("http")(http_metrics_middleware(self.name))
+
     def health_router(self) -> APIRouter:
         router = APIRouter(tags=["health"])
+
+        @router.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
+        async def metrics() -> PlainTextResponse:
+            return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
         @router.get("/healthz", summary="Alive")
         async def healthz() -> dict[str, str]:

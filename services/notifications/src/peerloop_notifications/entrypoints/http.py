@@ -196,6 +196,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app = FastAPI(title="Peerloop notifications", version="0.1.0", lifespan=service.lifespan)
     app.state.service = service
     app.state.runtime = service.runtime
+    service.runtime.instrument(app)
     app.include_router(service.runtime.health_router())
     app.include_router(inbox_router())
     app.include_router(preferences_router())
