@@ -159,6 +159,12 @@ BREAKING = [
     pytest.param(
         _edit(due={"type": "string", "format": "date"}), "due", "format", id="changes a format"
     ),
+    pytest.param(
+        _edit(score={"type": "object", "additionalProperties": {"type": "string"}}),
+        "score",
+        "type changed",
+        id="turns a number into a map",
+    ),
 ]
 
 
@@ -172,6 +178,20 @@ def test_breaking_edits_fail_naming_the_field(newer, field, why):
     problems = compatibility_problems(_schema(Published), newer)
     assert problems, "the gate let a breaking change through"
     assert any(p.field == field and why in p.message for p in problems), [str(p) for p in problems]
+
+
+def test_a_map_value_retyped_is_a_break():
+    older = {
+        "type": "object",
+        "properties": {"counts": {"type": "object", "additionalProperties": {"type": "integer"}}},
+    }
+    newer = {
+        "type": "object",
+        "properties": {"counts": {"type": "object", "additionalProperties": {"type": "string"}}},
+    }
+    problems = compatibility_problems(older, newer)
+    assert any(p.field == "counts{}" and "type changed" in p.message for p in problems), problems
+    assert compatibility_problems(older, older) == []
 
 
 def test_the_gate_is_transitive_across_all_revisions():
@@ -225,9 +245,22 @@ class _SampleRetyped(Event):
     level: str
 
 
+class _SampleV2(Event):
+    """The breaking change done right: a new version, its own type and topic."""
+
+    event_name: ClassVar[str] = "gate-sample"
+    version: ClassVar[int] = 2
+    source: ClassVar[str] = "peerloop/tests"
+    aggregate: ClassVar[str] = "sample_id"
+
+    sample_id: str
+    level: str
+
+
 @pytest.fixture
 def examples(monkeypatch):
     builders = {
+        _SampleV2: lambda: _SampleV2(sample_id="s-1", level="one", sequence=1),
         _Sample: lambda: _Sample(sample_id="s-1", level=1, sequence=1),
         _SampleWithOptional: lambda: _SampleWithOptional(sample_id="s-1", level=1, sequence=1),
         _SampleRetyped: lambda: _SampleRetyped(sample_id="s-1", level="one", sequence=1),
@@ -268,3 +301,29 @@ def test_removing_a_published_event_is_reported(tmp_path: Path, examples):
     json_schemas.write_schemas(tmp_path, [_Sample])
     assert json_schemas.orphaned_schemas(tmp_path, []) == ["gate-sample v1"]
     assert json_schemas.orphaned_schemas(tmp_path, [_Sample]) == []
+
+
+def test_a_hand_edited_committed_schema_fails_the_gate(tmp_path: Path, examples):
+    json_schemas.write_schemas(tmp_path, [_Sample])
+    committed = tmp_path / "gate-sample" / "v1.json"
+    schema = json.loads(committed.read_text())
+    schema["properties"]["level"] = {"type": "string"}
+    committed.write_text(json.dumps(schema))
+
+    problems = json_schemas.gate_problems(tmp_path, _Sample)
+
+    assert any("committed gate-sample/v1.json" in p and "field 'level'" in p for p in problems)
+
+
+def test_a_breaking_change_as_v2_is_published_beside_v1(tmp_path: Path, examples):
+    json_schemas.write_schemas(tmp_path, [_Sample])
+
+    report = json_schemas.write_schemas(tmp_path, [_Sample, _SampleV2])
+
+    assert report.refused == {}
+    assert report.archived == ["gate-sample v2.r1"]
+    assert _SampleV2.topic() == "peerloop.gate-sample.v2" != _Sample.topic()
+    assert json_schemas.gate_problems(tmp_path, _Sample) == []
+    assert json_schemas.gate_problems(tmp_path, _SampleV2) == []
+    # Dropping v1 while subscribers may still read it is caught.
+    assert json_schemas.orphaned_schemas(tmp_path, [_SampleV2]) == ["gate-sample v1"]

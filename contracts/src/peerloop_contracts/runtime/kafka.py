@@ -29,6 +29,7 @@ from pydantic import ValidationError
 from peerloop_contracts.base import Event
 from peerloop_contracts.envelope import CloudEventMeta, EnvelopeError, utc_now
 from peerloop_contracts.outbox import OutboxEntry
+from peerloop_contracts.runtime.logs import current_event_id, current_trace_id, trace_id_of
 from peerloop_contracts.runtime.metrics import (
     CONSUMER_LAG,
     DEAD_LETTERS,
@@ -141,7 +142,13 @@ class EventConsumer:
         except (EnvelopeError, ValidationError, ValueError) as exc:
             await self._dead_letter(record, f"unparseable: {_short(exc)}", type(exc).__name__, 0)
             return
-        await self._handle_with_retries(record, handler, event, meta)
+        event_token = current_event_id.set(meta.id)
+        trace_token = current_trace_id.set(trace_id_of(meta.traceparent))
+        try:
+            await self._handle_with_retries(record, handler, event, meta)
+        finally:
+            current_event_id.reset(event_token)
+            current_trace_id.reset(trace_token)
         EVENTS_CONSUMED.labels(self.service, record.topic).inc()
         HANDLER_SECONDS.labels(self.service, record.topic).observe(time.perf_counter() - started)
 

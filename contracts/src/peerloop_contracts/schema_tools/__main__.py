@@ -63,6 +63,8 @@ def check() -> int:
         )
     for failure in failures:
         print(failure, file=sys.stderr)
+    if not failures:
+        print("schemas, their history and the AsyncAPI documents match the models")
     return 1 if failures else 0
 
 

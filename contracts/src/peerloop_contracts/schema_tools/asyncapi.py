@@ -36,6 +36,7 @@ KAFKA_BINDING_VERSION = "0.4.0"
 DOC_BOOTSTRAP = "127.0.0.1:9092"
 TOPICS_FILE = REPO_DIR / "deploy" / "topics.yaml"
 
+HEADERS_SCHEMA = "CloudEventsKafkaHeaders"
 CLOUDEVENTS_HEADERS: dict[str, Any] = {
     "type": "object",
     "description": "CloudEvents 1.0 attributes in Kafka binary content mode.",
@@ -212,7 +213,9 @@ def _bind(
     events: Mapping[str, type[Event]],
     topics: Mapping[str, tuple[int, int]],
 ) -> None:
-    messages = raw.setdefault("components", {}).setdefault("messages", {})
+    components = raw.setdefault("components", {})
+    components.setdefault("schemas", {})[HEADERS_SCHEMA] = CLOUDEVENTS_HEADERS
+    messages = components.setdefault("messages", {})
     for channel in raw.get("channels", {}).values():
         address = channel["address"]
         event = events[address]
@@ -244,7 +247,7 @@ def _describe_message(message: dict[str, Any], event: type[Event]) -> None:
         summary=_first_line(event),
         description=_docstring(event),
         contentType="application/json",
-        headers=CLOUDEVENTS_HEADERS,
+        headers={"$ref": f"#/components/schemas/{HEADERS_SCHEMA}"},
         bindings={
             "kafka": {
                 "key": {

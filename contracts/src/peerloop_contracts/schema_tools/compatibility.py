@@ -187,6 +187,11 @@ class _Comparison:
             if name in reader_required and name not in writer_required:
                 yield Problem(field, "is required by consumers but producers may leave it out")
             yield from self.accepts(reader_sub, writer_props[name], field)
+        # A map's values (`dict[str, X]`) are schemas too; `false` only closes the object.
+        reader_values = reader.get("additionalProperties")
+        writer_values = writer.get("additionalProperties")
+        if isinstance(reader_values, Mapping) and isinstance(writer_values, Mapping):
+            yield from self.accepts(reader_values, writer_values, f"{path}{{}}")
 
 
 def _value_constraints(reader: Schema, writer: Schema, where: str) -> Iterator[Problem]:

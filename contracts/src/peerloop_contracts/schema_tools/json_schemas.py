@@ -110,7 +110,11 @@ def gate_revisions(schemas_dir: Path, event: type[Event]) -> list[Revision]:
     ]
     committed = schema_path(schemas_dir, event)
     if committed.exists():
-        found.append(Revision(f"committed {committed.name}", load(committed)))
+        schema = load(committed)
+        # Normally the latest revision; a hand edit of the committed file shows up here.
+        if not found or structure(schema) != structure(found[-1].schema):
+            label = f"committed {event.event_name}/{committed.name}"
+            found.append(Revision(label, schema))
     current = producer_schema(event, with_example=False)
     found.append(Revision(f"the current {event.__name__} model", current))
     return found
