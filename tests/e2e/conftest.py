@@ -37,7 +37,8 @@ def e2e_deployment(**extra_env: str) -> Deployment:
 
 @pytest.fixture(scope="session")
 def deployment(infra: stack.Endpoints) -> Iterator[Deployment]:
-    deployment = e2e_deployment()
+    # Spans go to each process's log, so a test can follow one trace across services.
+    deployment = e2e_deployment(OTEL_TRACES_EXPORTER="console")
     try:
         deployment.up(infra)
         yield deployment

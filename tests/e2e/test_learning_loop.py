@@ -155,3 +155,37 @@ async def test_full_loop_then_the_learner_teaches_onward(
     proposal = await _wait_proposed(client, onward["request_id"], attempt=1)
     assert proposal["helper_id"] == ada
     assert len(await client.wait_for_inbox(ada, "match-proposed")) == 1
+
+
+async def test_one_help_request_is_one_trace_across_the_services(
+    client: PeerloopClient, deployment: Deployment, kafka_bootstrap: str, run_id: str
+) -> None:
+    asker, helper = f"tr-a-{run_id}", f"tr-h-{run_id}"
+    skill = f"trace-{run_id}"
+    await client.register(asker, "Asker", "billing", "Europe/London")
+    await client.register(helper, "Helper", "data", "Europe/London")
+    await client.offer(helper, skill, level=4)
+    trace_id = run_id.ljust(32, "0")[:32]
+    traceparent = f"00-{trace_id}-1111111111111111-01"
+
+    async def ask() -> Any:
+        answer = await client.http.post(
+            f"{client.matching_url}/help-requests",
+            json={"requester_id": asker, "skill": skill, "desired_level": 2, "task": "trace me"},
+            headers={"traceparent": traceparent},
+        )
+        return answer.json() if answer.status_code == 201 else None
+
+    request = await wait_for(ask, lambda r: r is not None, 60, "matching to know the asker")
+    await _wait_proposed(client, request["request_id"], attempt=1)
+    topics = ["peerloop.help-requested.v1", "peerloop.match-proposed.v1"]
+    records = await _events_for(kafka_bootstrap, topics, request["request_id"], want=2)
+    assert {_headers(r)["traceparent"].split("-")[1] for r in records} == {trace_id}
+
+    async def notifications_log() -> str:
+        return deployment.process("notifications").log_tail(5000)
+
+    log = await wait_for(
+        notifications_log, lambda text: trace_id in text, 60, "the notifications consumer span"
+    )
+    assert "peerloop.match-proposed.v1 process" in log

@@ -32,6 +32,9 @@ class OutboxEntry(BaseModel):
 
 
 def outbox_entry(event: Event, *, traceparent: str | None = None) -> OutboxEntry:
+    """`traceparent` defaults to the active span's: the event joins the trace that caused it."""
+    if traceparent is None:
+        traceparent = _active_traceparent()
     meta = CloudEventMeta(
         source=event.source,
         type=event.ce_type(),
@@ -46,3 +49,13 @@ def outbox_entry(event: Event, *, traceparent: str | None = None) -> OutboxEntry
         value=event.to_json().decode(),
         created_at=utc_now(),
     )
+
+
+def _active_traceparent() -> str | None:
+    try:
+        from opentelemetry import propagate
+    except ImportError:  # the wire models alone do not need OpenTelemetry
+        return None
+    carrier: dict[str, str] = {}
+    propagate.inject(carrier)
+    return carrier.get("traceparent")

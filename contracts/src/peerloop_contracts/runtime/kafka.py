@@ -36,6 +36,7 @@ from peerloop_contracts.runtime.metrics import (
     EVENTS_CONSUMED,
     HANDLER_SECONDS,
 )
+from peerloop_contracts.runtime.tracing import consuming
 from peerloop_contracts.topics import dlq_topic
 
 log = logging.getLogger("peerloop.kafka")
@@ -145,7 +146,8 @@ class EventConsumer:
         event_token = current_event_id.set(meta.id)
         trace_token = current_trace_id.set(trace_id_of(meta.traceparent))
         try:
-            await self._handle_with_retries(record, handler, event, meta)
+            with consuming(record.topic, meta.traceparent, meta.id):
+                await self._handle_with_retries(record, handler, event, meta)
         finally:
             current_event_id.reset(event_token)
             current_trace_id.reset(trace_token)

@@ -10,12 +10,14 @@ from fastapi import FastAPI
 
 from peerloop_contracts.runtime.logs import configure_logging
 from peerloop_contracts.runtime.settings import ServiceSettings
+from peerloop_contracts.runtime.tracing import configure_tracing
 
 S = TypeVar("S", bound=ServiceSettings)
 
 
 def serve(service: str, settings: S, create_app: Callable[[S], FastAPI]) -> None:
     configure_logging(service, settings.log_level)
+    configure_tracing(service)
     uvicorn.run(
         create_app(settings),
         host=settings.http_host,

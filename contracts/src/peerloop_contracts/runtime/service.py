@@ -19,6 +19,7 @@ from typing import Any
 from fastapi import APIRouter, FastAPI
 from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
+from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
@@ -108,8 +109,9 @@ class ServiceRuntime:
         return checks
 
     def instrument(self, app: FastAPI) -> None:
-        """HTTP request metrics for this service's app."""
+        """HTTP request metrics and server spans for this service's app."""
         app.middleware("http")(http_metrics_middleware(self.name))
+        FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
 
     def health_router(self) -> APIRouter:
         router = APIRouter(tags=["health"])
