@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -58,7 +59,7 @@ def read_record(kafka_bootstrap: str) -> Callable[[Placed], Awaitable[Any]]:
             partition = TopicPartition(placed.topic, placed.partition)
             consumer.assign([partition])
             consumer.seek(partition, placed.offset)
-            return await consumer.getone()
+            return await asyncio.wait_for(consumer.getone(), timeout=60)
         finally:
             await consumer.stop()
 

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -80,6 +81,7 @@ async def test_kafkas_console_consumer_prints_key_headers_and_value(
     out = await _run(
         java, "-Xmx256m", "-cp", f"{libs}{os.sep}*",
         f"-Dlog4j2.configurationFile={local_kafka.log4j_config_file()}",
+        f"-Dkafka.logs.dir={tempfile.gettempdir()}",  # not the working directory
         "org.apache.kafka.tools.consumer.ConsoleConsumer",
         "--bootstrap-server", kafka_bootstrap, "--topic", placed.topic,
         "--partition", str(placed.partition), "--offset", str(placed.offset),
