@@ -32,7 +32,7 @@ def _kafka_bin(tmp_path: Path) -> Path:
     for name, main_class in TOOLS.items():
         tool = bin_dir / name
         tool.write_text(
-            f'#!/usr/bin/env bash\nexec "{java}" -Xmx128m -cp "{libs}/*" {main_class} "$@"\n'
+            f'#!/usr/bin/env bash\nexec "{java}" -Xmx128m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "{libs}/*" {main_class} "$@"\n'
         )
         tool.chmod(tool.stat().st_mode | stat.S_IEXEC)
     return bin_dir
