@@ -26,6 +26,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from peerloop_contracts.runtime.kafka import EventConsumer, make_broker, publish_entry
+from peerloop_contracts.runtime.kafka_security import kafka_security
 from peerloop_contracts.runtime.metrics import http_metrics_middleware
 from peerloop_contracts.runtime.mongo import Document, connect
 from peerloop_contracts.runtime.outbox_relay import OutboxRelay, ensure_outbox_indexes
@@ -46,6 +47,17 @@ class ServiceRuntime:
             self.settings.kafka_bootstrap_servers,
             client_id=f"peerloop-{self.name}",
             graceful_timeout=self.settings.shutdown_grace_seconds,
+            security=kafka_security(
+                self.settings.kafka_security_protocol,
+                mechanism=self.settings.kafka_sasl_mechanism,
+                username=self.settings.kafka_sasl_username,
+                password=(
+                    self.settings.kafka_sasl_password.get_secret_value()
+                    if self.settings.kafka_sasl_password
+                    else None
+                ),
+                ca_file=self.settings.kafka_ssl_cafile,
+            ),
         )
         self.client: AsyncMongoClient[Document] = connect(
             self.settings.mongodb_uri,
