@@ -1,10 +1,47 @@
-"""Settings of the matching service (`PEERLOOP_*` environment variables)."""
+"""Settings of the matching service (`PEERLOOP_*` environment variables).
+
+Weights are nested: `PEERLOOP_WEIGHTS__CROSS_TEAM=0.2` sets one of them.
+"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from peerloop_contracts.runtime.settings import ServiceSettings
+from pydantic import BaseModel, Field
+from pydantic_settings import SettingsConfigDict
+
+from peerloop_matching.domain.scoring import Weights
+
+
+class WeightSettings(BaseModel):
+    """See `domain/scoring.py`; the defaults are explained in the service README."""
+
+    skill_fit: float = 0.30
+    level_margin: float = 0.10
+    hours_overlap: float = 0.20
+    fair_load: float = 0.15
+    reputation: float = 0.15
+    cross_team: float = 0.10
+    repeat_pairing: float = Field(default=-0.10, le=0, description="a penalty: zero or less")
+    related_skill_discount: float = Field(default=0.5, ge=0, le=1)
+
+    def to_weights(self) -> Weights:
+        return Weights(**self.model_dump())
 
 
 class Settings(ServiceSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="PEERLOOP_", extra="ignore", env_nested_delimiter="__"
+    )
+
     http_port: int = 8102
     database: str = "peerloop_matching"
+    proposal_ttl_seconds: float = Field(default=86_400, gt=0)
+    expiry_sweep_seconds: float = Field(default=5.0, gt=0)
+    index_refresh_seconds: float = Field(default=0.5, gt=0)
+    weights: WeightSettings = Field(default_factory=WeightSettings)
+
+    @property
+    def proposal_ttl(self) -> timedelta:
+        return timedelta(seconds=self.proposal_ttl_seconds)

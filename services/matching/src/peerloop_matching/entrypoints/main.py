@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import uvicorn
+from peerloop_contracts.runtime.serve import serve
 
 from peerloop_matching.config import Settings
 from peerloop_matching.entrypoints.http import create_app
 
 
 def run() -> None:
-    settings = Settings()
-    uvicorn.run(
-        create_app(settings),
-        host=settings.http_host,
-        port=settings.http_port,
-        log_level=settings.log_level.lower(),
-        timeout_graceful_shutdown=int(settings.shutdown_grace_seconds),
-    )
+    serve("matching", Settings(), create_app)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,94 @@
+"""The `help_requests` collection: one document per request, its outbox inside.
+
+Every save is one conditional single-document update: the new state and the
+events it causes, only if the stored `sequence` is still the one the decision
+was made on.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from peerloop_contracts.base import Event
+from peerloop_contracts.envelope import utc_now
+from peerloop_contracts.outbox import outbox_entry
+from peerloop_contracts.runtime.mongo import Document
+from pymongo import ASCENDING
+from pymongo.asynchronous.collection import AsyncCollection
+
+from peerloop_matching.domain.help_request import HelpRequest
+
+ERASED = "erased"
+
+
+def _state_fields(request: HelpRequest) -> Document:
+    fields = request.model_dump(mode="python")
+    pending = request.pending
+    fields["pending_expires_at"] = pending.expires_at if pending else None
+    fields["updated_at"] = utc_now()
+    return fields
+
+
+def _outbox(events: Sequence[Event]) -> list[dict[str, Any]]:
+    return [outbox_entry(e).to_document() for e in events]
+
+
+class RequestStore:
+    def __init__(self, collection: AsyncCollection[Document]) -> None:
+        self.collection = collection
+
+    async def ensure_indexes(self) -> None:
+        await self.collection.create_index(
+            [("state", ASCENDING), ("pending_expires_at", ASCENDING)], name="expiry"
+        )
+        await self.collection.create_index([("requester_id", ASCENDING)], name="requester")
+        await self.collection.create_index([("proposals.helper_id", ASCENDING)], name="helpers")
+
+    async def insert(self, request: HelpRequest, events: Sequence[Event]) -> None:
+        await self.collection.insert_one(
+            {"_id": request.request_id, **_state_fields(request), "outbox": _outbox(events)}
+        )
+
+    async def load(self, request_id: str) -> HelpRequest | None:
+        doc = await self.collection.find_one({"_id": request_id}, projection={"outbox": 0})
+        return HelpRequest.model_validate(doc) if doc else None
+
+    async def save(self, request: HelpRequest, events: Sequence[Event]) -> bool:
+        """Store the new state with its events; False if someone else saved first."""
+        expected_version = request.version
+        request.version += 1
+        update: Document = {"$set": _state_fields(request)}
+        if events:
+            update["$push"] = {"outbox": {"$each": _outbox(events)}}
+        result = await self.collection.update_one(
+            {"_id": request.request_id, "version": expected_version}, update
+        )
+        if result.modified_count != 1:
+            request.version = expected_version
+            return False
+        return True
+
+    async def due_for_expiry(self, now: datetime, limit: int = 100) -> list[str]:
+        cursor = self.collection.find(
+            {"state": "proposed", "pending_expires_at": {"$lte": now}}, projection={"_id": 1}
+        ).limit(limit)
+        return [doc["_id"] async for doc in cursor]
+
+    async def requested_by(self, person_id: str) -> list[HelpRequest]:
+        cursor = self.collection.find({"requester_id": person_id}, projection={"outbox": 0})
+        return [HelpRequest.model_validate(doc) async for doc in cursor]
+
+    async def helped_by(self, person_id: str) -> list[HelpRequest]:
+        cursor = self.collection.find({"proposals.helper_id": person_id}, projection={"outbox": 0})
+        return [HelpRequest.model_validate(doc) async for doc in cursor]
+
+    async def delete(self, request_id: str) -> None:
+        await self.collection.delete_one({"_id": request_id})
+
+    async def overwrite(self, request: HelpRequest) -> None:
+        """Rewrite a request without events (erasure: no personal data left, nothing to say)."""
+        await self.collection.update_one(
+            {"_id": request.request_id}, {"$set": _state_fields(request)}
+        )

@@ -1,0 +1,380 @@
+"""Use cases of a help request: create, match, answer, cancel, confirm, rate, expire, forget.
+
+Each command loads the request, decides with the aggregate (and the engine when a
+helper must be found), and saves state and events in one conditional update of
+the request's document. Capacity lives on the helper's document, so it is
+reserved before the save and released again if the save loses a race; releasing
+or converting after a successful save is idempotent, and a reservation that was
+never released stops counting when its proposal expires.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from peerloop_contracts.base import Event
+from peerloop_contracts.common import SessionFormat, Urgency
+from peerloop_contracts.envelope import CloudEventMeta, utc_now
+from peerloop_contracts.matching import HelpRequested
+from peerloop_contracts.skills import SkillCatalogue
+
+from peerloop_matching.adapters.candidate_store import CandidateStore
+from peerloop_matching.adapters.request_store import ERASED, RequestStore
+from peerloop_matching.application.index_sync import IndexSync
+from peerloop_matching.domain.availability import week_mask, week_start
+from peerloop_matching.domain.candidate import Candidate, Reservation, iso_week
+from peerloop_matching.domain.engine import Need, find_helpers
+from peerloop_matching.domain.errors import (
+    DomainError,
+    InvalidTransitionError,
+    NotFoundError,
+    StaleVersionError,
+    UnknownPersonError,
+)
+from peerloop_matching.domain.help_request import HelpRequest
+from peerloop_matching.domain.scoring import Requester, Weights
+
+log = logging.getLogger("peerloop.matching")
+
+MAX_SAVE_TRIES = 5
+SHORTLIST = 20
+"""Best helpers ranked per round; each is asked for capacity until one has it."""
+MAX_MATCH_ROUNDS = 3
+"""Rounds when the index was behind the store on the shortlisted helpers' load."""
+
+AfterSave = Callable[[], Awaitable[Candidate | None]]
+
+
+@dataclass(frozen=True)
+class MatchingPolicy:
+    weights: Weights = field(default_factory=Weights)
+    proposal_ttl: timedelta = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class NewHelpRequest:
+    requester_id: str
+    skill: str
+    desired_level: int
+    task: str
+    needed_by: datetime | None = None
+    urgency: Urgency = "normal"
+    format: SessionFormat = "call"
+    max_minutes: int = 60
+
+
+@dataclass
+class _Decision:
+    events: list[Event]
+    held: tuple[str, str] | None = None
+    """(helper, proposal) whose capacity was reserved for this decision."""
+    after: list[AfterSave] = field(default_factory=list)
+
+
+Decide = Callable[[HelpRequest, datetime], Awaitable[_Decision]]
+
+
+class HelpRequests:
+    def __init__(
+        self,
+        requests: RequestStore,
+        candidates: CandidateStore,
+        sync: IndexSync,
+        catalogue: SkillCatalogue,
+        policy: MatchingPolicy,
+        notify: Callable[[], None] = lambda: None,
+        clock: Callable[[], datetime] = utc_now,
+    ) -> None:
+        self.requests = requests
+        self.candidates = candidates
+        self.sync = sync
+        self.catalogue = catalogue
+        self.policy = policy
+        self.notify = notify
+        self.clock = clock
+
+    # -- queries ---------------------------------------------------------------------------
+
+    async def get(self, request_id: str) -> HelpRequest:
+        request = await self.requests.load(request_id)
+        if request is None:
+            raise NotFoundError(f"no help request {request_id}")
+        return request
+
+    # -- commands --------------------------------------------------------------------------
+
+    async def create(self, command: NewHelpRequest) -> HelpRequest:
+        if await self.candidates.get(command.requester_id) is None:
+            raise UnknownPersonError(
+                f"unknown requester {command.requester_id}: register a profile first"
+            )
+        request, events = HelpRequest.create(
+            request_id=f"r-{uuid.uuid4().hex[:16]}",
+            requester_id=command.requester_id,
+            skill_id=self.catalogue.canonical(command.skill),
+            desired_level=command.desired_level,
+            task=command.task,
+            needed_by=command.needed_by,
+            urgency=command.urgency,
+            format=command.format,
+            max_minutes=command.max_minutes,
+            created_at=self.clock(),
+        )
+        await self.requests.insert(request, events)
+        self.notify()
+        return request
+
+    async def on_help_requested(self, event: HelpRequested, _meta: CloudEventMeta) -> None:
+        """Find the first helper. A redelivered event finds the request already past it."""
+        for _ in range(MAX_SAVE_TRIES):
+            request = await self.requests.load(event.request_id)
+            if request is None or request.state != "requested" or request.proposals:
+                return  # another service's test history, erased, cancelled, or already matched
+            now = self.clock()
+            events, held = await self._match(request, now)
+            if await self._commit(request, _Decision(events, held)):
+                return
+        raise RuntimeError(f"help request {event.request_id} kept changing while matching")
+
+    async def decline(
+        self,
+        request_id: str,
+        proposal_id: str,
+        helper_id: str,
+        *,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> HelpRequest:
+        async def decide(request: HelpRequest, now: datetime) -> _Decision:
+            events = request.decline(
+                proposal_id, helper_id, reason=reason, now=now, will_retry=True
+            )
+            more, held = await self._match(request, now)
+            if held is None:
+                events = [events[0].model_copy(update={"will_retry": False})]
+            return _Decision(
+                [*events, *more],
+                held,
+                [lambda: self.candidates.release(helper_id, proposal_id)],
+            )
+
+        return await self._run(request_id, decide, expected_version)
+
+    async def accept(
+        self,
+        request_id: str,
+        proposal_id: str,
+        helper_id: str,
+        *,
+        scheduled_at: datetime | None = None,
+        expected_version: int | None = None,
+    ) -> HelpRequest:
+        async def decide(request: HelpRequest, now: datetime) -> _Decision:
+            events = request.accept(proposal_id, helper_id, scheduled_at=scheduled_at, now=now)
+            return _Decision(
+                events,
+                after=[
+                    lambda: self.candidates.hold_for_session(
+                        helper_id,
+                        proposal_id=proposal_id,
+                        request_id=request.request_id,
+                        skill_id=request.skill_id,
+                        learner_id=request.requester_id,
+                        now=now,
+                    )
+                ],
+            )
+
+        return await self._run(request_id, decide, expected_version)
+
+    async def cancel(
+        self,
+        request_id: str,
+        actor: str,
+        *,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> HelpRequest:
+        async def decide(request: HelpRequest, now: datetime) -> _Decision:
+            pending = request.pending
+            events = request.cancel(actor, reason=reason, now=now)
+            after: list[AfterSave] = []
+            if pending is not None:
+                after.append(
+                    lambda: self.candidates.release(pending.helper_id, pending.proposal_id)
+                )
+            return _Decision(events, after=after)
+
+        return await self._run(request_id, decide, expected_version)
+
+    async def confirm(
+        self,
+        request_id: str,
+        actor: str,
+        *,
+        minutes: int | None = None,
+        expected_version: int | None = None,
+    ) -> HelpRequest:
+        async def decide(request: HelpRequest, now: datetime) -> _Decision:
+            return _Decision(request.confirm(actor, minutes=minutes, now=now))
+
+        return await self._run(request_id, decide, expected_version)
+
+    async def report_not_happened(
+        self, request_id: str, actor: str, *, expected_version: int | None = None
+    ) -> HelpRequest:
+        async def decide(request: HelpRequest, _now: datetime) -> _Decision:
+            events = request.report_not_happened(actor)
+            accepted = next(p for p in request.proposals if p.status == "accepted")
+            return _Decision(
+                events,
+                after=[lambda: self.candidates.release(accepted.helper_id, accepted.proposal_id)],
+            )
+
+        return await self._run(request_id, decide, expected_version)
+
+    async def give_feedback(
+        self,
+        request_id: str,
+        actor: str,
+        *,
+        rating: int,
+        comment: str | None = None,
+        expected_version: int | None = None,
+    ) -> HelpRequest:
+        async def decide(request: HelpRequest, now: datetime) -> _Decision:
+            return _Decision(request.give_feedback(actor, rating=rating, comment=comment, now=now))
+
+        return await self._run(request_id, decide, expected_version)
+
+    async def expire_due(self) -> int:
+        """Move every proposal past its expiry on to the next helper; how many were moved."""
+        moved = 0
+        for request_id in await self.requests.due_for_expiry(self.clock()):
+            try:
+                await self._run(request_id, self._expire, None)
+                moved += 1
+            except DomainError as exc:
+                log.debug("not expiring %s: %s", request_id, exc)
+        return moved
+
+    async def forget_person(self, person_id: str) -> None:
+        """Erasure: drop their requests, and their name from requests they were asked to help."""
+        for request in await self.requests.requested_by(person_id):
+            for proposal in request.proposals:
+                if proposal.status in ("pending", "accepted"):
+                    self.sync.put(
+                        await self.candidates.release(proposal.helper_id, proposal.proposal_id)
+                    )
+            await self.requests.delete(request.request_id)
+        for request in await self.requests.helped_by(person_id):
+            for proposal in request.proposals:
+                if proposal.helper_id == person_id:
+                    proposal.helper_id = ERASED
+            session = request.session
+            if session is not None and session.teacher_id == person_id:
+                session.teacher_id = ERASED
+                if (theirs := session.feedback.get("teacher")) is not None:
+                    theirs.comment = None  # their words are personal data too
+            await self.requests.overwrite(request)
+
+    # -- internals -------------------------------------------------------------------------
+
+    async def _expire(self, request: HelpRequest, now: datetime) -> _Decision:
+        pending = request.pending
+        events = request.expire(now=now, will_retry=True)
+        assert pending is not None  # expire() refuses a request without one
+        more, held = await self._match(request, now)
+        if held is None:
+            events = [events[0].model_copy(update={"will_retry": False})]
+        return _Decision(
+            [*events, *more],
+            held,
+            [lambda: self.candidates.release(pending.helper_id, pending.proposal_id)],
+        )
+
+    async def _run(
+        self, request_id: str, decide: Decide, expected_version: int | None
+    ) -> HelpRequest:
+        for _ in range(MAX_SAVE_TRIES):
+            request = await self.get(request_id)
+            if expected_version is not None and request.version != expected_version:
+                raise StaleVersionError(
+                    f"help request {request_id} is at version {request.version}, "
+                    f"not {expected_version}: reload it and try again"
+                )
+            decision = await decide(request, self.clock())
+            if await self._commit(request, decision):
+                return request
+        raise StaleVersionError(f"help request {request_id} is changing too fast; try again")
+
+    async def _commit(self, request: HelpRequest, decision: _Decision) -> bool:
+        if not await self.requests.save(request, decision.events):
+            if decision.held is not None:
+                self.sync.put(await self.candidates.release(*decision.held))
+            return False
+        if decision.events:
+            self.notify()
+        for step in decision.after:
+            self.sync.put(await step())
+        return True
+
+    async def _match(
+        self, request: HelpRequest, now: datetime
+    ) -> tuple[list[Event], tuple[str, str] | None]:
+        """Propose the best helper who still has capacity, or report why there is none."""
+        if request.state != "requested":
+            raise InvalidTransitionError(f"request {request.request_id} is {request.state}")
+        need = Need(
+            skill_id=request.skill_id,
+            desired_level=request.desired_level,
+            requester=await self._requester(request.requester_id, now),
+            tried=request.tried_helpers,
+        )
+        ttl = self.policy.proposal_ttl
+        for _ in range(MAX_MATCH_ROUNDS):
+            outcome = find_helpers(
+                need, self.sync.index, weights=self.policy.weights, now=now, limit=SHORTLIST
+            )
+            if not outcome.ranked:
+                assert outcome.unmatched_reason is not None
+                return request.give_up(outcome.unmatched_reason, outcome.detail), None
+            for scored in outcome.ranked:
+                helper = scored.candidate.person_id
+                reservation = Reservation(
+                    proposal_id=request.next_proposal_id(),
+                    request_id=request.request_id,
+                    skill_id=scored.skill_id,
+                    week=iso_week(now),
+                    kind="pending",
+                    created_at=now,
+                    expires_at=now + ttl,
+                )
+                reserved = await self.candidates.reserve(helper, reservation, now)
+                if reserved is not None:
+                    self.sync.put(reserved)
+                    events = request.propose(scored, now=now, ttl=ttl)
+                    return events, (helper, reservation.proposal_id)
+                # The index was behind the store about this helper: catch up, so the next
+                # round ranks them by what the store says.
+                fresh = await self.candidates.get(helper)
+                if fresh is None:
+                    self.sync.index.remove(helper)
+                else:
+                    self.sync.put(fresh)
+        detail = "every helper found reached capacity while being asked"
+        return request.give_up("all_at_capacity", detail), None
+
+    async def _requester(self, person_id: str, now: datetime) -> Requester:
+        person = self.sync.index.get(person_id) or await self.candidates.get(person_id)
+        if person is None:
+            return Requester(person_id=person_id, team="", week_mask=0)
+        return Requester(
+            person_id=person_id,
+            team=person.team,
+            week_mask=week_mask(person.time_zone, person.hours, week_start(now)),
+        )

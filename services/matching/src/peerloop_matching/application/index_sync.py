@@ -1,0 +1,73 @@
+"""Keeps the in-memory skill index in step with the `candidates` collection.
+
+Each replica consumes only some partitions of the profile topics, so its own
+handlers do not see every change: the index is rebuilt from the store at start
+and then follows the store by an `updated_at` watermark. The watermark is moved
+back by a margin on every pass, so a write that committed late, or with a
+slightly different clock on another replica, is still picked up (re-applying
+one is harmless).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import datetime, timedelta
+
+from peerloop_contracts.runtime.mongo import TRANSIENT_STORE_ERRORS
+
+from peerloop_matching.adapters.candidate_store import CandidateStore
+from peerloop_matching.domain.candidate import Candidate
+from peerloop_matching.domain.skill_index import SkillIndex
+
+log = logging.getLogger("peerloop.matching.index")
+
+OVERLAP = timedelta(seconds=2)
+
+
+class IndexSync:
+    def __init__(self, store: CandidateStore, index: SkillIndex) -> None:
+        self.store = store
+        self.index = index
+        self._watermark: datetime | None = None
+        self._task: asyncio.Task[None] | None = None
+
+    async def refresh(self) -> int:
+        """Apply every change since the watermark (everything, the first time)."""
+        since = None if self._watermark is None else self._watermark - OVERLAP
+        applied = 0
+        async for person_id, candidate, updated_at in self.store.changed_since(since):
+            if candidate is None:
+                self.index.remove(person_id)
+            else:
+                self.index.put(candidate)
+            if self._watermark is None or updated_at > self._watermark:
+                self._watermark = updated_at
+            applied += 1
+        return applied
+
+    def put(self, candidate: Candidate | None) -> None:
+        """A write made here: visible to the next match without waiting for a refresh."""
+        if candidate is not None:
+            self.index.put(candidate)
+
+    def start(self, interval: float) -> None:
+        self._task = asyncio.create_task(self._follow(interval), name="skill-index-sync")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _follow(self, interval: float) -> None:
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self.refresh()
+            except TRANSIENT_STORE_ERRORS as exc:
+                log.warning("skill index refresh: store unavailable: %s", exc)
+            except Exception:
+                log.exception("skill index refresh failed; will try again")

@@ -1,0 +1,94 @@
+"""Profile events → the candidate read model (and reputation from feedback).
+
+Every handler is idempotent: the store applies a part only if its sequence is
+newer, and a rating only once per session and role.
+"""
+
+from __future__ import annotations
+
+from peerloop_contracts.envelope import CloudEventMeta
+from peerloop_contracts.matching import FeedbackGiven
+from peerloop_contracts.profiles import (
+    AvailabilityChanged,
+    ProfileErased,
+    ProfileRegistered,
+    ProfileUpdated,
+    SkillAcquired,
+    SkillOffered,
+    SkillWithdrawn,
+)
+
+from peerloop_matching.adapters.candidate_store import CandidateStore, skill_key
+from peerloop_matching.application.help_requests import HelpRequests
+from peerloop_matching.application.index_sync import IndexSync
+
+
+class CandidateProjection:
+    def __init__(self, store: CandidateStore, sync: IndexSync, requests: HelpRequests) -> None:
+        self.store = store
+        self.sync = sync
+        self.requests = requests
+
+    async def on_profile(
+        self, event: ProfileRegistered | ProfileUpdated, _meta: CloudEventMeta
+    ) -> None:
+        part = {
+            "team": event.team,
+            "time_zone": event.time_zone,
+            "working_hours": event.working_hours.model_dump(),
+        }
+        self.sync.put(await self.store.apply_part(event.person_id, "profile", event.sequence, part))
+
+    async def on_availability(self, event: AvailabilityChanged, _meta: CloudEventMeta) -> None:
+        part = {
+            "weekly_capacity": event.weekly_capacity,
+            "time_zone": event.time_zone,
+            "working_hours": event.working_hours.model_dump(),
+            "away_periods": [
+                {"start": a.start.isoformat(), "end": a.end.isoformat()} for a in event.away_periods
+            ],
+        }
+        self.sync.put(
+            await self.store.apply_part(event.person_id, "availability", event.sequence, part)
+        )
+
+    async def on_skill_offered(self, event: SkillOffered, _meta: CloudEventMeta) -> None:
+        part = {
+            "skill_id": event.skill_id,
+            "level": event.level,
+            "willing_to_teach": event.willing_to_teach,
+            "weekly_capacity": event.weekly_capacity,
+            "withdrawn": False,
+        }
+        applied = await self.store.apply_part(
+            event.person_id, f"skills.{skill_key(event.skill_id)}", event.sequence, part
+        )
+        self.sync.put(applied)
+
+    async def on_skill_withdrawn(self, event: SkillWithdrawn, _meta: CloudEventMeta) -> None:
+        # Kept as a tombstone with its sequence, so an older offer arriving late stays withdrawn.
+        part = {"skill_id": event.skill_id, "withdrawn": True}
+        applied = await self.store.apply_part(
+            event.person_id, f"skills.{skill_key(event.skill_id)}", event.sequence, part
+        )
+        self.sync.put(applied)
+
+    async def on_skill_acquired(self, event: SkillAcquired, _meta: CloudEventMeta) -> None:
+        # Recorded, but not offered: a learner becomes a candidate when they offer to teach it.
+        part = {"skill_id": event.skill_id, "level": event.level}
+        applied = await self.store.apply_part(
+            event.person_id, f"learned.{skill_key(event.skill_id)}", event.sequence, part
+        )
+        self.sync.put(applied)
+
+    async def on_profile_erased(self, event: ProfileErased, _meta: CloudEventMeta) -> None:
+        await self.requests.forget_person(event.person_id)
+        await self.store.erase(event.person_id, event.sequence)
+        self.sync.index.remove(event.person_id)
+
+    async def on_feedback(self, event: FeedbackGiven, _meta: CloudEventMeta) -> None:
+        # Reputation is a helper's: only ratings of teachers count.
+        if event.role_of_rated != "teacher":
+            return
+        key = f"{event.session_id}:{event.role_of_rated}"
+        self.sync.put(await self.store.record_rating(event.to_id, key, event.rating))

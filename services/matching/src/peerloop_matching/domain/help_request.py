@@ -1,0 +1,375 @@
+"""The help-request aggregate: request, proposals, session and feedback.
+
+One document and one event sequence per request, so every event about it is
+ordered by its key and each command is one single-document update. Methods
+check the transition, change the state and return the events it causes.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Literal
+
+from peerloop_contracts.base import Event
+from peerloop_contracts.common import SessionFormat, Urgency
+from peerloop_contracts.matching import (
+    FeedbackGiven,
+    HelpRequestCancelled,
+    HelpRequested,
+    HelpRequestUnmatched,
+    MatchAccepted,
+    MatchDeclined,
+    MatchExpired,
+    MatchProposed,
+    ScoreComponent,
+    SessionCompleted,
+    SessionNotHappened,
+    UnmatchedReason,
+)
+from pydantic import BaseModel, ConfigDict
+
+from peerloop_matching.domain.errors import InvalidTransitionError, NotAllowedError
+from peerloop_matching.domain.scoring import Scored
+
+State = Literal[
+    "requested", "proposed", "accepted", "completed", "not_happened", "unmatched", "cancelled"
+]
+ProposalStatus = Literal["pending", "declined", "expired", "accepted", "cancelled"]
+Role = Literal["learner", "teacher"]
+
+OPEN_STATES: frozenset[str] = frozenset({"requested", "proposed"})
+
+
+class _State(BaseModel):
+    model_config = ConfigDict(extra="ignore", validate_assignment=False)
+
+
+class Proposal(_State):
+    proposal_id: str
+    attempt: int
+    helper_id: str
+    skill_id: str
+    score: float
+    breakdown: list[ScoreComponent]
+    status: ProposalStatus = "pending"
+    proposed_at: datetime
+    expires_at: datetime
+    decided_at: datetime | None = None
+    reason: str | None = None
+
+
+class Feedback(_State):
+    rating: int
+    comment: str | None = None
+    given_at: datetime
+
+
+class Session(_State):
+    session_id: str
+    learner_id: str
+    teacher_id: str
+    skill_id: str
+    scheduled_at: datetime | None = None
+    confirmed_minutes: dict[Role, int] = {}
+    feedback: dict[Role, Feedback] = {}
+    completed_at: datetime | None = None
+
+    def role_of(self, person_id: str) -> Role:
+        if person_id == self.learner_id:
+            return "learner"
+        if person_id == self.teacher_id:
+            return "teacher"
+        raise NotAllowedError(f"{person_id} is not a participant of session {self.session_id}")
+
+
+class HelpRequest(_State):
+    request_id: str
+    sequence: int = 0
+    """Of the last event published about this request."""
+    version: int = 0
+    """Of the stored document: bumped by every save, with or without events."""
+    state: State = "requested"
+    requester_id: str
+    skill_id: str
+    desired_level: int
+    task: str
+    needed_by: datetime | None = None
+    urgency: Urgency = "normal"
+    format: SessionFormat = "call"
+    max_minutes: int = 60
+    created_at: datetime
+    proposals: list[Proposal] = []
+    session: Session | None = None
+    unmatched_reason: UnmatchedReason | None = None
+    unmatched_detail: str | None = None
+
+    # -- queries ---------------------------------------------------------------------------
+
+    @property
+    def tried_helpers(self) -> frozenset[str]:
+        return frozenset(p.helper_id for p in self.proposals)
+
+    @property
+    def pending(self) -> Proposal | None:
+        last = self.proposals[-1] if self.proposals else None
+        return last if last is not None and last.status == "pending" else None
+
+    def pending_for(self, proposal_id: str, helper_id: str) -> Proposal:
+        """The pending proposal a helper may answer; refuses anyone else or a closed one."""
+        match = next((p for p in self.proposals if p.proposal_id == proposal_id), None)
+        if match is None:
+            raise InvalidTransitionError(f"no proposal {proposal_id} on request {self.request_id}")
+        if match.helper_id != helper_id:
+            raise NotAllowedError("only the proposed helper can answer this proposal")
+        if match.status != "pending" or self.state != "proposed":
+            raise InvalidTransitionError(f"proposal {proposal_id} is already {match.status}")
+        return match
+
+    def next_proposal_id(self) -> str:
+        return f"{self.request_id}.p{len(self.proposals) + 1}"
+
+    # -- transitions -----------------------------------------------------------------------
+
+    @classmethod
+    def create(cls, **fields: object) -> tuple[HelpRequest, list[Event]]:
+        request = cls.model_validate(fields)
+        return request, [
+            request._emit(
+                HelpRequested,
+                skill_id=request.skill_id,
+                desired_level=request.desired_level,
+                task=request.task,
+                needed_by=request.needed_by,
+                urgency=request.urgency,
+                format=request.format,
+                max_minutes=request.max_minutes,
+            )
+        ]
+
+    def propose(self, match: Scored, *, now: datetime, ttl: timedelta) -> list[Event]:
+        if self.state != "requested":
+            raise InvalidTransitionError(
+                f"cannot propose a helper for a request that is {self.state}"
+            )
+        if match.candidate.person_id in self.tried_helpers | {self.requester_id}:
+            raise InvalidTransitionError(f"{match.candidate.person_id} was already asked")
+        breakdown = [
+            ScoreComponent(
+                name=c.name,
+                weight=c.weight,
+                value=round(c.value, 4),
+                contribution=round(c.contribution, 4),
+                explanation=c.explanation,
+            )
+            for c in match.components
+        ]
+        proposal = Proposal(
+            proposal_id=self.next_proposal_id(),
+            attempt=len(self.proposals) + 1,
+            helper_id=match.candidate.person_id,
+            skill_id=match.skill_id,
+            score=match.score,
+            breakdown=breakdown,
+            proposed_at=now,
+            expires_at=now + ttl,
+        )
+        self.proposals.append(proposal)
+        self.state = "proposed"
+        return [
+            self._emit(
+                MatchProposed,
+                proposal_id=proposal.proposal_id,
+                helper_id=proposal.helper_id,
+                skill_id=self.skill_id,
+                task=self.task,
+                score=proposal.score,
+                breakdown=breakdown,
+                attempt=proposal.attempt,
+                expires_at=proposal.expires_at,
+            )
+        ]
+
+    def give_up(self, reason: UnmatchedReason, detail: str) -> list[Event]:
+        if self.state != "requested":
+            raise InvalidTransitionError(f"cannot give up on a request that is {self.state}")
+        self.state = "unmatched"
+        self.unmatched_reason = reason
+        self.unmatched_detail = detail
+        return [
+            self._emit(
+                HelpRequestUnmatched,
+                skill_id=self.skill_id,
+                reason=reason,
+                detail=detail,
+                candidates_tried=len(self.proposals),
+            )
+        ]
+
+    def decline(
+        self,
+        proposal_id: str,
+        helper_id: str,
+        *,
+        reason: str | None,
+        now: datetime,
+        will_retry: bool,
+    ) -> list[Event]:
+        proposal = self.pending_for(proposal_id, helper_id)
+        self._close(proposal, "declined", now, reason)
+        return [
+            self._emit(
+                MatchDeclined,
+                proposal_id=proposal_id,
+                helper_id=helper_id,
+                skill_id=self.skill_id,
+                reason=reason,
+                will_retry=will_retry,
+            )
+        ]
+
+    def expire(self, *, now: datetime, will_retry: bool) -> list[Event]:
+        proposal = self.pending
+        if proposal is None or self.state != "proposed":
+            raise InvalidTransitionError(f"request {self.request_id} has no pending proposal")
+        if proposal.expires_at > now:
+            raise InvalidTransitionError(f"proposal {proposal.proposal_id} has not expired yet")
+        self._close(proposal, "expired", now, None)
+        return [
+            self._emit(
+                MatchExpired,
+                proposal_id=proposal.proposal_id,
+                helper_id=proposal.helper_id,
+                skill_id=self.skill_id,
+                will_retry=will_retry,
+            )
+        ]
+
+    def accept(
+        self, proposal_id: str, helper_id: str, *, scheduled_at: datetime | None, now: datetime
+    ) -> list[Event]:
+        proposal = self.pending_for(proposal_id, helper_id)
+        proposal.status = "accepted"
+        proposal.decided_at = now
+        self.state = "accepted"
+        self.session = Session(
+            session_id=f"{self.request_id}.s",
+            learner_id=self.requester_id,
+            teacher_id=helper_id,
+            skill_id=proposal.skill_id,
+            scheduled_at=scheduled_at,
+        )
+        return [
+            self._emit(
+                MatchAccepted,
+                proposal_id=proposal_id,
+                helper_id=helper_id,
+                session_id=self.session.session_id,
+                skill_id=self.skill_id,
+                scheduled_at=scheduled_at,
+            )
+        ]
+
+    def cancel(self, actor: str, *, reason: str | None, now: datetime) -> list[Event]:
+        if actor != self.requester_id:
+            raise NotAllowedError("only the requester can cancel a help request")
+        if self.state not in OPEN_STATES:
+            raise InvalidTransitionError(f"cannot cancel a request that is {self.state}")
+        if (proposal := self.pending) is not None:
+            self._close(proposal, "cancelled", now, reason)
+        self.state = "cancelled"
+        return [self._emit(HelpRequestCancelled, skill_id=self.skill_id, reason=reason)]
+
+    def confirm(self, actor: str, *, minutes: int | None, now: datetime) -> list[Event]:
+        session = self._session_for(actor)
+        role = session.role_of(actor)
+        if role in session.confirmed_minutes:
+            raise InvalidTransitionError(f"the {role} already confirmed this session")
+        session.confirmed_minutes[role] = minutes or self.max_minutes
+        if len(session.confirmed_minutes) < 2:
+            return []
+        self.state = "completed"
+        session.completed_at = now
+        # The teacher's figure wins: they usually keep the time; fall back to the learner's.
+        duration = session.confirmed_minutes.get("teacher") or session.confirmed_minutes["learner"]
+        return [
+            self._emit(
+                SessionCompleted,
+                session_id=session.session_id,
+                learner_id=session.learner_id,
+                teacher_id=session.teacher_id,
+                skill_id=self.skill_id,
+                level=self.desired_level,
+                duration_minutes=duration,
+                completed_at=now,
+            )
+        ]
+
+    def report_not_happened(self, actor: str) -> list[Event]:
+        session = self._session_for(actor)
+        session.role_of(actor)
+        self.state = "not_happened"
+        return [
+            self._emit(
+                SessionNotHappened,
+                session_id=session.session_id,
+                learner_id=session.learner_id,
+                teacher_id=session.teacher_id,
+                reported_by=actor,
+            )
+        ]
+
+    def give_feedback(
+        self, actor: str, *, rating: int, comment: str | None, now: datetime
+    ) -> list[Event]:
+        session = self.session
+        if session is None:
+            raise InvalidTransitionError("there is no session to rate")
+        role = session.role_of(actor)
+        if self.state != "completed":
+            raise InvalidTransitionError(
+                f"feedback needs a completed session, this one is {self.state}"
+            )
+        if role in session.feedback:
+            raise InvalidTransitionError(f"the {role} already gave feedback")
+        session.feedback[role] = Feedback(rating=rating, comment=comment, given_at=now)
+        rated_role: Role = "teacher" if role == "learner" else "learner"
+        return [
+            self._emit(
+                FeedbackGiven,
+                session_id=session.session_id,
+                from_id=actor,
+                to_id=session.teacher_id if rated_role == "teacher" else session.learner_id,
+                role_of_rated=rated_role,
+                rating=rating,
+                comment=comment,
+            )
+        ]
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _session_for(self, actor: str) -> Session:
+        if self.session is None:
+            raise InvalidTransitionError(f"request {self.request_id} has no session ({self.state})")
+        self.session.role_of(actor)
+        if self.state != "accepted":
+            raise InvalidTransitionError(f"the session is already {self.state.replace('_', ' ')}")
+        return self.session
+
+    def _close(
+        self, proposal: Proposal, status: ProposalStatus, now: datetime, reason: str | None
+    ) -> None:
+        proposal.status = status
+        proposal.decided_at = now
+        proposal.reason = reason
+        self.state = "requested" if status in ("declined", "expired") else self.state
+
+    def _emit(self, event_cls: type[Event], **fields: object) -> Event:
+        self.sequence += 1
+        return event_cls.model_validate(
+            {
+                "request_id": self.request_id,
+                "requester_id": self.requester_id,
+                "sequence": self.sequence,
+                **fields,
+            }
+        )

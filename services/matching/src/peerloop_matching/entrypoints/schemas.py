@@ -1,0 +1,103 @@
+"""HTTP request bodies. Everything an outsider sends is checked here (→ 422)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+from fastapi import Header
+from peerloop_contracts.common import Level, PersonId, SessionFormat, Urgency
+from peerloop_contracts.envelope import utc_now
+from peerloop_contracts.matching import ScoreComponent
+from peerloop_contracts.skills import normalise
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+
+ActingPerson = Annotated[
+    str,
+    Header(
+        alias="X-Person-Id",
+        min_length=1,
+        max_length=64,
+        pattern=r"^[A-Za-z0-9_.:-]+$",
+        description="The person doing this: the proposed helper to accept or decline, "
+        "the requester to cancel, a participant to confirm, report or rate a session.",
+    ),
+]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class _Versioned(_Body):
+    expected_version: int | None = Field(
+        default=None,
+        ge=0,
+        description="The `version` the caller last saw; 409 if the request changed since.",
+    )
+
+
+class NewHelpRequestIn(_Body):
+    requester_id: PersonId
+    skill: str = Field(
+        min_length=1, max_length=64, description="canonical skill id or an alias (e.g. k8s)"
+    )
+    desired_level: Level
+    task: str = Field(min_length=1, max_length=2000, description="the task in hand")
+    needed_by: AwareDatetime | None = None
+    urgency: Urgency = "normal"
+    format: SessionFormat = "call"
+    max_minutes: int = Field(default=60, ge=5, le=480)
+
+    @field_validator("skill")
+    @classmethod
+    def _skill_name(cls, value: str) -> str:
+        normalise(value)  # refuses names that fold to nothing
+        return value
+
+    @field_validator("task")
+    @classmethod
+    def _not_blank(cls, value: str) -> str:
+        if not value.strip():
+            raise ValueError("describe the task in hand")
+        return value
+
+    @field_validator("needed_by")
+    @classmethod
+    def _ahead(cls, value: datetime | None) -> datetime | None:
+        if value is not None and value <= utc_now():
+            raise ValueError("needed_by is in the past")
+        return value
+
+
+class AcceptIn(_Versioned):
+    scheduled_at: AwareDatetime | None = None
+
+
+class DeclineIn(_Versioned):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class CancelIn(_Versioned):
+    reason: str | None = Field(default=None, max_length=500)
+
+
+class ConfirmIn(_Versioned):
+    duration_minutes: int | None = Field(default=None, ge=1, le=1440)
+
+
+class NotHappenedIn(_Versioned):
+    pass
+
+
+class FeedbackIn(_Versioned):
+    rating: int = Field(ge=1, le=5)
+    comment: str | None = Field(default=None, max_length=2000)
+
+
+class WhyThisMatch(BaseModel):
+    proposal_id: str
+    helper_id: str
+    status: str
+    score: float
+    breakdown: list[ScoreComponent]

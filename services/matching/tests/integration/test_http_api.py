@@ -1,0 +1,123 @@
+"""HTTP refusals: 422 for bad input, 404 unknown, 403 not involved, 409 invalid or stale."""
+
+from __future__ import annotations
+
+import pytest
+from matching_harness import (
+    candidates_known,
+    eventually,
+    person_events,
+    publish,
+    running,
+    settings_for,
+)
+
+pytestmark = pytest.mark.integration
+
+
+async def test_http_refusals(
+    kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str
+) -> None:
+    skill = f"skill-{run_id}"
+    learner, helper = f"req-{run_id}", f"h-{run_id}"
+    async with running(settings_for(kafka_bootstrap, mongodb_uri, mongo_db_name, run_id)) as (
+        http,
+        _service,
+    ):
+        await publish(
+            kafka_bootstrap,
+            [*person_events(learner, team="a"), *person_events(helper, team="b", skill=skill)],
+        )
+        await candidates_known(mongodb_uri, mongo_db_name, [learner, helper], [helper])
+        valid = {"requester_id": learner, "skill": skill, "desired_level": 2, "task": "a task"}
+
+        for bad, field in (
+            ({**valid, "desired_level": 7}, "desired_level"),
+            ({**valid, "task": "   "}, "task"),
+            ({**valid, "skill": "!!!"}, "skill"),
+            ({**valid, "format": "carrier-pigeon"}, "format"),
+            ({**valid, "needed_by": "2026-12-01T10:00:00"}, "needed_by"),  # no time zone
+            ({**valid, "needed_by": "2020-01-01T10:00:00Z"}, "needed_by"),  # in the past
+            ({**valid, "surprise": 1}, "surprise"),
+            ({k: v for k, v in valid.items() if k != "task"}, "task"),
+        ):
+            response = await http.post("/help-requests", json=bad)
+            assert response.status_code == 422, (bad, response.text)
+            assert field in {str(p) for e in response.json()["detail"] for p in e["loc"]}, (
+                response.text
+            )
+
+        unknown = await http.post(
+            "/help-requests", json={**valid, "requester_id": f"ghost-{run_id}"}
+        )
+        assert unknown.status_code == 422
+        assert unknown.json()["detail"][0]["loc"] == ["body", "requester_id"]
+        assert "unknown requester" in unknown.json()["detail"][0]["msg"]
+
+        assert (await http.get("/help-requests/r-missing")).status_code == 404
+        missing = await http.post(
+            "/help-requests/r-missing/cancel", headers={"X-Person-Id": learner}
+        )
+        assert missing.status_code == 404
+
+        created = (await http.post("/help-requests", json=valid)).json()
+        rid = created["request_id"]
+
+        async def proposed() -> dict | None:
+            body = (await http.get(f"/help-requests/{rid}")).json()
+            return body if body["state"] == "proposed" else None
+
+        body = await eventually(proposed)
+        pid = body["proposals"][0]["proposal_id"]
+        accept = f"/help-requests/{rid}/proposals/{pid}/accept"
+
+        assert (await http.post(accept)).status_code == 422  # who is acting?
+        assert (await http.post(accept, headers={"X-Person-Id": learner})).status_code == 403
+        stale = await http.post(
+            accept,
+            headers={"X-Person-Id": helper},
+            json={"expected_version": body["version"] - 1},
+        )
+        assert stale.status_code == 409 and "version" in stale.json()["detail"]
+        confirm_early = await http.post(
+            f"/help-requests/{rid}/session/confirm", headers={"X-Person-Id": learner}
+        )
+        assert confirm_early.status_code == 409
+        ok = await http.post(
+            accept, headers={"X-Person-Id": helper}, json={"expected_version": body["version"]}
+        )
+        assert ok.status_code == 200, ok.text
+        again = await http.post(accept, headers={"X-Person-Id": helper})
+        assert again.status_code == 409 and "already accepted" in again.json()["detail"]
+        decline_after = await http.post(
+            f"/help-requests/{rid}/proposals/{pid}/decline", headers={"X-Person-Id": helper}
+        )
+        assert decline_after.status_code == 409
+        cancel_after = await http.post(
+            f"/help-requests/{rid}/cancel", headers={"X-Person-Id": learner}
+        )
+        assert cancel_after.status_code == 409
+        rate_early = await http.post(
+            f"/help-requests/{rid}/session/feedback",
+            headers={"X-Person-Id": learner},
+            json={"rating": 5},
+        )
+        assert rate_early.status_code == 409
+        bad_rating = await http.post(
+            f"/help-requests/{rid}/session/feedback",
+            headers={"X-Person-Id": learner},
+            json={"rating": 6},
+        )
+        assert bad_rating.status_code == 422
+        stranger = await http.post(
+            f"/help-requests/{rid}/session/not-happened", headers={"X-Person-Id": f"x-{run_id}"}
+        )
+        assert stranger.status_code == 403
+        not_happened = await http.post(
+            f"/help-requests/{rid}/session/not-happened", headers={"X-Person-Id": learner}
+        )
+        assert not_happened.json()["state"] == "not_happened"
+        complete_after = await http.post(
+            f"/help-requests/{rid}/session/confirm", headers={"X-Person-Id": helper}
+        )
+        assert complete_after.status_code == 409

@@ -1,0 +1,240 @@
+"""Matching use cases on the real store: capacity, idempotency, unmatched reasons."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from peerloop_contracts.envelope import CloudEventMeta
+from peerloop_contracts.matching import HelpRequested
+from peerloop_contracts.profiles import ProfileRegistered, SkillOffered
+from peerloop_matching.application.help_requests import NewHelpRequest
+from peerloop_matching.domain.errors import UnknownPersonError
+from peerloop_matching.entrypoints.service import MatchingService
+
+pytestmark = pytest.mark.integration
+
+META = CloudEventMeta(source="test", type="test", subject="test")
+
+
+async def _people(service: MatchingService, skill: str, *helpers: tuple[str, int]) -> None:
+    for pid, capacity in helpers:
+        await service.projection.on_profile(
+            ProfileRegistered(
+                person_id=pid,
+                display_name=pid,
+                email=f"{pid}@example.com",
+                team=pid,
+                time_zone="UTC",
+                sequence=1,
+            ),
+            META,
+        )
+        if capacity >= 0:
+            await service.projection.on_skill_offered(
+                SkillOffered(
+                    person_id=pid,
+                    skill_id=skill,
+                    skill_name=skill,
+                    level=4,
+                    weekly_capacity=capacity,
+                    sequence=2,
+                ),
+                META,
+            )
+
+
+async def _ask(service: MatchingService, requester: str, skill: str) -> str:
+    request = await service.help_requests.create(NewHelpRequest(requester, skill, 2, "a task"))
+    doc = await service.request_store.collection.find_one({"_id": request.request_id})
+    event = HelpRequested.decode(doc["outbox"][0]["value"])  # type: ignore[index]
+    await service.help_requests.on_help_requested(event, META)
+    return request.request_id
+
+
+async def _outbox_names(service: MatchingService, request_id: str) -> list[str]:
+    doc = await service.request_store.collection.find_one({"_id": request_id})
+    return [e["headers"]["ce_type"].split(".")[2] for e in doc["outbox"]]  # type: ignore[index]
+
+
+async def test_a_redelivered_help_requested_changes_nothing_and_publishes_nothing_twice(
+    offline_service: MatchingService, run_id: str
+) -> None:
+    skill = f"skill-{run_id}"
+    await _people(offline_service, skill, (f"q-{run_id}", -1), (f"h-{run_id}", 2))
+    request_id = await _ask(offline_service, f"q-{run_id}", skill)
+    doc = await offline_service.request_store.collection.find_one({"_id": request_id})
+    event = HelpRequested.decode(doc["outbox"][0]["value"])  # type: ignore[index]
+    for _ in range(2):
+        await offline_service.help_requests.on_help_requested(event, META)
+    assert await _outbox_names(offline_service, request_id) == ["help-requested", "match-proposed"]
+    helper = await offline_service.candidates.get(f"h-{run_id}")
+    assert len(helper.reservations) == 1  # type: ignore[union-attr]
+
+
+async def test_capacity_is_reserved_while_pending_and_released_on_decline(
+    offline_service: MatchingService, run_id: str
+) -> None:
+    skill = f"skill-{run_id}"
+    helper = f"h-{run_id}"
+    asking = [f"q{i}-{run_id}" for i in range(3)]
+    await _people(offline_service, skill, *((q, -1) for q in asking), (helper, 1))
+    use_cases = offline_service.help_requests
+
+    first = await _ask(offline_service, asking[0], skill)
+    assert (await use_cases.get(first)).proposals[0].helper_id == helper
+    # The only helper's one slot this week is held by the pending proposal.
+    second = await _ask(offline_service, asking[1], skill)
+    blocked = await use_cases.get(second)
+    assert (blocked.state, blocked.unmatched_reason) == ("unmatched", "all_at_capacity")
+
+    declined = await use_cases.decline(first, f"{first}.p1", helper)
+    assert (declined.state, declined.unmatched_reason) == ("unmatched", "all_declined")
+    assert await _outbox_names(offline_service, first) == [
+        "help-requested",
+        "match-proposed",
+        "match-declined",
+        "help-request-unmatched",
+    ]
+    # Released: the next request gets the helper.
+    third = await _ask(offline_service, asking[2], skill)
+    assert (await use_cases.get(third)).proposals[0].helper_id == helper
+
+
+async def test_accepted_sessions_count_against_capacity_until_not_happened(
+    offline_service: MatchingService, run_id: str
+) -> None:
+    skill = f"skill-{run_id}"
+    helper = f"h-{run_id}"
+    asking = [f"q{i}-{run_id}" for i in range(3)]
+    await _people(offline_service, skill, *((q, -1) for q in asking), (helper, 1))
+    use_cases = offline_service.help_requests
+    first = await _ask(offline_service, asking[0], skill)
+    await use_cases.accept(first, f"{first}.p1", helper)
+    kinds = [r.kind for r in (await offline_service.candidates.get(helper)).reservations]  # type: ignore[union-attr]
+    assert kinds == ["session"]
+    assert (await use_cases.get(await _ask(offline_service, asking[1], skill))).state == "unmatched"
+    await use_cases.report_not_happened(first, helper)
+    assert (await use_cases.get(await _ask(offline_service, asking[2], skill))).state == "proposed"
+
+
+async def test_unmatched_when_no_one_offers_the_skill(
+    offline_service: MatchingService, run_id: str
+) -> None:
+    await _people(offline_service, f"skill-{run_id}", (f"q-{run_id}", -1))
+    request = await offline_service.help_requests.get(
+        await _ask(offline_service, f"q-{run_id}", f"nothing-{run_id}")
+    )
+    assert (request.state, request.unmatched_reason) == ("unmatched", "no_one_offers")
+
+
+async def test_unknown_requester_is_refused(offline_service: MatchingService, run_id: str) -> None:
+    with pytest.raises(UnknownPersonError, match="unknown requester"):
+        await offline_service.help_requests.create(
+            NewHelpRequest(f"nobody-{run_id}", "python", 2, "a task")
+        )
+
+
+async def test_aliases_resolve_to_the_canonical_skill(
+    offline_service: MatchingService, run_id: str
+) -> None:
+    await _people(offline_service, "kubernetes", (f"q-{run_id}", -1))
+    request = await offline_service.help_requests.create(
+        NewHelpRequest(f"q-{run_id}", "K8s", 2, "a task")
+    )
+    assert request.skill_id == "kubernetes"
+
+
+async def test_concurrent_requests_never_take_a_helper_past_capacity(
+    offline_service: MatchingService, run_id: str
+) -> None:
+    skill = f"skill-{run_id}"
+    helper = f"h-{run_id}"
+    asking = [f"q{i}-{run_id}" for i in range(5)]
+    await _people(offline_service, skill, *((q, -1) for q in asking), (helper, 2))
+    use_cases = offline_service.help_requests
+    created = [await use_cases.create(NewHelpRequest(q, skill, 2, "a task")) for q in asking]
+    events = []
+    for request in created:
+        doc = await offline_service.request_store.collection.find_one({"_id": request.request_id})
+        events.append(HelpRequested.decode(doc["outbox"][0]["value"]))  # type: ignore[index]
+    await asyncio.gather(*(use_cases.on_help_requested(e, META) for e in events))
+    states = [(await use_cases.get(r.request_id)).state for r in created]
+    assert sorted(states) == ["proposed", "proposed", "unmatched", "unmatched", "unmatched"]
+    held = (await offline_service.candidates.get(helper)).reservations  # type: ignore[union-attr]
+    assert len(held) == 2
+
+
+async def test_a_helper_another_replica_filled_up_is_skipped_even_before_the_index_knows(
+    offline_service: MatchingService, run_id: str
+) -> None:
+    from datetime import timedelta
+
+    from peerloop_contracts.envelope import utc_now
+    from peerloop_matching.domain.candidate import Reservation, iso_week
+
+    skill = f"skill-{run_id}"
+    best, other = f"a-{run_id}", f"b-{run_id}"
+    await _people(offline_service, skill, (f"q-{run_id}", -1), (best, 1), (other, 1))
+    now = utc_now()
+    # Another replica reserved `best`'s only slot; this replica's index has not seen it yet.
+    elsewhere = Reservation(
+        proposal_id="elsewhere.p1",
+        request_id="elsewhere",
+        skill_id=skill,
+        week=iso_week(now),
+        kind="pending",
+        created_at=now,
+        expires_at=now + timedelta(hours=1),
+    )
+    assert await offline_service.candidates.reserve(best, elsewhere, now) is not None
+    assert offline_service.index.get(best).reservations == ()  # type: ignore[union-attr]
+    request_id = await _ask(offline_service, f"q-{run_id}", skill)
+    assert (await offline_service.help_requests.get(request_id)).proposals[0].helper_id == other
+    assert len(offline_service.index.get(best).reservations) == 1  # type: ignore[union-attr]
+
+
+async def test_cancelling_a_proposed_request_releases_the_helper(
+    offline_service: MatchingService, run_id: str
+) -> None:
+    skill = f"skill-{run_id}"
+    requester, helper = f"q-{run_id}", f"h-{run_id}"
+    await _people(offline_service, skill, (requester, -1), (helper, 1))
+    request_id = await _ask(offline_service, requester, skill)
+    assert len((await offline_service.candidates.get(helper)).reservations) == 1  # type: ignore[union-attr]
+    cancelled = await offline_service.help_requests.cancel(request_id, requester, reason="solved")
+    assert (cancelled.state, cancelled.proposals[0].status) == ("cancelled", "cancelled")
+    assert (await offline_service.candidates.get(helper)).reservations == ()  # type: ignore[union-attr]
+    assert await _outbox_names(offline_service, request_id) == [
+        "help-requested",
+        "match-proposed",
+        "help-request-cancelled",
+    ]
+
+
+async def test_losing_a_save_race_releases_the_reservation_it_made(
+    offline_service: MatchingService, run_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    skill = f"skill-{run_id}"
+    requester, helper = f"q-{run_id}", f"h-{run_id}"
+    await _people(offline_service, skill, (requester, -1), (helper, 1))
+    store = offline_service.request_store
+    real_save = store.save
+    held_at_save: list[int] = []
+
+    async def cancelled_meanwhile(request, events):  # type: ignore[no-untyped-def]
+        # The requester cancels between our load and our save.
+        await store.collection.update_one(
+            {"_id": request.request_id}, {"$set": {"state": "cancelled"}, "$inc": {"version": 1}}
+        )
+        helper_now = await offline_service.candidates.get(helper)
+        held_at_save.append(len(helper_now.reservations))  # type: ignore[union-attr]
+        return await real_save(request, events)
+
+    monkeypatch.setattr(store, "save", cancelled_meanwhile)
+    request_id = await _ask(offline_service, requester, skill)
+    assert held_at_save == [1]  # the helper was reserved for the proposal being saved…
+    request = await offline_service.help_requests.get(request_id)
+    assert (request.state, request.proposals) == ("cancelled", [])
+    # …and released when the save lost, so the helper is free for others.
+    assert (await offline_service.candidates.get(helper)).reservations == ()  # type: ignore[union-attr]

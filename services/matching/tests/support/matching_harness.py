@@ -1,0 +1,178 @@
+"""Helpers for the matching integration tests: a running service, profile events, topic reads."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from typing import Any, TypeVar
+
+import httpx
+from aiokafka import AIOKafkaConsumer
+from asgi_lifespan import LifespanManager
+from peerloop_contracts.base import Event
+from peerloop_contracts.catalogue import BY_CE_TYPE
+from peerloop_contracts.matching import EVENTS as MATCHING_EVENTS
+from peerloop_contracts.outbox import outbox_entry
+from peerloop_contracts.profiles import ProfileRegistered, SkillOffered
+from peerloop_contracts.runtime.kafka import make_broker, publish_entry
+from peerloop_matching.config import Settings
+from peerloop_matching.entrypoints.http import create_app
+from pymongo import AsyncMongoClient
+
+T = TypeVar("T")
+
+
+def settings_for(kafka: str, mongo: str, db: str, run_id: str, **overrides: Any) -> Settings:
+    return Settings(
+        kafka_bootstrap_servers=kafka,
+        mongodb_uri=mongo,
+        database=db,
+        consumer_group=f"test-{run_id}",
+        shutdown_grace_seconds=15,
+        **overrides,
+    )
+
+
+@contextlib.asynccontextmanager
+async def running(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
+    """The real app with its real lifespan (store, broker, consumers, relay, sweeper)."""
+    app = create_app(settings)
+    async with (
+        LifespanManager(app, startup_timeout=60, shutdown_timeout=30),
+        httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://matching") as http,
+    ):
+        yield http, app.state.service
+
+
+async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 30.0) -> T:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        value = await check()
+        if value:
+            return value
+        if asyncio.get_running_loop().time() > deadline:
+            raise AssertionError(f"not true within {timeout}s: {check}")
+        await asyncio.sleep(0.1)
+
+
+async def publish(kafka: str, events: Sequence[Event]) -> None:
+    """Publish as the profiles service would: one outbox entry per event."""
+    broker = make_broker(kafka, client_id="test-profiles")
+    await broker.connect()
+    try:
+        for event in events:
+            await publish_entry(broker, outbox_entry(event))
+    finally:
+        await broker.stop()
+
+
+def person_events(
+    person_id: str,
+    *,
+    team: str,
+    skill: str | None = None,
+    level: int = 4,
+    capacity: int = 2,
+    time_zone: str = "UTC",
+) -> list[Event]:
+    events: list[Event] = [
+        ProfileRegistered(
+            person_id=person_id,
+            display_name=person_id,
+            email=f"{person_id}@example.com",
+            team=team,
+            time_zone=time_zone,
+            sequence=1,
+        )
+    ]
+    if skill:
+        events.append(
+            SkillOffered(
+                person_id=person_id,
+                skill_id=skill,
+                skill_name=skill,
+                level=level,
+                weekly_capacity=capacity,
+                sequence=2,
+            )
+        )
+    return events
+
+
+async def candidates_known(
+    mongo: str, db: str, people: Sequence[str], offering: Sequence[str] = (), timeout: float = 30.0
+) -> None:
+    """Wait until matching's read model has each person's profile and every offer published."""
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(mongo)
+    try:
+
+        async def all_there() -> bool:
+            found = await client[db].candidates.count_documents(
+                {"_id": {"$in": list(people)}, "profile": {"$exists": True}}
+            )
+            offers = await client[db].candidates.count_documents(
+                {"_id": {"$in": list(offering)}, "skills": {"$exists": True}}
+            )
+            return found == len(people) and offers == len(offering)
+
+        await eventually(all_there, timeout)
+    finally:
+        await client.close()
+
+
+async def request_events(
+    kafka: str, request_id: str, want: int, timeout: float = 30.0, settle: float = 1.5
+) -> list[tuple[Event, dict[str, str]]]:
+    """Every matching event keyed by `request_id`, ordered by sequence, with its headers.
+
+    A re-publish of the same outbox entry (same `ce_id`) is kept once, as a consumer
+    deduping by `ce_id` would; `republished` counts them for the tests that care.
+    """
+    consumer = AIOKafkaConsumer(
+        *sorted({e.topic() for e in MATCHING_EVENTS}),
+        bootstrap_servers=kafka,
+        auto_offset_reset="earliest",
+        group_id=None,
+    )
+    await consumer.start()
+    found: list[tuple[Event, dict[str, str]]] = []
+    try:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        settled_at: float | None = None
+        while loop.time() < deadline:
+            batch = await consumer.getmany(timeout_ms=300)
+            for records in batch.values():
+                for r in records:
+                    if r.key is None or r.key.decode() != request_id:
+                        continue
+                    headers = {k: v.decode() for k, v in r.headers}
+                    if any(h["ce_id"] == headers["ce_id"] for _, h in found):
+                        continue
+                    found.append((BY_CE_TYPE[headers["ce_type"]].decode(r.value), headers))
+            if len(found) >= want:
+                # Wait a little longer so an unexpected extra event shows up too.
+                settled_at = settled_at or loop.time()
+                if loop.time() - settled_at >= settle:
+                    break
+    finally:
+        await consumer.stop()
+    return sorted(found, key=lambda item: item[0].sequence)
+
+
+async def read_dlq(kafka: str, topic: str, key: str, timeout: float = 30.0) -> list[Any]:
+    consumer = AIOKafkaConsumer(
+        topic, bootstrap_servers=kafka, auto_offset_reset="earliest", group_id=None
+    )
+    await consumer.start()
+    try:
+        deadline = asyncio.get_running_loop().time() + timeout
+        while asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=300)
+            hits = [r for recs in batch.values() for r in recs if r.key and r.key.decode() == key]
+            if hits:
+                return hits
+    finally:
+        await consumer.stop()
+    return []

@@ -1,0 +1,164 @@
+"""Every transition of a help request: allowed ones with their events, refused ones with why."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from matching_builders import NOW, person
+from peerloop_matching.domain.errors import InvalidTransitionError, NotAllowedError
+from peerloop_matching.domain.help_request import HelpRequest
+from peerloop_matching.domain.scoring import Component, Scored
+
+TTL = timedelta(hours=1)
+
+
+def _scored(helper: str) -> Scored:
+    return Scored(
+        candidate=person(helper),
+        skill_id="python",
+        components=(Component("skill_fit", 0.3, 1.0, "offers python"),),
+    )
+
+
+def _new() -> HelpRequest:
+    request, events = HelpRequest.create(
+        request_id="r-1",
+        requester_id="req",
+        skill_id="python",
+        desired_level=3,
+        task="fix the flaky test",
+        created_at=NOW,
+    )
+    assert [e.event_name for e in events] == ["help-requested"]
+    return request
+
+
+def _at(state: str) -> HelpRequest:
+    """A request driven to `state` through the real transitions."""
+    request = _new()
+    if state == "requested":
+        return request
+    if state == "unmatched":
+        request.give_up("no_one_offers", "nobody")
+        return request
+    if state == "cancelled":
+        request.cancel("req", reason=None, now=NOW)
+        return request
+    request.propose(_scored("h1"), now=NOW, ttl=TTL)
+    if state == "proposed":
+        return request
+    if state == "declined":  # declined, waiting for the next helper
+        request.decline("r-1.p1", "h1", reason="busy", now=NOW, will_retry=True)
+        return request
+    request.accept("r-1.p1", "h1", scheduled_at=None, now=NOW)
+    if state == "accepted":
+        return request
+    if state == "not_happened":
+        request.report_not_happened("req")
+        return request
+    request.confirm("req", minutes=30, now=NOW)
+    request.confirm("h1", minutes=45, now=NOW)
+    assert state == "completed"
+    return request
+
+
+ACTIONS = {
+    "propose h2": lambda r: r.propose(_scored("h2"), now=NOW, ttl=TTL),
+    "give up": lambda r: r.give_up("all_declined", "all asked"),
+    "h1 declines": lambda r: r.decline("r-1.p1", "h1", reason=None, now=NOW, will_retry=True),
+    "h1 accepts": lambda r: r.accept("r-1.p1", "h1", scheduled_at=None, now=NOW),
+    "expire": lambda r: r.expire(now=NOW + TTL, will_retry=False),
+    "requester cancels": lambda r: r.cancel("req", reason=None, now=NOW),
+    "learner confirms": lambda r: r.confirm("req", minutes=None, now=NOW),
+    "not happened": lambda r: r.report_not_happened("h1"),
+    "learner rates": lambda r: r.give_feedback("req", rating=5, comment="great", now=NOW),
+}
+
+ALLOWED = {
+    ("requested", "propose h2"): (["match-proposed"], "proposed"),
+    ("requested", "give up"): (["help-request-unmatched"], "unmatched"),
+    ("requested", "requester cancels"): (["help-request-cancelled"], "cancelled"),
+    ("proposed", "h1 declines"): (["match-declined"], "requested"),
+    ("proposed", "h1 accepts"): (["match-accepted"], "accepted"),
+    ("proposed", "expire"): (["match-expired"], "requested"),
+    ("proposed", "requester cancels"): (["help-request-cancelled"], "cancelled"),
+    ("declined", "propose h2"): (["match-proposed"], "proposed"),
+    ("declined", "give up"): (["help-request-unmatched"], "unmatched"),
+    ("declined", "requester cancels"): (["help-request-cancelled"], "cancelled"),
+    ("accepted", "learner confirms"): ([], "accepted"),
+    ("accepted", "not happened"): (["session-not-happened"], "not_happened"),
+    ("completed", "learner rates"): (["feedback-given"], "completed"),
+}
+STATES = ["requested", "proposed", "declined", "accepted", "completed", "not_happened",
+          "unmatched", "cancelled"]  # fmt: skip
+
+
+@pytest.mark.parametrize("state", STATES)
+@pytest.mark.parametrize("action", list(ACTIONS))
+def test_transition_table(state, action):
+    request = _at(state)
+    before = request.sequence
+    if (state, action) in ALLOWED:
+        names, after = ALLOWED[(state, action)]
+        events = ACTIONS[action](request)
+        assert [e.event_name for e in events] == names
+        assert [e.sequence for e in events] == list(range(before + 1, before + 1 + len(events)))
+        assert request.state == after
+    else:
+        with pytest.raises(InvalidTransitionError):
+            ACTIONS[action](request)
+        assert request.sequence == before
+
+
+@pytest.mark.parametrize(
+    ("state", "action"),
+    [
+        ("proposed", lambda r: r.accept("r-1.p1", "h2", scheduled_at=None, now=NOW)),
+        ("proposed", lambda r: r.decline("r-1.p1", "req", reason=None, now=NOW, will_retry=True)),
+        ("proposed", lambda r: r.cancel("h1", reason=None, now=NOW)),
+        ("accepted", lambda r: r.confirm("stranger", minutes=None, now=NOW)),
+        ("accepted", lambda r: r.report_not_happened("stranger")),
+        ("completed", lambda r: r.give_feedback("stranger", rating=3, comment=None, now=NOW)),
+    ],
+)
+def test_only_the_people_involved_may_act(state, action):
+    with pytest.raises(NotAllowedError):
+        action(_at(state))
+
+
+def test_a_proposal_does_not_expire_before_its_time():
+    with pytest.raises(InvalidTransitionError):
+        _at("proposed").expire(now=NOW + TTL - timedelta(seconds=1), will_retry=True)
+
+
+def test_a_declined_helper_cannot_be_proposed_again():
+    request = _at("declined")
+    with pytest.raises(InvalidTransitionError):
+        request.propose(_scored("h1"), now=NOW, ttl=TTL)
+
+
+def test_both_confirm_then_session_completed_with_the_teachers_duration():
+    request = _at("accepted")
+    assert request.confirm("h1", minutes=50, now=NOW) == []
+    with pytest.raises(InvalidTransitionError):
+        request.confirm("h1", minutes=50, now=NOW)
+    [done] = request.confirm("req", minutes=30, now=NOW)
+    assert done.event_name == "session-completed"
+    assert (done.learner_id, done.teacher_id, done.duration_minutes) == ("req", "h1", 50)  # type: ignore[attr-defined]
+
+
+def test_each_participant_rates_once_and_rates_the_other():
+    request = _at("completed")
+    [by_learner] = request.give_feedback("req", rating=4, comment=None, now=NOW)
+    [by_teacher] = request.give_feedback("h1", rating=5, comment="keen", now=NOW)
+    assert (by_learner.to_id, by_learner.role_of_rated) == ("h1", "teacher")  # type: ignore[attr-defined]
+    assert (by_teacher.to_id, by_teacher.role_of_rated) == ("req", "learner")  # type: ignore[attr-defined]
+    with pytest.raises(InvalidTransitionError):
+        request.give_feedback("req", rating=1, comment=None, now=NOW)
+
+
+def test_the_proposal_carries_its_score_breakdown():
+    [proposed] = _new().propose(_scored("h1"), now=NOW, ttl=TTL)
+    assert proposed.breakdown[0].name == "skill_fit"  # type: ignore[attr-defined]
+    assert proposed.expires_at == NOW + TTL  # type: ignore[attr-defined]

@@ -1,0 +1,21 @@
+"""Related skills count both ways, whichever side the catalogue lists them on."""
+
+from __future__ import annotations
+
+from peerloop_contracts.skills import Skill, SkillCatalogue, default_catalogue
+from peerloop_matching.entrypoints.service import related_both_ways
+
+
+def test_a_one_way_relation_is_used_both_ways():
+    catalogue = SkillCatalogue(
+        [Skill("pandas", "pandas", (), ("python",)), Skill("python", "Python", (), ())]
+    )
+    related = related_both_ways(catalogue)
+    assert related("python") == ("pandas",)
+    assert related("pandas") == ("python",)
+    assert related("unknown-skill") == ()
+
+
+def test_the_shipped_catalogue_relates_python_and_django():
+    related = related_both_ways(default_catalogue())
+    assert "django" in related("python") and "python" in related("django")
