@@ -49,7 +49,11 @@ class HelpRequested(_RequestEvent):
 
 
 class HelpRequestCancelled(_RequestEvent):
-    """The requester cancelled a help request. Emitted by matching. Key: `request_id`."""
+    """The requester cancelled a help request. Emitted by matching. Key: `request_id`.
+
+    Example: `{"request_id": "r-9", "requester_id": "p-42", "skill_id": "mongodb",
+    "reason": "solved it myself", "sequence": 3}`
+    """
 
     event_name: ClassVar[str] = "help-request-cancelled"
 
@@ -62,6 +66,9 @@ class HelpRequestUnmatched(_RequestEvent):
 
     Emitted by matching. Key: `request_id`. `reason` is one of `no_one_offers`,
     `all_at_capacity`, `all_declined`.
+    Example: `{"request_id": "r-9", "requester_id": "p-42", "skill_id": "cobol",
+    "reason": "no_one_offers", "detail": "nobody offers cobol or a related skill",
+    "candidates_tried": 0, "sequence": 2}`
     """
 
     event_name: ClassVar[str] = "help-request-unmatched"
@@ -86,6 +93,11 @@ class MatchProposed(_RequestEvent):
     """The best available helper was asked to take a help request.
 
     Emitted by matching. Key: `request_id`. `breakdown` explains the score.
+    Example: `{"request_id": "r-9", "requester_id": "p-42", "proposal_id": "pr-1",
+    "helper_id": "p-17", "skill_id": "mongodb", "task": "Tune a slow aggregation",
+    "score": 0.81, "breakdown": [{"name": "skill_fit", "weight": 0.3, "value": 1.0,
+    "contribution": 0.3, "explanation": "offers mongodb"}], "attempt": 1,
+    "expires_at": "2026-12-02T09:00:00Z", "sequence": 2}`
     """
 
     event_name: ClassVar[str] = "match-proposed"
@@ -101,7 +113,11 @@ class MatchProposed(_RequestEvent):
 
 
 class MatchAccepted(_RequestEvent):
-    """The proposed helper accepted; a session exists. Emitted by matching. Key: `request_id`."""
+    """The proposed helper accepted; a session exists. Emitted by matching. Key: `request_id`.
+
+    Example: `{"request_id": "r-9", "requester_id": "p-42", "proposal_id": "pr-2",
+    "helper_id": "p-23", "session_id": "s-3", "skill_id": "mongodb", "sequence": 5}`
+    """
 
     event_name: ClassVar[str] = "match-accepted"
 
@@ -116,6 +132,9 @@ class MatchDeclined(_RequestEvent):
     """The proposed helper declined. Emitted by matching. Key: `request_id`.
 
     `will_retry` says whether matching goes on to the next candidate.
+    Example: `{"request_id": "r-9", "requester_id": "p-42", "proposal_id": "pr-1",
+    "helper_id": "p-17", "skill_id": "mongodb", "reason": "on leave", "will_retry": true,
+    "sequence": 3}`
     """
 
     event_name: ClassVar[str] = "match-declined"
@@ -128,7 +147,11 @@ class MatchDeclined(_RequestEvent):
 
 
 class MatchExpired(_RequestEvent):
-    """A proposal got no answer before it expired. Emitted by matching. Key: `request_id`."""
+    """A proposal got no answer before it expired. Emitted by matching. Key: `request_id`.
+
+    Example: `{"request_id": "r-9", "requester_id": "p-42", "proposal_id": "pr-1",
+    "helper_id": "p-17", "skill_id": "mongodb", "will_retry": true, "sequence": 3}`
+    """
 
     event_name: ClassVar[str] = "match-expired"
 
@@ -162,6 +185,8 @@ class SessionNotHappened(_RequestEvent):
     """A participant reported that an accepted session did not take place.
 
     Emitted by matching. Key: `request_id`.
+    Example: `{"request_id": "r-9", "requester_id": "p-42", "session_id": "s-3",
+    "learner_id": "p-42", "teacher_id": "p-23", "reported_by": "p-23", "sequence": 6}`
     """
 
     event_name: ClassVar[str] = "session-not-happened"
@@ -173,7 +198,12 @@ class SessionNotHappened(_RequestEvent):
 
 
 class FeedbackGiven(_RequestEvent):
-    """A participant rated a completed session. Emitted by matching. Key: `request_id`."""
+    """A participant rated a completed session. Emitted by matching. Key: `request_id`.
+
+    Example: `{"request_id": "r-9", "requester_id": "p-42", "session_id": "s-3",
+    "from_id": "p-42", "to_id": "p-23", "role_of_rated": "teacher", "rating": 5,
+    "comment": "found the missing index", "sequence": 7}`
+    """
 
     event_name: ClassVar[str] = "feedback-given"
 

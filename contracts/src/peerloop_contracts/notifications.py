@@ -29,6 +29,9 @@ class NotificationDelivered(_NotificationEvent):
     """A notification reached a person on one channel. For analytics.
 
     Emitted by notifications. Key: `notification_id`.
+    Example: `{"notification_id": "email:p-17:3f2a…:match-proposed", "person_id": "p-17",
+    "kind": "match-proposed", "channel": "email", "source_event_id": "3f2a…",
+    "attempts": 1, "sequence": 1}`
     """
 
     event_name: ClassVar[str] = "notification-delivered"
@@ -40,6 +43,9 @@ class NotificationFailed(_NotificationEvent):
     """A notification could not be delivered on a channel after all retries.
 
     Emitted by notifications. Key: `notification_id`.
+    Example: `{"notification_id": "webhook:p-17:3f2a…:match-proposed", "person_id": "p-17",
+    "kind": "match-proposed", "channel": "webhook", "source_event_id": "3f2a…",
+    "attempts": 6, "reason": "HTTP 503 from the webhook", "sequence": 2}`
     """
 
     event_name: ClassVar[str] = "notification-failed"

@@ -46,6 +46,9 @@ class ProfileUpdated(_ProfileSnapshot):
     """A person's profile changed; carries the whole new profile (not a diff).
 
     Emitted by profiles on every profile update. Key: `person_id`.
+    Example: `{"person_id": "p-17", "display_name": "Ada Okafor", "email": "ada@example.com",
+    "team": "payments", "time_zone": "Europe/London", "working_hours": {"start": "09:00",
+    "end": "17:00", "days": [1,2,3,4,5]}, "languages": ["en"], "sequence": 5}`
     """
 
     event_name: ClassVar[str] = "profile-updated"
@@ -72,7 +75,10 @@ class SkillOffered(_PersonEvent):
 
 
 class SkillWithdrawn(_PersonEvent):
-    """A person no longer offers a skill. Emitted by profiles. Key: `person_id`."""
+    """A person no longer offers a skill. Emitted by profiles. Key: `person_id`.
+
+    Example: `{"person_id": "p-17", "skill_id": "mongodb", "sequence": 6}`
+    """
 
     event_name: ClassVar[str] = "skill-withdrawn"
 
@@ -97,7 +103,10 @@ class AvailabilityChanged(_PersonEvent):
 
 
 class LearningGoalSet(_PersonEvent):
-    """A person wants to learn a skill up to a level. Emitted by profiles. Key: `person_id`."""
+    """A person wants to learn a skill up to a level. Emitted by profiles. Key: `person_id`.
+
+    Example: `{"person_id": "p-42", "skill_id": "kubernetes", "target_level": 3, "sequence": 2}`
+    """
 
     event_name: ClassVar[str] = "learning-goal-set"
 
@@ -106,7 +115,10 @@ class LearningGoalSet(_PersonEvent):
 
 
 class LearningGoalRemoved(_PersonEvent):
-    """A person dropped a learning goal. Emitted by profiles. Key: `person_id`."""
+    """A person dropped a learning goal. Emitted by profiles. Key: `person_id`.
+
+    Example: `{"person_id": "p-42", "skill_id": "kubernetes", "sequence": 3}`
+    """
 
     event_name: ClassVar[str] = "learning-goal-removed"
 
@@ -135,6 +147,7 @@ class ProfileErased(_PersonEvent):
     """A person was erased (GDPR). Every consumer must forget everything about them.
 
     Emitted by profiles. Key: `person_id`. Carries no personal data.
+    Example: `{"person_id": "p-17", "sequence": 9}`
     """
 
     event_name: ClassVar[str] = "profile-erased"
