@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -10,6 +11,7 @@ import pytest
 from peerloop_cli.infra import stack
 from peerloop_cli.loop_client import PeerloopClient
 from peerloop_cli.platform import Deployment
+from peerloop_cli.testing.groups import start_groups_at_end
 
 
 def free_port() -> int:
@@ -17,6 +19,16 @@ def free_port() -> int:
         sock.bind(("127.0.0.1", 0))
         port: int = sock.getsockname()[1]
         return port
+
+
+def start_fresh(deployment: Deployment, infra: stack.Endpoints) -> None:
+    """The deployment's new consumer groups start at the topics' current ends."""
+    groups = [
+        f"{deployment.group_prefix}{svc}{suffix}"
+        for svc in ("profiles", "matching", "notifications")
+        for suffix in ("", ".candidates", ".requests")
+    ]
+    asyncio.run(start_groups_at_end(infra.kafka_bootstrap, groups))
 
 
 def e2e_deployment(**extra_env: str) -> Deployment:
@@ -40,6 +52,7 @@ def deployment(infra: stack.Endpoints) -> Iterator[Deployment]:
     # Spans go to each process's log, so a test can follow one trace across services.
     deployment = e2e_deployment(OTEL_TRACES_EXPORTER="console")
     try:
+        start_fresh(deployment, infra)
         deployment.up(infra)
         yield deployment
     finally:

@@ -21,7 +21,7 @@ from peerloop_cli.infra import ferretdb, kafka, stack
 from peerloop_cli.loop_client import LoopError, PeerloopClient, wait_for
 from peerloop_cli.platform import SERVICE_NAMES, Deployment
 
-from .conftest import e2e_deployment
+from .conftest import e2e_deployment, start_fresh
 
 pytestmark = pytest.mark.e2e
 
@@ -39,6 +39,7 @@ def _local_infra(infra: stack.Endpoints) -> bool:
 def faulty(infra: stack.Endpoints) -> Iterator[Deployment]:
     deployment = e2e_deployment()
     try:
+        start_fresh(deployment, infra)
         deployment.up(infra)
         yield deployment
     finally:
@@ -61,7 +62,9 @@ async def _cast(
     helpers = [f"h{i}-{run_id}" for i in range(HELPERS)]
     askers = [f"a{i}-{run_id}" for i in range(requesters)]
     for person in helpers + askers:
-        await client.register(person, person, f"team-{hash(person) % 7}", "Europe/London")
+        await client.register(
+            person, person, f"team-{sum(map(ord, person)) % 7}", "Europe/London", weekly_capacity=50
+        )
     for helper in helpers:
         await client.offer(helper, skill, level=4, capacity=50)
     return skill, helpers, askers

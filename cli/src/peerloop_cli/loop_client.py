@@ -40,7 +40,9 @@ class PeerloopClient:
 
     # ------------------------------------------------------------------ profiles
 
-    async def register(self, person_id: str, name: str, team: str, time_zone: str) -> Json:
+    async def register(
+        self, person_id: str, name: str, team: str, time_zone: str, weekly_capacity: int = 3
+    ) -> Json:
         return await self._call(
             "POST",
             f"{self.profiles_url}/people",
@@ -50,7 +52,7 @@ class PeerloopClient:
                 "email": f"{person_id}@example.com",
                 "team": team,
                 "time_zone": time_zone,
-                "weekly_capacity": 3,
+                "weekly_capacity": weekly_capacity,
             },
         )
 
@@ -124,13 +126,20 @@ class PeerloopClient:
     # ------------------------------------------------------------------ notifications
 
     async def inbox(self, person_id: str) -> list[Json]:
-        answer = await self.http.get(
-            f"{self.notifications_url}/people/{person_id}/inbox", params={"limit": 100}
-        )
-        if answer.status_code == 404:
-            return []
-        answer.raise_for_status()
-        items: list[Json] = answer.json()["items"]
+        """Every inbox item of a person, all pages."""
+        items: list[Json] = []
+        offset: int | None = 0
+        while offset is not None:
+            answer = await self.http.get(
+                f"{self.notifications_url}/people/{person_id}/inbox",
+                params={"limit": 100, "offset": offset},
+            )
+            if answer.status_code == 404:
+                return items
+            answer.raise_for_status()
+            page = answer.json()
+            items.extend(page["items"])
+            offset = page.get("next_offset")
         return items
 
     async def wait_for_inbox(

@@ -10,6 +10,7 @@ from typing import Any, TypeVar
 import httpx
 from aiokafka import AIOKafkaConsumer
 from asgi_lifespan import LifespanManager
+from peerloop_cli.testing.groups import start_groups_at_end
 from peerloop_contracts.base import Event
 from peerloop_contracts.catalogue import BY_CE_TYPE
 from peerloop_contracts.matching import EVENTS as MATCHING_EVENTS
@@ -37,6 +38,10 @@ def settings_for(kafka: str, mongo: str, db: str, run_id: str, **overrides: Any)
 @contextlib.asynccontextmanager
 async def running(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, Any]]:
     """The real app with its real lifespan (store, broker, consumers, relay, sweeper)."""
+    group = settings.consumer_group
+    await start_groups_at_end(
+        settings.kafka_bootstrap_servers, [f"{group}.candidates", f"{group}.requests"]
+    )
     app = create_app(settings)
     async with (
         LifespanManager(app, startup_timeout=60, shutdown_timeout=30),
