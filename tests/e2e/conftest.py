@@ -21,14 +21,18 @@ def free_port() -> int:
         return port
 
 
-def start_fresh(deployment: Deployment, infra: stack.Endpoints) -> None:
+async def start_fresh_async(deployment: Deployment, infra: stack.Endpoints) -> None:
     """The deployment's new consumer groups start at the topics' current ends."""
     groups = [
         f"{deployment.group_prefix}{svc}{suffix}"
         for svc in ("profiles", "matching", "notifications")
         for suffix in ("", ".candidates", ".requests")
     ]
-    asyncio.run(start_groups_at_end(infra.kafka_bootstrap, groups))
+    await start_groups_at_end(infra.kafka_bootstrap, groups)
+
+
+def start_fresh(deployment: Deployment, infra: stack.Endpoints) -> None:
+    asyncio.run(start_fresh_async(deployment, infra))
 
 
 def e2e_deployment(**extra_env: str) -> Deployment:

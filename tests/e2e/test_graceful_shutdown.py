@@ -13,7 +13,7 @@ from aiokafka import AIOKafkaConsumer
 from peerloop_cli.infra import stack
 from peerloop_cli.infra.process import pid_alive
 
-from .conftest import e2e_deployment, start_fresh
+from .conftest import e2e_deployment, start_fresh_async
 
 pytestmark = pytest.mark.e2e
 
@@ -23,7 +23,7 @@ async def test_sigterm_flushes_the_outbox_and_exits_within_the_grace_period(
 ) -> None:
     deployment = e2e_deployment(PEERLOOP_SHUTDOWN_GRACE_SECONDS="10")
     try:
-        start_fresh(deployment, infra)
+        await start_fresh_async(deployment, infra)
         deployment.start_service("profiles", infra)
         deployment.wait_ready("profiles")
         people = [f"g{i}-{run_id}" for i in range(30)]

@@ -14,7 +14,7 @@ import json
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,6 +22,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from peerloop_cli.infra.paths import topics_file
 from peerloop_cli.infra.topics import load_topics
+from peerloop_cli.testing.groups import start_groups_at_end
 from peerloop_contracts.outbox import outbox_entry
 from peerloop_contracts.profiles import SkillOffered
 from peerloop_contracts.runtime.kafka import make_broker, publish_entry
@@ -103,7 +104,9 @@ class Replicas:
 
 
 @pytest.fixture
-def replicas(kafka_bootstrap: str, run_id: str, tmp_path: Path) -> Iterator[Replicas]:
+async def replicas(kafka_bootstrap: str, run_id: str, tmp_path: Path) -> AsyncIterator[Replicas]:
+    # Start at the topics' ends: replaying the broker's history would only add time.
+    await start_groups_at_end(kafka_bootstrap, [f"test-scale-{run_id}"])
     group = Replicas(
         bootstrap=kafka_bootstrap,
         group=f"test-scale-{run_id}",

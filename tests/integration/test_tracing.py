@@ -12,6 +12,7 @@ from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
+from peerloop_cli.testing.groups import start_groups_at_end
 from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.outbox import OutboxEntry, outbox_entry
 from peerloop_contracts.profiles import SkillAcquired, SkillOffered
@@ -32,7 +33,7 @@ def _provider() -> None:
 async def test_consumer_span_continues_the_trace_and_caused_events_carry_it(
     kafka_bootstrap: str, run_id: str
 ) -> None:
-    trace_id = "4bf92f3577b34da6a3ce929d0e0e4736"
+    trace_id = (run_id * 4)[:32]  # new per run: the topic's history holds earlier runs' traces
     incoming = f"00-{trace_id}-00f067aa0ba902b7-01"
     caused: list[OutboxEntry] = []
     done = asyncio.Event()
@@ -57,6 +58,7 @@ async def test_consumer_span_continues_the_trace_and_caused_events_carry_it(
         )
         done.set()
 
+    await start_groups_at_end(kafka_bootstrap, [f"test-{run_id}"])
     broker: Any = make_broker(kafka_bootstrap, client_id="test-tracing")
     EventConsumer(broker, group_id=f"test-{run_id}", handlers={SkillOffered: handle})
     await broker.start()
