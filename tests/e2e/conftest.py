@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
@@ -15,10 +16,15 @@ from peerloop_cli.testing.groups import start_groups_at_end
 
 
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
+    """A free port below the ephemeral range, where client connections cannot take it."""
+    while True:
+        port = random.randrange(20_000, 32_000)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
 
 
 async def start_fresh_async(deployment: Deployment, infra: stack.Endpoints) -> None:

@@ -8,6 +8,7 @@ can run side by side without sharing state.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import time
@@ -19,7 +20,13 @@ import httpx
 
 from peerloop_cli.infra import stack
 from peerloop_cli.infra.paths import component_dir
-from peerloop_cli.infra.process import InfraError, ManagedProcess, ensure_port_free, port_open
+from peerloop_cli.infra.process import (
+    InfraError,
+    ManagedProcess,
+    ensure_port_free,
+    port_open,
+    wait_until,
+)
 
 Progress = Callable[[str], None]
 HOST = "127.0.0.1"
@@ -109,7 +116,11 @@ class Deployment:
         proc = self.process(service)
         if proc.is_running():
             return
-        ensure_port_free(HOST, self.ports[service], f"the {service} service")
+        port = self.ports[service]
+        with contextlib.suppress(InfraError):
+            # A process killed a moment ago may still hold its socket briefly.
+            wait_until(lambda: not port_open(HOST, port), timeout=10, what=f"port {port}")
+        ensure_port_free(HOST, port, f"the {service} service")
         proc.start([_bin(f"peerloop-{service}")], env=self.env(service, endpoints))
         progress(f"starting {service} on {self.url(service)}")
 

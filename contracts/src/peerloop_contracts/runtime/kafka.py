@@ -46,6 +46,7 @@ Handler = Callable[[Any, CloudEventMeta], Awaitable[None]]
 
 def make_broker(bootstrap_servers: str, *, client_id: str, **options: Any) -> KafkaBroker:
     """A broker whose producer waits for all in-sync replicas and never duplicates on retry."""
+    options.setdefault("logger", logging.getLogger("peerloop.faststream"))  # JSON, like ours
     return KafkaBroker(
         bootstrap_servers,
         client_id=client_id,
