@@ -31,6 +31,9 @@ def connect(uri: str, *, app_name: str, max_pool_size: int = 100) -> AsyncMongoC
         appname=app_name,
         serverSelectionTimeoutMS=5_000,
         connectTimeoutMS=5_000,
+        # A reply that never comes must not hold the (possibly only) connection forever:
+        # the operation fails as a transient error and is retried.
+        socketTimeoutMS=30_000,
         tz_aware=True,
         maxPoolSize=max_pool_size,
     )
