@@ -79,7 +79,7 @@ async def _ask_many(
     async def one(n: int) -> str:
         asker = askers[n % len(askers)]
         async with limits:
-            for _ in range(240):
+            for _ in range(1200):  # up to 10 min: matching applies profile events first
                 try:
                     made = await client.ask(asker, skill, 3, f"fault flow request {n}")
                     return str(made["request_id"])

@@ -45,6 +45,8 @@ class OutboxRelay:
     publish: Publish
     lease: timedelta = timedelta(seconds=30)
     idle_poll: float = 2.0
+    coalesce: float = 0.1
+    """Seconds to gather more writes after a wake, so a burst costs one claim query, not many."""
     """Seconds between sweeps when nothing woke the relay (leftovers, other replicas)."""
     batch_size: int = 100
     service: str = ""
@@ -52,6 +54,8 @@ class OutboxRelay:
     backlog_every: float = 10.0
     """Seconds between backlog measurements (a count query per collection)."""
     published: int = 0
+    last_backlog: int | None = None
+    """Documents with unpublished events at the last measurement."""
     owner: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def __post_init__(self) -> None:
@@ -100,7 +104,8 @@ class OutboxRelay:
             try:
                 await self.drain()
                 if time.monotonic() - measured >= self.backlog_every:
-                    OUTBOX_BACKLOG.labels(self.service).set(await self.backlog())
+                    self.last_backlog = await self.backlog()
+                    OUTBOX_BACKLOG.labels(self.service).set(self.last_backlog)
                     measured = time.monotonic()
             except TRANSIENT_STORE_ERRORS as exc:
                 log.warning("outbox relay: store unavailable, retrying: %s", exc)
@@ -113,6 +118,8 @@ class OutboxRelay:
             self._wake.clear()
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._wake.wait(), timeout=self.idle_poll)
+            if not self._stopping:
+                await asyncio.sleep(self.coalesce)
 
     async def _relay_batch(self, collection: AsyncCollection[Document]) -> int:
         """Claim up to `batch_size` documents with pending entries and publish them.
