@@ -15,9 +15,11 @@ from collections import Counter, defaultdict
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from typing import Any
 
+import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from peerloop_cli.infra import ferretdb, kafka, stack
+from peerloop_cli.infra.process import InfraError
 from peerloop_cli.loop_client import LoopError, PeerloopClient, wait_for
 from peerloop_cli.platform import SERVICE_NAMES, Deployment
 
@@ -25,8 +27,8 @@ from .conftest import e2e_deployment, start_fresh
 
 pytestmark = pytest.mark.e2e
 
-# 300 keeps CI within minutes on FerretDB; `PEERLOOP_FAULT_REQUESTS=1000` is the full-size run.
-REQUESTS = int(os.environ.get("PEERLOOP_FAULT_REQUESTS", "300"))
+# 200 keeps CI within minutes on FerretDB; `PEERLOOP_FAULT_REQUESTS=1000` is the full-size run.
+REQUESTS = int(os.environ.get("PEERLOOP_FAULT_REQUESTS", "200"))
 HELPERS = 25  # × 50 sessions a week each: room for every request
 
 
@@ -120,7 +122,8 @@ async def _settled(client: PeerloopClient, request_ids: list[str], limit: float)
         for rid in pending:
             try:
                 request = await client.request(rid)
-            except LoopError:
+            except (LoopError, httpx.HTTPError):
+                # A slow or briefly unreachable service is not a lost request: ask again.
                 still.append(rid)
                 continue
             if request["state"] in ("proposed", "unmatched"):
@@ -254,7 +257,15 @@ async def test_restart_broker_or_store_mid_flow(
         f = ferretdb.FerretSettings.from_env()
         ferretdb.stop(f)
         await asyncio.sleep(3)
-        ferretdb.start(f)
+        for attempt in range(3):
+            # FerretDB has been seen to exit silently on a start right after a stop.
+            try:
+                ferretdb.start(f)
+                break
+            except InfraError:
+                if attempt == 2:
+                    raise
+                await asyncio.sleep(3)
         ferretdb.wait_ready(f)
     second = await _ask_many(fclient, askers, skill, count - count // 2, count // 2)
     states = await _settled(fclient, first + second, limit=600)
