@@ -51,8 +51,9 @@ def faulty(infra: stack.Endpoints) -> Iterator[Deployment]:
 
 @pytest.fixture
 async def fclient(faulty: Deployment) -> AsyncIterator[PeerloopClient]:
+    # Generous timeout: during a fault the store can take a while to answer.
     client = PeerloopClient(
-        faulty.url("profiles"), faulty.url("matching"), faulty.url("notifications")
+        faulty.url("profiles"), faulty.url("matching"), faulty.url("notifications"), timeout=90
     )
     yield client
     await client.close()
