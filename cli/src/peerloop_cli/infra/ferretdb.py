@@ -37,6 +37,7 @@ from peerloop_cli.infra.process import (
     InfraError,
     ManagedProcess,
     ensure_port_free,
+    exec_pending,
     port_open,
     wait_until,
 )
@@ -276,8 +277,10 @@ def _our_pid() -> int | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return pid  # no /proc (not Linux): trust the pid file
-    if any(arg.startswith(b"--sqlite-url=") for arg in cmdline) or (
-        cmdline and NAME in Path(os.fsdecode(cmdline[0])).name.lower()
+    if (
+        any(arg.startswith(b"--sqlite-url=") for arg in cmdline)
+        or (cmdline and NAME in Path(os.fsdecode(cmdline[0])).name.lower())
+        or exec_pending(pid)
     ):
         return pid
     proc.pid_file.unlink(missing_ok=True)

@@ -66,6 +66,7 @@ from peerloop_cli.infra.process import (
     InfraError,
     ManagedProcess,
     ensure_port_free,
+    exec_pending,
     pid_alive,
     port_open,
     wait_until,
@@ -476,7 +477,9 @@ def _running_pid(settings: KafkaSettings) -> int | None:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
         return pid  # no /proc (macOS): trust the pid file
-    if MAIN_CLASS.encode() in cmdline and str(settings.properties_file).encode() in cmdline:
+    if (
+        MAIN_CLASS.encode() in cmdline and str(settings.properties_file).encode() in cmdline
+    ) or exec_pending(pid):
         return pid
     proc.pid_file.unlink(missing_ok=True)
     return None

@@ -170,3 +170,15 @@ def wait_until(
             return
         time.sleep(interval)
     raise InfraError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def exec_pending(pid: int) -> bool:
+    """True while a child we just forked has not yet exec'd its program.
+
+    Between fork and exec the child's command line is still ours; a check of
+    "is this pid our server?" must not mistake that moment for a stale pid file.
+    """
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes() == Path("/proc/self/cmdline").read_bytes()
+    except OSError:
+        return False

@@ -1,0 +1,25 @@
+import os
+import subprocess
+import sys
+
+from peerloop_cli.infra.process import exec_pending
+
+
+def test_a_process_with_our_command_line_is_taken_as_not_yet_execd():
+    assert exec_pending(os.getpid())
+
+
+def test_a_child_that_runs_its_own_program_is_not_pending():
+    child = subprocess.Popen(["sleep", "5"])
+    try:
+        for _ in range(100):
+            if not exec_pending(child.pid):
+                break
+        assert not exec_pending(child.pid)
+    finally:
+        child.kill()
+        child.wait()
+
+
+def test_unknown_pid_is_not_pending():
+    assert not exec_pending(2**22 + 12345) or sys.platform != "linux"
