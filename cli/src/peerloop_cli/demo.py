@@ -72,7 +72,10 @@ async def _ask_when_known(client: PeerloopClient, requester: str, skill: str) ->
                 return None
             raise
 
-    request = await wait_for(attempt, lambda r: r is not None, 60, "matching to know the requester")
+    # Right after `peerloop up` matching may still be applying the demo organisation's events.
+    request = await wait_for(
+        attempt, lambda r: r is not None, 300, "matching to know the requester"
+    )
     assert request is not None
     return request
 
