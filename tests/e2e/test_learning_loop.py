@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
-from peerloop_cli.demo import _ask_when_known, _wait_proposed
+from peerloop_cli.demo import _ask_when_known, _wait_proposed, ask_until_proposed
 from peerloop_cli.loop_client import PeerloopClient, wait_for
 from peerloop_cli.platform import Deployment
 
@@ -50,9 +50,7 @@ async def test_full_loop_then_the_learner_teaches_onward(
     await client.offer(cy, skill, level=5, capacity=1)
 
     # ask → proposal → decline → next proposal → accept
-    request = await _ask_when_known(client, ada, skill)
-    rid = request["request_id"]
-    first = await _wait_proposed(client, rid, attempt=1)
+    rid, first = await ask_until_proposed(client, ada, skill)
     assert first["helper_id"] in (bo, cy)
     assert {part["name"] for part in first["breakdown"]} >= {"skill_fit"}
     await client.decide(rid, first["proposal_id"], first["helper_id"], "decline")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import Callable
 
@@ -25,11 +26,7 @@ async def run_demo(client: PeerloopClient, say: Say) -> None:
     await client.offer(cy, skill, level=5)
 
     say("3. Ada asks for help tied to the task in hand")
-    request = await _ask_when_known(client, ada, skill)
-    rid = request["request_id"]
-    say(f"   help request {rid} ({request['state']})")
-
-    first = await _wait_proposed(client, rid, attempt=1)
+    rid, first = await ask_until_proposed(client, ada, skill, say)
     say(f"4. Matching proposes {first['helper_id']} (score {first['score']:.2f}); why:")
     for part in first.get("breakdown", []):
         say(f"     {part['name']:>14}: {part['contribution']:+.3f}  {part['explanation']}")
@@ -80,11 +77,36 @@ async def _ask_when_known(client: PeerloopClient, requester: str, skill: str) ->
     return request
 
 
+async def ask_until_proposed(
+    client: PeerloopClient, requester: str, skill: str, say: Say | None = None
+) -> tuple[str, Json]:
+    """Ask, and ask again while matching has not yet applied the new offers.
+
+    Offers travel on another topic than registrations, so right after people
+    register a request can find nobody offering the skill yet ("no_one_offers").
+    """
+    for _ in range(20):
+        request = await _ask_when_known(client, requester, skill)
+        rid = str(request["request_id"])
+        settled = await client.wait_for_request(
+            rid,
+            lambda r: r["state"] == "unmatched" or client.pending_proposal(r) is not None,
+            limit=300,
+        )
+        proposal = client.pending_proposal(settled)
+        if proposal is not None:
+            if say is not None:
+                say(f"   help request {rid}")
+            return rid, proposal
+        await asyncio.sleep(3)
+    raise LoopError("matching never found the offers of the people just registered")
+
+
 async def _wait_proposed(client: PeerloopClient, rid: str, attempt: int) -> Json:
     request = await client.wait_for_request(
         rid,
         lambda r: len(r.get("proposals", [])) >= attempt and client.pending_proposal(r) is not None,
-        limit=90,
+        limit=300,
     )
     proposal = client.pending_proposal(request)
     assert proposal is not None
