@@ -16,7 +16,6 @@ import os
 import shlex
 import shutil
 import signal
-import socket
 import subprocess
 from pathlib import Path
 from typing import IO
@@ -25,6 +24,7 @@ import httpx
 import pytest
 import validate_deploy
 from peerloop_cli.infra.paths import cache_dir
+from peerloop_cli.infra.process import free_port
 
 pytestmark = pytest.mark.integration
 
@@ -121,12 +121,6 @@ def _python() -> str:
     return found
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def _start(entrypoint: Path, log: IO[bytes], env: dict[str, str]) -> subprocess.Popen[bytes]:
     """Like the container's ENTRYPOINT: the console script alone, configured by env."""
     return subprocess.Popen([str(entrypoint)], env=env, stdout=log, stderr=subprocess.STDOUT)
@@ -163,7 +157,7 @@ async def test_built_image_environment_runs_a_healthy_service(
         "the runtime stage copies only /opt/peerloop: nothing may point back into /src"
     )
 
-    port = _free_port()
+    port = free_port()
     log = (tmp_path / "service.log").open("wb")
     env = {
         "PATH": f"{venv / 'bin'}:/usr/bin:/bin",

@@ -3,28 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import random
-import socket
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
 from peerloop_cli.infra import stack
+from peerloop_cli.infra.process import free_port
 from peerloop_cli.loop_client import PeerloopClient
 from peerloop_cli.platform import Deployment
 from peerloop_cli.testing.groups import start_groups_at_end
-
-
-def free_port() -> int:
-    """A free port below the ephemeral range, where client connections cannot take it."""
-    while True:
-        port = random.randrange(20_000, 32_000)
-        with socket.socket() as sock:
-            try:
-                sock.bind(("127.0.0.1", port))
-            except OSError:
-                continue
-            return port
 
 
 async def start_fresh_async(deployment: Deployment, infra: stack.Endpoints) -> None:

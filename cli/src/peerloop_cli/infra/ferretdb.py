@@ -38,6 +38,7 @@ from peerloop_cli.infra.process import (
     ManagedProcess,
     ensure_port_free,
     exec_pending,
+    pids_with_args,
     port_open,
     wait_until,
 )
@@ -272,7 +273,7 @@ def _our_pid() -> int | None:
     proc = _process()
     pid = proc.pid()
     if pid is None:
-        return None
+        return _adopt_stray()
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
@@ -284,7 +285,17 @@ def _our_pid() -> int | None:
     ):
         return pid
     proc.pid_file.unlink(missing_ok=True)
-    return None
+    return _adopt_stray()
+
+
+def _adopt_stray() -> int | None:
+    """A FerretDB on our data directory that no pid file names: record it so it is stopped."""
+    data_url = f"--sqlite-url={FerretSettings().data_dir.as_uri()}/"
+    strays = pids_with_args(data_url.encode())
+    if not strays:
+        return None
+    _process().pid_file.write_text(str(strays[0]))
+    return strays[0]
 
 
 def _recorded_address() -> str | None:

@@ -68,6 +68,7 @@ from peerloop_cli.infra.process import (
     ensure_port_free,
     exec_pending,
     pid_alive,
+    pids_with_args,
     port_open,
     wait_until,
 )
@@ -472,7 +473,7 @@ def _running_pid(settings: KafkaSettings) -> int | None:
     proc = _process()
     pid = proc.pid()
     if pid is None:
-        return None
+        return _adopt_stray(settings)
     try:
         cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
     except OSError:
@@ -482,7 +483,16 @@ def _running_pid(settings: KafkaSettings) -> int | None:
     ) or exec_pending(pid):
         return pid
     proc.pid_file.unlink(missing_ok=True)
-    return None
+    return _adopt_stray(settings)
+
+
+def _adopt_stray(settings: KafkaSettings) -> int | None:
+    """A broker on our config that no pid file names: record it so it is stopped."""
+    strays = pids_with_args(MAIN_CLASS.encode(), str(settings.properties_file).encode())
+    if not strays:
+        return None
+    _process().pid_file.write_text(str(strays[0]))
+    return strays[0]
 
 
 def stop(settings: KafkaSettings, grace_seconds: float = 30.0) -> bool:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -148,6 +149,22 @@ def port_open(host: str, port: int, timeout: float = 0.5) -> bool:
         return sock.connect_ex((host, port)) == 0
 
 
+def free_port() -> int:
+    """A free loopback port below the ephemeral range, where client connections cannot take it.
+
+    A port the kernel hands out (`bind(0)`) comes from the ephemeral range, so an
+    outgoing connection can grab it between this call and the server's bind.
+    """
+    while True:
+        port = random.randrange(20_000, 32_000)  # noqa: S311 - not a secret
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+
+
 def ensure_port_free(host: str, port: int, who: str) -> None:
     if port_open(host, port):
         raise InfraError(
@@ -170,6 +187,29 @@ def wait_until(
             return
         time.sleep(interval)
     raise InfraError(f"timed out after {timeout:.0f}s waiting for {what}")
+
+
+def pids_with_args(*args: bytes) -> list[int]:
+    """Live processes of this user whose command line holds every one of `args` exactly.
+
+    Finds a server of ours whose pid file was lost (a start that raised after the
+    fork, a pid file removed by a racing stop), so that nothing is left running.
+    Empty where there is no /proc.
+    """
+    found: list[int] = []
+    proc_dir = Path("/proc")
+    if not proc_dir.is_dir():
+        return found
+    for entry in proc_dir.iterdir():
+        if not entry.name.isdigit() or int(entry.name) == os.getpid():
+            continue
+        try:
+            cmdline = (entry / "cmdline").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if all(arg in cmdline for arg in args) and pid_alive(int(entry.name)):
+            found.append(int(entry.name))
+    return sorted(found)
 
 
 def exec_pending(pid: int) -> bool:

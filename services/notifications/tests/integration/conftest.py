@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from peerloop_cli.infra.process import free_port
 from peerloop_contracts.base import Event
 from peerloop_contracts.outbox import OutboxEntry, outbox_entry
 from peerloop_contracts.profiles import ProfileRegistered
@@ -50,13 +51,6 @@ def free_smtp_port() -> int:
         if _port_is_free(port):
             return port
     raise RuntimeError("all SMTP test ports 2525-2530 are taken")
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def _eventually(
