@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -10,6 +12,7 @@ from aiokafka import AIOKafkaConsumer
 from peerloop_contracts.outbox import OutboxEntry, outbox_entry
 from peerloop_contracts.profiles import SkillOffered
 from peerloop_contracts.runtime.kafka import make_broker, publish_entry
+from peerloop_contracts.runtime.mongo import connect
 from peerloop_contracts.runtime.outbox_relay import OutboxRelay
 from pymongo import AsyncMongoClient
 
@@ -111,4 +114,84 @@ async def test_crash_between_publish_and_clear_only_republishes_same_ids(
         assert len({s[1] for s in seen}) == 1  # a consumer deduping by ce_id applies it once
     finally:
         await broker.stop()
+        await client.close()
+
+
+async def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+def _client(mongodb_uri: str) -> AsyncMongoClient[dict[str, Any]]:
+    # As the services connect (FerretDB: one connection per process).
+    pool = int(os.environ.get("PEERLOOP_MONGODB_MAX_POOL_SIZE", "100"))
+    return connect(mongodb_uri, app_name="test-relay", max_pool_size=pool)
+
+
+async def test_a_named_document_is_published_at_once_and_the_rest_by_the_sweep(
+    mongodb_uri: str, mongo_db_name: str, run_id: str
+) -> None:
+    client = _client(mongodb_uri)
+    people = client[mongo_db_name].people
+    published: list[str] = []
+
+    async def publish(entry: OutboxEntry) -> None:
+        published.append(entry.id)
+
+    relay = OutboxRelay([people], publish=publish, sweep_every=3600)
+    named, unnamed = (outbox_entry(_offer(f"p-{run_id}-{n}", 1)) for n in ("a", "b"))
+    relay.start()
+    try:
+        await _eventually(lambda: relay.last_backlog is not None)  # the start-up sweep is done
+        await people.insert_one({"_id": "unnamed", "outbox": [unnamed.to_document()]})
+        await people.insert_one({"_id": "named", "outbox": [named.to_document()]})
+        relay.notify("named")
+        await _eventually(lambda: published == [named.id])
+        await asyncio.sleep(0.5)
+        assert published == [named.id]  # the next sweep is an hour away
+
+        relay.notify()  # sweep now
+        await _eventually(lambda: published == [named.id, unnamed.id])
+        assert relay.last_backlog == 1
+        assert await people.count_documents({"outbox.0": {"$exists": True}}) == 0
+    finally:
+        await relay.stop()
+        await client.close()
+
+
+async def test_relays_named_the_same_documents_publish_each_entry_once(
+    mongodb_uri: str, mongo_db_name: str, run_id: str
+) -> None:
+    client = _client(mongodb_uri)
+    people = client[mongo_db_name].people
+    published: list[str] = []
+
+    async def publish(entry: OutboxEntry) -> None:
+        await asyncio.sleep(0.001)  # let the other relay try the same document meanwhile
+        published.append(entry.id)
+
+    ids = [f"p-{run_id}-{n}" for n in range(30)]
+    entries = {i: [outbox_entry(_offer(i, s)) for s in (1, 2)] for i in ids}
+    await people.insert_many(
+        [{"_id": i, "outbox": [e.to_document() for e in entries[i]]} for i in ids]
+    )
+    relays = [OutboxRelay([people], publish=publish, sweep_every=3600) for _ in range(3)]
+    for relay in relays:
+        for i in ids:
+            relay.notify(i)
+    try:
+        for relay in relays:
+            relay.start()
+        await _eventually(lambda: len(published) >= 60)
+        await asyncio.sleep(0.5)
+        assert sorted(published) == sorted(e.id for i in ids for e in entries[i])
+        for i in ids:  # each person's entries in order
+            assert [p for p in published if p in {e.id for e in entries[i]}] == [
+                e.id for e in entries[i]
+            ]
+    finally:
+        for relay in relays:
+            await relay.stop()
         await client.close()

@@ -23,10 +23,10 @@ NOW = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
 
 class Wakeups:
     def __init__(self) -> None:
-        self.count = 0
+        self.named: list[str] = []
 
-    def __call__(self) -> None:
-        self.count += 1
+    def __call__(self, person_id: str) -> None:
+        self.named.append(person_id)
 
 
 @pytest.fixture
@@ -82,7 +82,7 @@ async def test_register_stores_version_one_with_its_events_in_the_outbox(
         for e in repo.outbox["p-ada"]
     )
     assert [json.loads(e.value)["sequence"] for e in repo.outbox["p-ada"]] == [1, 2]
-    assert wakeups.count == 1
+    assert wakeups.named == ["p-ada"]
 
 
 async def test_register_generates_an_id_when_none_is_given(svc: ProfilesService) -> None:
@@ -179,7 +179,7 @@ async def test_a_change_that_changes_nothing_writes_nothing(
     person = await svc.update_profile("p-ada", lambda d: d)
     assert person.version == 1
     assert len(repo.outbox["p-ada"]) == 2
-    assert wakeups.count == 1
+    assert wakeups.named == ["p-ada"]
 
 
 async def test_erased_people_refuse_changes(svc: ProfilesService) -> None:

@@ -86,7 +86,7 @@ class HelpRequests:
         sync: IndexSync,
         catalogue: SkillCatalogue,
         policy: MatchingPolicy,
-        notify: Callable[[], None] = lambda: None,
+        notify: Callable[[str], None] = lambda _request_id: None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.requests = requests
@@ -125,7 +125,7 @@ class HelpRequests:
             created_at=self.clock(),
         )
         await self.requests.insert(request, events)
-        self.notify()
+        self.notify(request.request_id)
         return request
 
     async def on_help_requested(self, event: HelpRequested, _meta: CloudEventMeta) -> None:
@@ -318,7 +318,7 @@ class HelpRequests:
                 self.sync.put(await self.candidates.release(*decision.held))
             return False
         if decision.events:
-            self.notify()
+            self.notify(request.request_id)
         for step in decision.after:
             self.sync.put(await step())
         return True

@@ -55,7 +55,7 @@ class DeliveryWorker:
     lease: timedelta = timedelta(seconds=60)
     concurrency: int = 4
     poll_seconds: float = 1.0
-    on_outbox: Callable[[], None] = lambda: None
+    on_outbox: Callable[[str], None] = lambda _nid: None
     now: Callable[[], datetime] = field(default=utc_now)
     owner: str = field(default_factory=lambda: uuid.uuid4().hex)
 
@@ -166,14 +166,14 @@ class DeliveryWorker:
 
     async def _settle(self, batch: list[Document], error: DeliveryError | None) -> None:
         now = self.now()
-        outbox = False
         for doc in batch:
             attempts = int(doc.get("attempts", 1))
             if error is None:
                 held = await self.store.mark_sent(
                     doc["_id"], self.owner, now, delivered(doc, attempts=attempts)
                 )
-                outbox |= held
+                if held:
+                    self.on_outbox(doc["_id"])
             elif error.permanent or self.backoff.exhausted(attempts):
                 held = await self.store.mark_failed(
                     doc["_id"],
@@ -182,7 +182,8 @@ class DeliveryWorker:
                     error.reason,
                     failed(doc, attempts=attempts, reason=error.reason),
                 )
-                outbox |= held
+                if held:
+                    self.on_outbox(doc["_id"])
                 log.warning("delivery %s failed for good: %s", doc["_id"], error.reason)
             else:
                 at = now + timedelta(seconds=self.backoff.delay(attempts))
@@ -190,5 +191,3 @@ class DeliveryWorker:
                 log.info("delivery %s retried at %s: %s", doc["_id"], at, error.reason)
             if not held:
                 log.warning("lost the lease on %s; another worker has it", doc["_id"])
-        if outbox:
-            self.on_outbox()

@@ -43,8 +43,8 @@ class Notifier:
     """Told the person id of each new inbox item (wakes live streams)."""
     on_outbound: Callable[[], None] = lambda: None
     """Told that deliveries were queued (wakes the delivery worker)."""
-    on_outbox: Callable[[], None] = lambda: None
-    """Told that events wait in an outbox (wakes the relay)."""
+    on_outbox: Callable[[str], None] = lambda _nid: None
+    """Told the id of each notification whose outbox holds events (wakes the relay)."""
     now: Callable[[], datetime] = field(default=utc_now)
 
     async def handle(self, event: Event, meta: CloudEventMeta) -> None:
@@ -64,8 +64,9 @@ class Notifier:
             if person is not None and person.erased:
                 continue
             created += await self._notify(intent, person, names, meta, now)
-        if any(doc.get("outbox") for doc in created):
-            self.on_outbox()
+        for doc in created:
+            if doc.get("outbox"):
+                self.on_outbox(doc["_id"])
         for doc in created:
             if doc["channel"] == "inbox" and doc["visible_at"] <= now:
                 self.on_inbox(doc["person_id"])
