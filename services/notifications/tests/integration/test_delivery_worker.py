@@ -284,3 +284,52 @@ async def test_a_sender_bug_counts_as_a_failed_attempt(stores, run_id):
     doc = await store.get(nid)
     assert (doc["state"], doc["attempts"]) == ("pending", 1)
     assert "KeyError" in doc["last_error"]
+
+
+async def _until(check, timeout: float = 10.0) -> None:
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not check():
+        assert asyncio.get_running_loop().time() < deadline, "timed out"
+        await asyncio.sleep(0.02)
+
+
+async def test_a_named_delivery_is_sent_at_once_and_the_rest_by_the_sweep(stores, run_id):
+    store, people = stores
+    me = f"p-{run_id}"
+    await _person(people, me)
+    sender = RecordingSender()
+    worker = _worker(store, people, sender, poll_seconds=3600)
+    worker.start()
+    try:
+        await asyncio.sleep(0.3)  # the start-up sweep found nothing; the next is an hour away
+        named, unnamed = await _queue(store, me, 2)
+        worker.notify(named)
+        await _until(lambda: [m.delivery_id for m in sender.sent] == [named])
+        await asyncio.sleep(0.3)
+        assert (await store.get(unnamed))["state"] == "pending"
+
+        worker.notify()  # look for due deliveries now
+        await _until(lambda: len(sender.sent) == 2)
+        assert [m.delivery_id for m in sender.sent] == [named, unnamed]
+    finally:
+        await worker.stop()
+
+
+async def test_a_named_delivery_is_left_alone_until_it_is_due(stores, run_id):
+    store, people = stores
+    me = f"p-{run_id}"
+    await _person(people, me)
+    [nid] = await _queue(store, me, 1)
+    later = datetime.now(UTC) + timedelta(hours=1)
+    await store.collection.update_one({"_id": nid}, {"$set": {"next_attempt_at": later}})
+    sender = RecordingSender()
+    worker = _worker(store, people, sender)
+    assert await worker.run_once(nid) is False
+    assert (await store.get(nid))["state"] == "pending" and sender.sent == []
+
+    await store.collection.update_one(
+        {"_id": nid}, {"$set": {"next_attempt_at": datetime.now(UTC)}}
+    )
+    assert await worker.run_once(nid) is True
+    assert await worker.run_once(nid) is False  # sent: never again
+    assert [m.delivery_id for m in sender.sent] == [nid]

@@ -42,6 +42,14 @@ _CANDIDATES = 16
 """Due deliveries looked at per claim; enough that a few workers rarely all chase one."""
 
 
+def is_due(doc: Document, now: datetime) -> bool:
+    """The filter of `claim_next`, for one document already in hand."""
+    if doc.get("state") == PENDING:
+        return bool(doc["next_attempt_at"] <= now)
+    lease = doc.get("lease") or {}
+    return doc.get("state") == SENDING and "until" in lease and lease["until"] < now
+
+
 @dataclass
 class NotificationStore:
     collection: AsyncCollection[Document]
@@ -162,6 +170,13 @@ class NotificationStore:
 
     async def get(self, nid: str) -> Document | None:
         return await self.collection.find_one({"_id": nid}, projection={"outbox": 0})
+
+    async def claim(self, nid: str, owner: str, now: datetime, lease: timedelta) -> Document | None:
+        """Take delivery `nid` if it is due (a point lookup by `_id`), else None."""
+        doc = await self.collection.find_one({"_id": nid})
+        if doc is None or not is_due(doc, now):
+            return None
+        return await self._claim(doc, owner, now, lease)
 
     async def claim_next(self, owner: str, now: datetime, lease: timedelta) -> Document | None:
         """Take the most overdue delivery, or one whose sender's lease ran out."""

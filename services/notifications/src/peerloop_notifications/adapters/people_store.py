@@ -14,6 +14,7 @@ concurrent writers can win.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any
 
@@ -81,11 +82,14 @@ class PeopleStore:
         return Person.from_documents(doc, latest)
 
     async def names(self, person_ids: list[str]) -> dict[str, str]:
-        cursor = self.collection.find(
-            {"_id": {"$in": person_ids}, "display_name": {"$exists": True}},
-            projection={"display_name": 1},
+        # One point lookup per person: an `$in` on `_id` scans the collection on FerretDB.
+        docs = await asyncio.gather(
+            *(
+                self.collection.find_one({"_id": pid}, projection={"display_name": 1})
+                for pid in person_ids
+            )
         )
-        return {doc["_id"]: doc["display_name"] async for doc in cursor}
+        return {doc["_id"]: doc["display_name"] for doc in docs if doc and "display_name" in doc}
 
     async def apply_profile(
         self, person_id: str, sequence: int, fields: dict[str, Any], *, guard: str

@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import uuid
+from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -63,8 +64,21 @@ class DeliveryWorker:
         self._wake = asyncio.Event()
         self._stopping = False
         self._tasks: list[asyncio.Task[None]] = []
+        self._named: deque[str] = deque()
+        self._swept_at = float("-inf")
+        self._sweeping = False  # one worker at a time runs the query for due deliveries
 
-    def notify(self) -> None:
+    def notify(self, nid: str | None = None) -> None:
+        """Delivery `nid` was just queued: try it by `_id` at once. None: look for due ones now.
+
+        Named deliveries are claimed by a point lookup; the query for due ones
+        (retries coming due, leases of dead workers, anything not named) runs at
+        most every `poll_seconds` while idle, as on some stores it scans.
+        """
+        if nid is None:
+            self._swept_at = float("-inf")
+        else:
+            self._named.append(nid)
         self._wake.set()
 
     def start(self) -> None:
@@ -88,23 +102,49 @@ class DeliveryWorker:
         self._tasks = []
 
     async def _loop(self) -> None:
+        loop = asyncio.get_running_loop()
         while not self._stopping:
+            nid = self._named.popleft() if self._named else None
+            sweep = (
+                nid is None
+                and not self._sweeping
+                and loop.time() - self._swept_at >= self.poll_seconds
+            )
             try:
-                worked = await self.run_once()
+                if nid is not None:
+                    await self.run_once(nid)
+                    continue
+                if sweep:
+                    self._sweeping = True
+                    try:
+                        if not await self.run_once():
+                            self._swept_at = loop.time()
+                            sweep = False
+                    finally:
+                        self._sweeping = False
             except Exception:
                 log.exception("delivery worker: store unavailable or unexpected error")
-                worked = False
+                if nid is not None:
+                    self._named.append(nid)
                 await asyncio.sleep(self.poll_seconds)
-            if worked or self._stopping:
+                continue
+            if sweep or self._named or self._stopping:
                 continue
             self._wake.clear()
+            wait = max(0.0, self._swept_at + self.poll_seconds - loop.time())
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=self.poll_seconds)
+                await asyncio.wait_for(self._wake.wait(), timeout=wait)
 
-    async def run_once(self) -> bool:
-        """Send one due delivery (or one digest); False when nothing is due."""
+    async def run_once(self, nid: str | None = None) -> bool:
+        """Send delivery `nid` if due, or else the most overdue one (or one digest).
+
+        False when nothing was due.
+        """
         now = self.now()
-        doc = await self.store.claim_next(self.owner, now, self.lease)
+        if nid is not None:
+            doc = await self.store.claim(nid, self.owner, now, self.lease)
+        else:
+            doc = await self.store.claim_next(self.owner, now, self.lease)
         if doc is None:
             return False
         person = await self.people.get(doc["person_id"])

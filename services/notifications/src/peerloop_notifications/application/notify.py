@@ -41,8 +41,8 @@ class Notifier:
     store: NotificationStore
     on_inbox: Callable[[str], None] = lambda _person_id: None
     """Told the person id of each new inbox item (wakes live streams)."""
-    on_outbound: Callable[[], None] = lambda: None
-    """Told that deliveries were queued (wakes the delivery worker)."""
+    on_outbound: Callable[[str], None] = lambda _nid: None
+    """Told the id of each delivery queued (wakes the delivery worker)."""
     on_outbox: Callable[[str], None] = lambda _nid: None
     """Told the id of each notification whose outbox holds events (wakes the relay)."""
     now: Callable[[], datetime] = field(default=utc_now)
@@ -70,8 +70,9 @@ class Notifier:
         for doc in created:
             if doc["channel"] == "inbox" and doc["visible_at"] <= now:
                 self.on_inbox(doc["person_id"])
-        if any(doc.get("state") == PENDING for doc in created):
-            self.on_outbound()
+        for doc in created:
+            if doc.get("state") == PENDING:
+                self.on_outbound(doc["_id"])
 
     async def _notify(
         self,
