@@ -63,6 +63,7 @@ class ServiceRuntime:
             self.settings.mongodb_uri,
             app_name=f"peerloop-{self.name}",
             max_pool_size=self.settings.mongodb_max_pool_size,
+            slow_command_ms=self.settings.mongodb_slow_command_ms,
         )
         self.db: AsyncDatabase[Document] = self.client[self.settings.database]
         # Readiness pings on their own connection: with one pooled connection (FerretDB)

@@ -24,6 +24,9 @@ class ServiceSettings(BaseSettings):
         description="1 against FerretDB: its single-document updates are not atomic "
         "between concurrent connections, so one connection per process serialises them",
     )
+    mongodb_slow_command_ms: float = Field(
+        default=500, ge=0, description="log store commands slower than this (0: off)"
+    )
     http_host: str = "127.0.0.1"
     http_port: int = 8000
     database: str = Field(default="peerloop", description="this service's own database")
