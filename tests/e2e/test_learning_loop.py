@@ -166,18 +166,10 @@ async def test_one_help_request_is_one_trace_across_the_services(
     trace_id = run_id.ljust(32, "0")[:32]
     traceparent = f"00-{trace_id}-1111111111111111-01"
 
-    async def ask() -> Any:
-        answer = await client.http.post(
-            f"{client.matching_url}/help-requests",
-            json={"requester_id": asker, "skill": skill, "desired_level": 2, "task": "trace me"},
-            headers={"traceparent": traceparent},
-        )
-        return answer.json() if answer.status_code == 201 else None
-
-    request = await wait_for(ask, lambda r: r is not None, 60, "matching to know the asker")
-    await _wait_proposed(client, request["request_id"], attempt=1)
+    # Asked again while matching has not applied the new offer yet (it may end unmatched).
+    request_id, _ = await ask_until_proposed(client, asker, skill, traceparent=traceparent)
     topics = ["peerloop.help-requested.v1", "peerloop.match-proposed.v1"]
-    records = await _events_for(kafka_bootstrap, topics, request["request_id"], want=2)
+    records = await _events_for(kafka_bootstrap, topics, request_id, want=2)
     assert {_headers(r)["traceparent"].split("-")[1] for r in records} == {trace_id}
 
     async def notifications_log() -> str:

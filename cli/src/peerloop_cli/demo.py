@@ -58,12 +58,20 @@ async def run_demo(client: PeerloopClient, say: Say) -> None:
     say("Done: the loop closed. `peerloop events tail --from-beginning` shows every event.")
 
 
-async def _ask_when_known(client: PeerloopClient, requester: str, skill: str) -> Json:
+async def _ask_when_known(
+    client: PeerloopClient, requester: str, skill: str, traceparent: str | None = None
+) -> Json:
     """Matching learns of new people through events: retry until it knows the requester."""
 
     async def attempt() -> Json | None:
         try:
-            return await client.ask(requester, skill, 3, "Tune the slow billing report by Friday")
+            return await client.ask(
+                requester,
+                skill,
+                3,
+                "Tune the slow billing report by Friday",
+                traceparent=traceparent,
+            )
         except LoopError as exc:
             if "422" in str(exc):
                 return None
@@ -78,7 +86,12 @@ async def _ask_when_known(client: PeerloopClient, requester: str, skill: str) ->
 
 
 async def ask_until_proposed(
-    client: PeerloopClient, requester: str, skill: str, say: Say | None = None
+    client: PeerloopClient,
+    requester: str,
+    skill: str,
+    say: Say | None = None,
+    *,
+    traceparent: str | None = None,
 ) -> tuple[str, Json]:
     """Ask, and ask again while matching has not yet applied the new offers.
 
@@ -86,7 +99,7 @@ async def ask_until_proposed(
     register a request can find nobody offering the skill yet ("no_one_offers").
     """
     for _ in range(20):
-        request = await _ask_when_known(client, requester, skill)
+        request = await _ask_when_known(client, requester, skill, traceparent)
         rid = str(request["request_id"])
         settled = await client.wait_for_request(
             rid,

@@ -30,9 +30,17 @@ class PeerloopClient:
         await self.http.aclose()
 
     async def _call(
-        self, method: str, url: str, *, person: str | None = None, json: Json | None = None
+        self,
+        method: str,
+        url: str,
+        *,
+        person: str | None = None,
+        json: Json | None = None,
+        traceparent: str | None = None,
     ) -> Json:
         headers = {"X-Person-Id": person} if person else {}
+        if traceparent:
+            headers["traceparent"] = traceparent
         answer = await self.http.request(method, url, json=json, headers=headers)
         if answer.status_code >= 400:
             raise LoopError(f"{method} {url}: HTTP {answer.status_code} {answer.text[:500]}")
@@ -80,11 +88,14 @@ class PeerloopClient:
 
     # ------------------------------------------------------------------ matching
 
-    async def ask(self, requester: str, skill: str, level: int, task: str) -> Json:
+    async def ask(
+        self, requester: str, skill: str, level: int, task: str, *, traceparent: str | None = None
+    ) -> Json:
         return await self._call(
             "POST",
             f"{self.matching_url}/help-requests",
             json={"requester_id": requester, "skill": skill, "desired_level": level, "task": task},
+            traceparent=traceparent,
         )
 
     async def request(self, request_id: str) -> Json:
