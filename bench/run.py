@@ -33,7 +33,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         prog="python -m bench", description=__doc__.split("\n", 1)[0] if __doc__ else None
     )
     parser.add_argument(
-        "parts", nargs="*", default=["all"], choices=("all", *PARTS), help="what to run"
+        "parts",
+        nargs="*",
+        default="all",
+        choices=("all", *PARTS),
+        help="what to run (default: all)",
     )
     size = parser.add_argument_group("sizes (defaults fit a 2-core machine in a few minutes)")
     size.add_argument("--records", type=int, default=100_000, help="perf-tool records")
@@ -60,7 +64,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 
 def selected(args: argparse.Namespace) -> set[str]:
-    return set(PARTS) if "all" in args.parts else set(args.parts)
+    parts = [args.parts] if isinstance(args.parts, str) else args.parts
+    return set(PARTS) if "all" in parts else set(parts)
 
 
 async def live_loop(

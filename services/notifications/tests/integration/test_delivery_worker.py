@@ -333,3 +333,40 @@ async def test_a_named_delivery_is_left_alone_until_it_is_due(stores, run_id):
     assert await worker.run_once(nid) is True
     assert await worker.run_once(nid) is False  # sent: never again
     assert [m.delivery_id for m in sender.sent] == [nid]
+
+
+async def _abandoned_claim(store: NotificationStore, nid: str, me: str, age: timedelta) -> None:
+    """What a worker leaves when it dies (or loses the store) between its two writes."""
+    await store.claims.insert_one(
+        {
+            "_id": f"{nid}#1",
+            "notification_id": nid,
+            "person_id": me,
+            "owner": "dead-worker",
+            "claimed_at": datetime.now(UTC) - age,
+        }
+    )
+
+
+async def test_a_claim_abandoned_before_the_delivery_was_marked_does_not_block_it(stores, run_id):
+    store, people = stores
+    me = f"p-{run_id}"
+    await _person(people, me)
+    [nid] = await _queue(store, me, 1)
+    await _abandoned_claim(store, nid, me, age=timedelta(minutes=5))
+    sender = RecordingSender()
+    assert await _worker(store, people, sender, lease=timedelta(seconds=60)).run_once(nid)
+    doc = await store.get(nid)
+    assert doc["state"] == "sent" and doc["attempts"] == 2
+    assert [m.delivery_id for m in sender.sent] == [nid]
+
+
+async def test_a_fresh_claim_of_another_worker_is_respected(stores, run_id):
+    store, people = stores
+    me = f"p-{run_id}"
+    await _person(people, me)
+    [nid] = await _queue(store, me, 1)
+    await _abandoned_claim(store, nid, me, age=timedelta(seconds=1))
+    sender = RecordingSender()
+    assert not await _worker(store, people, sender, lease=timedelta(seconds=60)).run_once(nid)
+    assert (await store.get(nid))["state"] == "pending" and sender.sent == []

@@ -40,6 +40,8 @@ class InboxPage:
 
 _CANDIDATES = 16
 """Due deliveries looked at per claim; enough that a few workers rarely all chase one."""
+_STALE_CLAIMS_SKIPPED = 10
+"""Abandoned claims stepped over before a delivery is left for the next sweep."""
 
 
 def is_due(doc: Document, now: datetime) -> bool:
@@ -225,19 +227,31 @@ class NotificationStore:
         unique insert is atomic everywhere, so the right to make attempt n+1 is an
         insert of `<id>#<n+1>`: exactly one worker gets it. Only that worker then
         writes the document, so its update below has no competitor.
+
+        A claim whose holder never wrote the document (it crashed, or the store
+        went away between the two writes) would block attempt n+1 for good; once
+        it is older than a lease, the next number is claimed instead. That attempt
+        counts as made, so such a delivery has one retry less.
         """
         attempt = int(doc.get("attempts", 0)) + 1
-        try:
-            await self.claims.insert_one(
-                {
-                    "_id": f"{doc['_id']}#{attempt}",
-                    "notification_id": doc["_id"],
-                    "person_id": doc["person_id"],
-                    "owner": owner,
-                    "claimed_at": now,
-                }
-            )
-        except DuplicateKeyError:
+        for _ in range(_STALE_CLAIMS_SKIPPED):
+            try:
+                await self.claims.insert_one(
+                    {
+                        "_id": f"{doc['_id']}#{attempt}",
+                        "notification_id": doc["_id"],
+                        "person_id": doc["person_id"],
+                        "owner": owner,
+                        "claimed_at": now,
+                    }
+                )
+                break
+            except DuplicateKeyError:
+                taken = await self.claims.find_one({"_id": f"{doc['_id']}#{attempt}"})
+                if taken is not None and taken["claimed_at"] + lease > now:
+                    return None  # another worker holds it
+                attempt += 1
+        else:
             return None
         held = {"owner": owner, "until": now + lease}
         result = await self.collection.update_one(
