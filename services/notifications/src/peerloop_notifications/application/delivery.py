@@ -66,7 +66,8 @@ class DeliveryWorker:
         self._tasks: list[asyncio.Task[None]] = []
         self._named: deque[str] = deque()
         self._swept_at = float("-inf")
-        self._sweeping = False  # one worker at a time runs the query for due deliveries
+        self._sweepers = 0  # workers running the query for due deliveries
+        self._backlog = False  # the last query found one: more may be due
 
     def notify(self, nid: str | None = None) -> None:
         """Delivery `nid` was just queued: try it by `_id` at once. None: look for due ones now.
@@ -104,36 +105,41 @@ class DeliveryWorker:
     async def _loop(self) -> None:
         loop = asyncio.get_running_loop()
         while not self._stopping:
-            nid = self._named.popleft() if self._named else None
-            sweep = (
-                nid is None
-                and not self._sweeping
-                and loop.time() - self._swept_at >= self.poll_seconds
-            )
-            try:
-                if nid is not None:
+            if self._named:
+                nid = self._named.popleft()
+                try:
                     await self.run_once(nid)
-                    continue
-                if sweep:
-                    self._sweeping = True
-                    try:
-                        if not await self.run_once():
-                            self._swept_at = loop.time()
-                            sweep = False
-                    finally:
-                        self._sweeping = False
-            except Exception:
-                log.exception("delivery worker: store unavailable or unexpected error")
-                if nid is not None:
+                except Exception:
+                    log.exception("delivery worker: store unavailable or unexpected error")
                     self._named.append(nid)
-                await asyncio.sleep(self.poll_seconds)
+                    await asyncio.sleep(self.poll_seconds)
                 continue
-            if sweep or self._named or self._stopping:
-                continue
+            sweep_due = loop.time() - self._swept_at >= self.poll_seconds
+            # While idle one worker queries at a time; while the query keeps finding
+            # work (a backlog after an outage) all of them drain it.
+            if sweep_due and (self._backlog or not self._sweepers):
+                self._sweepers += 1
+                try:
+                    self._backlog = await self.run_once()
+                except Exception:
+                    log.exception("delivery worker: store unavailable or unexpected error")
+                    await asyncio.sleep(self.poll_seconds)
+                    continue
+                finally:
+                    self._sweepers -= 1
+                if self._backlog:
+                    continue
+                self._swept_at = loop.time()
+                sweep_due = False
             self._wake.clear()
-            wait = max(0.0, self._swept_at + self.poll_seconds - loop.time())
+            if self._named or self._stopping:
+                continue
+            # Another worker is querying: check again after a poll, not at once (no spinning).
+            wait = (
+                self.poll_seconds if sweep_due else self._swept_at + self.poll_seconds - loop.time()
+            )
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), timeout=wait)
+                await asyncio.wait_for(self._wake.wait(), timeout=max(wait, 0.0))
 
     async def run_once(self, nid: str | None = None) -> bool:
         """Send delivery `nid` if due, or else the most overdue one (or one digest).
