@@ -25,10 +25,11 @@ from peerloop_cli.platform import SERVICE_NAMES, Deployment
 
 from .conftest import e2e_deployment, start_fresh
 
-pytestmark = pytest.mark.e2e
-
 # 200 keeps CI within minutes on FerretDB; `PEERLOOP_FAULT_REQUESTS=1000` is the full-size run.
 REQUESTS = int(os.environ.get("PEERLOOP_FAULT_REQUESTS", "200"))
+
+# The suite's 300 s per test fits 200 requests; a full-size run gets time in proportion.
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(max(300, 2 * REQUESTS))]
 HELPERS = 25  # × 50 sessions a week each: room for every request
 
 

@@ -26,7 +26,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pymongo import ASCENDING, ReturnDocument, UpdateOne
+from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 
 from peerloop_contracts.envelope import utc_now
@@ -224,15 +224,16 @@ class OutboxRelay:
         outcomes = await asyncio.gather(*(self._publish_in_order(d) for d in claimed))
         # `$pullAll` of the entries exactly as read back: FerretDB 1.x silently ignores
         # `$pull` with a condition (`{"id": {"$in": ...}}`), which would re-publish forever.
-        await collection.bulk_write(
-            [
-                UpdateOne(
+        # One update command per document: multi-statement `update` commands are where
+        # FerretDB 1.24 was seen to stop answering for good under load.
+        await asyncio.gather(
+            *(
+                collection.update_one(
                     {"_id": doc["_id"], f"{LEASE_FIELD}.owner": self.owner},
                     {"$pullAll": {"outbox": published}, "$unset": {LEASE_FIELD: ""}},
                 )
                 for doc, (published, _) in zip(claimed, outcomes, strict=True)
-            ],
-            ordered=False,
+            )
         )
         count = sum(len(published) for published, _ in outcomes)
         self.published += count
