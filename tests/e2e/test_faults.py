@@ -88,9 +88,11 @@ async def _ask_many(
                     made = await client.ask(asker, skill, 3, f"fault flow request {n}")
                     return str(made["request_id"])
                 except LoopError as exc:
-                    if "422" not in str(exc):
+                    # 422: matching has not applied the requester yet; 503: the store is
+                    # coming back. Both say "retry".
+                    if "HTTP 422" not in str(exc) and "HTTP 503" not in str(exc):
                         raise
-                await asyncio.sleep(0.5)  # matching has not applied the requester yet
+                await asyncio.sleep(0.5)
         raise LoopError(f"request {n} was never accepted")
 
     return list(await asyncio.gather(*(one(n) for n in range(start, start + count))))

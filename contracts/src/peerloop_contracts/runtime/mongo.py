@@ -16,7 +16,7 @@ from pymongo.errors import (
 
 Document = dict[str, Any]
 
-TRANSIENT_STORE_ERRORS: tuple[type[BaseException], ...] = (
+TRANSIENT_STORE_ERRORS: tuple[type[Exception], ...] = (
     ConnectionFailure,
     AutoReconnect,
     NetworkTimeout,

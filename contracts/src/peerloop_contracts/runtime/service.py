@@ -16,7 +16,7 @@ from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -28,7 +28,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 from peerloop_contracts.runtime.kafka import EventConsumer, make_broker, publish_entry
 from peerloop_contracts.runtime.kafka_security import kafka_security
 from peerloop_contracts.runtime.metrics import http_metrics_middleware
-from peerloop_contracts.runtime.mongo import Document, connect
+from peerloop_contracts.runtime.mongo import TRANSIENT_STORE_ERRORS, Document, connect
 from peerloop_contracts.runtime.outbox_relay import OutboxRelay, ensure_outbox_indexes
 from peerloop_contracts.runtime.settings import ServiceSettings
 
@@ -129,9 +129,11 @@ class ServiceRuntime:
         return checks
 
     def instrument(self, app: FastAPI) -> None:
-        """HTTP request metrics and server spans for this service's app."""
+        """HTTP request metrics, server spans, and 503 while the store is unreachable."""
         app.middleware("http")(http_metrics_middleware(self.name))
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
+        for error in TRANSIENT_STORE_ERRORS:
+            app.add_exception_handler(error, store_unavailable)
 
     def health_router(self) -> APIRouter:
         router = APIRouter(tags=["health"])
@@ -156,3 +158,13 @@ class ServiceRuntime:
             )
 
         return router
+
+
+async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:
+    """A store outage is the caller's cue to retry, not a server bug: 503 with Retry-After."""
+    log.warning("%s %s: store unavailable: %s", request.method, request.url.path, exc)
+    return JSONResponse(
+        {"detail": "the store is unavailable for a moment; retry shortly"},
+        status_code=503,
+        headers={"Retry-After": "1"},
+    )
