@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import pytest
@@ -15,6 +15,7 @@ from peerloop_contracts.runtime.kafka import make_broker, publish_entry
 from peerloop_contracts.runtime.mongo import connect
 from peerloop_contracts.runtime.outbox_relay import OutboxRelay
 from pymongo import AsyncMongoClient
+from pymongo.asynchronous.collection import AsyncCollection
 
 pytestmark = pytest.mark.integration
 
@@ -124,17 +125,20 @@ async def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
         await asyncio.sleep(0.02)
 
 
-def _client(mongodb_uri: str) -> AsyncMongoClient[dict[str, Any]]:
-    # As the services connect (FerretDB: one connection per process).
+@pytest.fixture
+async def people(
+    mongodb_uri: str, mongo_db_name: str
+) -> AsyncIterator[AsyncCollection[dict[str, Any]]]:
+    # Connected as the services are (FerretDB: one connection per process).
     pool = int(os.environ.get("PEERLOOP_MONGODB_MAX_POOL_SIZE", "100"))
-    return connect(mongodb_uri, app_name="test-relay", max_pool_size=pool)
+    client = connect(mongodb_uri, app_name="test-relay", max_pool_size=pool)
+    yield client[mongo_db_name].people
+    await client.close()
 
 
 async def test_a_named_document_is_published_at_once_and_the_rest_by_the_sweep(
-    mongodb_uri: str, mongo_db_name: str, run_id: str
+    people: AsyncCollection[dict[str, Any]], run_id: str
 ) -> None:
-    client = _client(mongodb_uri)
-    people = client[mongo_db_name].people
     published: list[str] = []
 
     async def publish(entry: OutboxEntry) -> None:
@@ -158,14 +162,11 @@ async def test_a_named_document_is_published_at_once_and_the_rest_by_the_sweep(
         assert await people.count_documents({"outbox.0": {"$exists": True}}) == 0
     finally:
         await relay.stop()
-        await client.close()
 
 
 async def test_relays_named_the_same_documents_publish_each_entry_once(
-    mongodb_uri: str, mongo_db_name: str, run_id: str
+    people: AsyncCollection[dict[str, Any]], run_id: str
 ) -> None:
-    client = _client(mongodb_uri)
-    people = client[mongo_db_name].people
     published: list[str] = []
 
     async def publish(entry: OutboxEntry) -> None:
@@ -194,4 +195,3 @@ async def test_relays_named_the_same_documents_publish_each_entry_once(
     finally:
         for relay in relays:
             await relay.stop()
-        await client.close()
