@@ -116,10 +116,40 @@ async def _topic_records(bootstrap: str, topics: list[str], keys: set[str]) -> l
     return found
 
 
-async def _settled(client: PeerloopClient, request_ids: list[str], limit: float) -> dict[str, Any]:
-    """Wait until every request is proposed or unmatched; returns them by id."""
-    states: dict[str, Any] = {}
+OUTCOMES = ["peerloop.match-proposed.v1", "peerloop.help-request-unmatched.v1"]
+
+
+async def _outcomes_published(bootstrap: str, request_ids: set[str], deadline: float) -> None:
+    """Wait until each request has an outcome event, or the deadline passes.
+
+    Reading the topics costs the store nothing, unlike asking matching about every
+    request every second, which competed with matching's own work on a slow store.
+    """
+    consumer = AIOKafkaConsumer(
+        *OUTCOMES, bootstrap_servers=bootstrap, auto_offset_reset="earliest"
+    )
+    await consumer.start()
+    waiting = set(request_ids)
+    try:
+        while waiting and asyncio.get_running_loop().time() < deadline:
+            batch = await consumer.getmany(timeout_ms=1000, max_records=5000)
+            for records in batch.values():
+                waiting.difference_update(r.key.decode() for r in records if r.key)
+    finally:
+        await consumer.stop()
+
+
+async def _settled(
+    client: PeerloopClient, bootstrap: str, request_ids: list[str], limit: float
+) -> dict[str, Any]:
+    """Wait until every request is proposed or unmatched; returns them by id.
+
+    The outcome events come first; then matching is asked once per request, and
+    again only about those not yet settled there.
+    """
     deadline = asyncio.get_running_loop().time() + limit
+    await _outcomes_published(bootstrap, set(request_ids), deadline)
+    states: dict[str, Any] = {}
     pending = list(request_ids)
     while pending and asyncio.get_running_loop().time() < deadline:
         still: list[str] = []
@@ -237,7 +267,7 @@ async def test_kill_each_service_mid_flow_loses_and_duplicates_nothing(
 
     request_ids = await _restart_each_service_while_flowing(faulty, infra, flow)
     assert len(set(request_ids)) == REQUESTS
-    states = await _settled(fclient, request_ids, limit=900)
+    states = await _settled(fclient, infra.kafka_bootstrap, request_ids, limit=900)
     counts = await _assert_exactly_once(fclient, faulty, infra.kafka_bootstrap, states, helpers)
     print(f"kill -9 each service: {counts}")
 
@@ -284,7 +314,7 @@ async def test_restart_broker_or_store_mid_flow(
                 await asyncio.sleep(3)
         ferretdb.wait_ready(f)
     second = await _ask_many(fclient, askers, skill, count - count // 2, count // 2)
-    states = await _settled(fclient, first + second, limit=600)
+    states = await _settled(fclient, infra.kafka_bootstrap, first + second, limit=600)
     counts = await _assert_exactly_once(fclient, faulty, infra.kafka_bootstrap, states, helpers)
     print(f"restart {component}: {counts}")
 
@@ -360,4 +390,4 @@ async def test_malformed_messages_on_every_consumed_topic_go_to_dead_letter(
     # and the flows continue
     skill, _, askers = await _cast(fclient, run_id, requesters=1)
     [rid] = await _ask_many(fclient, askers, skill, 1, 0)
-    await _settled(fclient, [rid], limit=120)
+    await _settled(fclient, infra.kafka_bootstrap, [rid], limit=120)
