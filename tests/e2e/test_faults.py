@@ -31,6 +31,8 @@ REQUESTS = int(os.environ.get("PEERLOOP_FAULT_REQUESTS", "200"))
 # The suite's 300 s per test fits 200 requests; a full-size run gets time in proportion.
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(max(300, 2 * REQUESTS))]
 HELPERS = 25  # × 50 sessions a week each: room for every request
+SENDS_IN_FLIGHT = 4
+"""The delivery worker's concurrency: at most this many hand-overs one fault can cut."""
 
 
 def _local_infra(infra: stack.Endpoints) -> bool:
@@ -85,12 +87,17 @@ async def _ask_many(
         async with limits:
             for _ in range(1200):  # up to 10 min: matching applies profile events first
                 try:
-                    made = await client.ask(asker, skill, 3, f"fault flow request {n}")
+                    # The key makes a retry safe when an attempt's outcome is unknown.
+                    made = await client.ask(
+                        asker, skill, 3, f"fault flow request {n}", idempotency_key=f"{skill}-{n}"
+                    )
                     return str(made["request_id"])
+                except httpx.TransportError:
+                    pass  # no answer (timed out, or the service was gone): ask again
                 except LoopError as exc:
                     # 422: matching has not applied the requester yet; 503: the store is
                     # coming back. Both say "retry".
-                    if "HTTP 422" not in str(exc) and "HTTP 503" not in str(exc):
+                    if "unknown requester" not in str(exc) and "HTTP 503" not in str(exc):
                         raise
                 await asyncio.sleep(0.5)
         raise LoopError(f"request {n} was never accepted")
@@ -167,9 +174,10 @@ async def _settled(
         pending = still
         if pending:
             await asyncio.sleep(1)
-    assert not pending, (
-        f"{len(pending)} of {len(request_ids)} requests never settled, e.g. {pending[:3]}"
-    )
+    if pending:
+        raise LoopError(
+            f"{len(pending)} of {len(request_ids)} requests never settled, e.g. {pending[:3]}"
+        )
     return states
 
 
@@ -208,34 +216,48 @@ async def _assert_exactly_once(
         lambda got: all(set(got[h]) >= ce_ids_by_helper[h] for h in helpers),
         240,
         "every proposal in its helper's inbox",
+        interval=2.0,  # each poll reads every helper's inbox: spare the store
     )
     for helper in helpers:
         assert Counter(inbox[helper]) == Counter(ce_ids_by_helper[helper]), helper
 
-    def mails() -> Counter[str]:
-        seen: Counter[str] = Counter()
+    def mails() -> dict[str, list[str]]:
+        """Message-IDs of the e-mails each helper got, a resent copy included."""
+        seen: dict[str, list[str]] = defaultdict(list)
         for path in deployment.mail_dir.glob("*.eml"):
             message = email.message_from_bytes(path.read_bytes())
             to = str(message["To"])
             for helper in helpers:
                 # Helpers hear of nothing but their proposals in these flows.
                 if f"{helper}@" in to:
-                    seen[helper] += 1
+                    seen[helper].append(str(message["Message-ID"]))
         return seen
 
     expected = Counter({h: len(ids) for h, ids in ce_ids_by_helper.items()})
 
-    async def poll_mail() -> Counter[str]:
+    def distinct(got: dict[str, list[str]]) -> Counter[str]:
+        return Counter({h: len(set(ids)) for h, ids in got.items()})
+
+    async def poll_mail() -> dict[str, list[str]]:
         return mails()
 
-    got = await wait_for(poll_mail, lambda m: m >= expected, 240, "one e-mail per proposal")
-    assert got == expected
+    got = await wait_for(
+        poll_mail, lambda m: distinct(m) >= expected, 240, "one e-mail per proposal"
+    )
+    # A process killed (or losing its store) while handing an e-mail over cannot know it
+    # was taken, so it is sent again with the same Message-ID, for the mailbox to drop
+    # (see delivery.py). Each proposal is one message; only hand-overs one fault cut
+    # short may be repeated.
+    assert distinct(got) == expected, {h: n for h, n in distinct(got).items() if n != expected[h]}
+    resent = sum(len(ids) - len(set(ids)) for ids in got.values())
+    assert resent <= SENDS_IN_FLIGHT, f"{resent} e-mails sent twice"
     return {
         "requests": len(states),
         "proposed": len(proposed),
         "events": len(proposals),
         "inbox": sum(len(v) for v in inbox.values()),
-        "emails": sum(got.values()),
+        "emails": sum(distinct(got).values()),
+        "emails_resent": resent,
     }
 
 
@@ -272,24 +294,27 @@ async def test_kill_each_service_mid_flow_loses_and_duplicates_nothing(
     print(f"kill -9 each service: {counts}")
 
 
-@pytest.mark.parametrize(
-    "component",
-    [
-        "broker",
-        pytest.param(
-            "store",
-            # Known defect of the local store, not of Peerloop: FerretDB 1.24 has been seen
-            # to spin and stop answering after a restart under load, so this case passes on
-            # some runs and times out on others. It still runs every time; see the issue-6 note.
-            marks=pytest.mark.xfail(reason="FerretDB 1.24 may hang after a restart", strict=False),
-        ),
-    ],
-)
+@pytest.mark.parametrize("component", ["broker", "store"])
 async def test_restart_broker_or_store_mid_flow(
     component: str, fclient: PeerloopClient, faulty: Deployment, infra: stack.Endpoints, run_id: str
 ) -> None:
     if not _local_infra(infra):
         pytest.skip("restarts need the broker and store this project started (not external ones)")
+    try:
+        await _restart_mid_flow(component, fclient, faulty, infra, run_id)
+    except (LoopError, InfraError) as exc:
+        if component != "store":
+            raise
+        # Known defect of the local store, not of Peerloop: FerretDB 1.24 has been seen to
+        # stop answering after a restart under load. Only running out of time is excused,
+        # with what ran out in the reason; a duplicate, or a count that disagrees once
+        # everything has arrived, still fails.
+        pytest.xfail(f"FerretDB 1.24 after a restart: {exc}")
+
+
+async def _restart_mid_flow(
+    component: str, fclient: PeerloopClient, faulty: Deployment, infra: stack.Endpoints, run_id: str
+) -> None:
     count = max(20, REQUESTS // 10)
     skill, helpers, askers = await _cast(fclient, run_id, requesters=10)
     first = await _ask_many(fclient, askers, skill, count // 2, 0)

@@ -37,10 +37,13 @@ class PeerloopClient:
         person: str | None = None,
         json: Json | None = None,
         traceparent: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Json:
         headers = {"X-Person-Id": person} if person else {}
         if traceparent:
             headers["traceparent"] = traceparent
+        if idempotency_key:
+            headers["Idempotency-Key"] = idempotency_key
         answer = await self.http.request(method, url, json=json, headers=headers)
         if answer.status_code >= 400:
             raise LoopError(f"{method} {url}: HTTP {answer.status_code} {answer.text[:500]}")
@@ -89,13 +92,22 @@ class PeerloopClient:
     # ------------------------------------------------------------------ matching
 
     async def ask(
-        self, requester: str, skill: str, level: int, task: str, *, traceparent: str | None = None
+        self,
+        requester: str,
+        skill: str,
+        level: int,
+        task: str,
+        *,
+        traceparent: str | None = None,
+        idempotency_key: str | None = None,
     ) -> Json:
+        """With `idempotency_key`, asking again after a failure cannot ask twice."""
         return await self._call(
             "POST",
             f"{self.matching_url}/help-requests",
             json={"requester_id": requester, "skill": skill, "desired_level": level, "task": task},
             traceparent=traceparent,
+            idempotency_key=idempotency_key,
         )
 
     async def request(self, request_id: str) -> Json:
@@ -168,7 +180,12 @@ T = TypeVar("T")
 
 
 async def wait_for(
-    poll: Callable[[], Awaitable[T]], check: Callable[[T], bool], limit: float, what: str
+    poll: Callable[[], Awaitable[T]],
+    check: Callable[[T], bool],
+    limit: float,
+    what: str,
+    *,
+    interval: float = 0.3,
 ) -> T:
     deadline = asyncio.get_running_loop().time() + limit
     last: T | None = None
@@ -176,5 +193,5 @@ async def wait_for(
         last = await poll()
         if last is not None and check(last):
             return last
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(interval)
     raise LoopError(f"timed out after {limit:.0f}s waiting for {what}; last seen: {last!r:.800}")

@@ -8,6 +8,7 @@ from matching_harness import (
     eventually,
     person_events,
     publish,
+    request_events,
     running,
     settings_for,
 )
@@ -121,3 +122,48 @@ async def test_http_refusals(
             f"/help-requests/{rid}/session/confirm", headers={"X-Person-Id": helper}
         )
         assert complete_after.status_code == 409
+
+
+async def test_a_retried_ask_with_its_idempotency_key_asks_once(
+    kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str
+) -> None:
+    skill = f"skill-{run_id}"
+    learner, helper = f"req-{run_id}", f"h-{run_id}"
+    async with running(settings_for(kafka_bootstrap, mongodb_uri, mongo_db_name, run_id)) as (
+        http,
+        _service,
+    ):
+        await publish(
+            kafka_bootstrap,
+            [*person_events(learner, team="a"), *person_events(helper, team="b", skill=skill)],
+        )
+        await candidates_known(mongodb_uri, mongo_db_name, [learner, helper], [helper])
+        ask = {"requester_id": learner, "skill": skill, "desired_level": 2, "task": "a task"}
+        key = {"Idempotency-Key": f"ask-{run_id}"}
+
+        first = await http.post("/help-requests", json=ask, headers=key)
+        again = await http.post("/help-requests", json=ask, headers=key)
+        assert (first.status_code, again.status_code) == (201, 201), again.text
+        rid = first.json()["request_id"]
+        assert again.json()["request_id"] == rid
+        assert "idempotent-replayed" not in first.headers
+        assert again.headers["idempotent-replayed"] == "true"
+
+        other_ask = await http.post(
+            "/help-requests", json={**ask, "task": "another task"}, headers=key
+        )
+        assert other_ask.status_code == 422
+        [problem] = other_ask.json()["detail"]
+        assert problem["loc"] == ["header", "Idempotency-Key"]
+        assert "already used" in problem["msg"]
+
+        bad_key = await http.post("/help-requests", json=ask, headers={"Idempotency-Key": "a b"})
+        assert bad_key.status_code == 422
+        assert "Idempotency-Key" in bad_key.json()["detail"][0]["loc"]
+
+        without = [(await http.post("/help-requests", json=ask)).json() for _ in range(2)]
+        assert len({r["request_id"] for r in without} | {rid}) == 3
+
+        # One request, so one help-requested and one proposal: the retry asked nobody twice.
+        events = await request_events(kafka_bootstrap, rid, want=2)
+        assert [e.event_name for e, _ in events] == ["help-requested", "match-proposed"]

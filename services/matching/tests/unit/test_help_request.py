@@ -7,7 +7,7 @@ from datetime import timedelta
 import pytest
 from matching_builders import NOW, person
 from peerloop_matching.domain.errors import InvalidTransitionError, NotAllowedError
-from peerloop_matching.domain.help_request import HelpRequest
+from peerloop_matching.domain.help_request import HelpRequest, idempotent_request_id
 from peerloop_matching.domain.scoring import Component, Scored
 
 TTL = timedelta(hours=1)
@@ -162,3 +162,42 @@ def test_the_proposal_carries_its_score_breakdown():
     [proposed] = _new().propose(_scored("h1"), now=NOW, ttl=TTL)
     assert proposed.breakdown[0].name == "skill_fit"  # type: ignore[attr-defined]
     assert proposed.expires_at == NOW + TTL  # type: ignore[attr-defined]
+
+
+def test_one_idempotency_key_names_one_request_per_requester():
+    first = idempotent_request_id("req", "k-1")
+    assert first == idempotent_request_id("req", "k-1")
+    assert first != idempotent_request_id("req", "k-2")
+    assert first != idempotent_request_id("other", "k-1")  # keys are each requester's own
+    assert first.startswith("r-") and len(first) == 18
+
+
+@pytest.mark.parametrize(
+    ("change", "same"),
+    [
+        ({}, True),
+        ({"created_at": NOW + timedelta(seconds=5)}, True),  # a retry comes later
+        ({"needed_by": NOW + timedelta(days=1, microseconds=999)}, True),  # store keeps ms
+        ({"needed_by": NOW + timedelta(days=1, milliseconds=1)}, False),
+        ({"task": "another task"}, False),
+        ({"skill_id": "go"}, False),
+        ({"desired_level": 4}, False),
+        ({"urgency": "high"}, False),
+        ({"format": "chat"}, False),
+        ({"max_minutes": 30}, False),
+        ({"requester_id": "other"}, False),
+    ],
+)
+def test_a_retried_ask_is_the_same_only_if_everything_asked_is(change: dict, same: bool):
+    asked = {
+        "request_id": "r-1",
+        "requester_id": "req",
+        "skill_id": "python",
+        "desired_level": 3,
+        "task": "fix the flaky test",
+        "needed_by": NOW + timedelta(days=1),
+        "created_at": NOW,
+    }
+    stored, _ = HelpRequest.create(**asked)
+    retried, _ = HelpRequest.create(**{**asked, **change})
+    assert stored.asks_the_same_as(retried) is same

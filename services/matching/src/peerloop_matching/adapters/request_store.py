@@ -17,6 +17,7 @@ from peerloop_contracts.outbox import outbox_entry
 from peerloop_contracts.runtime.mongo import Document
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 from peerloop_matching.domain.help_request import HelpRequest
 
@@ -46,10 +47,15 @@ class RequestStore:
         await self.collection.create_index([("requester_id", ASCENDING)], name="requester")
         await self.collection.create_index([("proposals.helper_id", ASCENDING)], name="helpers")
 
-    async def insert(self, request: HelpRequest, events: Sequence[Event]) -> None:
-        await self.collection.insert_one(
-            {"_id": request.request_id, **_state_fields(request), "outbox": _outbox(events)}
-        )
+    async def insert(self, request: HelpRequest, events: Sequence[Event]) -> bool:
+        """Store a new request with its events; False if its id is already taken."""
+        try:
+            await self.collection.insert_one(
+                {"_id": request.request_id, **_state_fields(request), "outbox": _outbox(events)}
+            )
+        except DuplicateKeyError:
+            return False
+        return True
 
     async def load(self, request_id: str) -> HelpRequest | None:
         doc = await self.collection.find_one({"_id": request_id}, projection={"outbox": 0})

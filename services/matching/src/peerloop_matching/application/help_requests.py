@@ -30,12 +30,13 @@ from peerloop_matching.domain.candidate import Candidate, Reservation, iso_week
 from peerloop_matching.domain.engine import Need, find_helpers
 from peerloop_matching.domain.errors import (
     DomainError,
+    IdempotencyKeyReusedError,
     InvalidTransitionError,
     NotFoundError,
     StaleVersionError,
     UnknownPersonError,
 )
-from peerloop_matching.domain.help_request import HelpRequest
+from peerloop_matching.domain.help_request import HelpRequest, idempotent_request_id
 from peerloop_matching.domain.scoring import Requester, Weights
 
 log = logging.getLogger("peerloop.matching")
@@ -108,12 +109,29 @@ class HelpRequests:
     # -- commands --------------------------------------------------------------------------
 
     async def create(self, command: NewHelpRequest) -> HelpRequest:
+        request, _replayed = await self.create_once(command)
+        return request
+
+    async def create_once(
+        self, command: NewHelpRequest, idempotency_key: str | None = None
+    ) -> tuple[HelpRequest, bool]:
+        """Create a request; with a key, a retried ask returns the first one instead.
+
+        A client whose POST timed out, or met a store outage, cannot know whether the
+        request was stored; retrying with the same key cannot ask twice. The second
+        value says whether the request already existed.
+        """
         if await self.candidates.get(command.requester_id) is None:
             raise UnknownPersonError(
                 f"unknown requester {command.requester_id}: register a profile first"
             )
+        request_id = (
+            f"r-{uuid.uuid4().hex[:16]}"
+            if idempotency_key is None
+            else idempotent_request_id(command.requester_id, idempotency_key)
+        )
         request, events = HelpRequest.create(
-            request_id=f"r-{uuid.uuid4().hex[:16]}",
+            request_id=request_id,
             requester_id=command.requester_id,
             skill_id=self.catalogue.canonical(command.skill),
             desired_level=command.desired_level,
@@ -124,9 +142,18 @@ class HelpRequests:
             max_minutes=command.max_minutes,
             created_at=self.clock(),
         )
-        await self.requests.insert(request, events)
-        self.notify(request.request_id)
-        return request
+        if await self.requests.insert(request, events):
+            self.notify(request.request_id)
+            return request, False
+        stored = await self.requests.load(request_id)
+        if stored is None or not stored.asks_the_same_as(request):
+            # None: erased since; the key cannot name a new ask either.
+            raise IdempotencyKeyReusedError(
+                f"idempotency key {idempotency_key!r} was already used for another help request"
+            )
+        # Its events may still wait in the outbox if the first attempt died after storing.
+        self.notify(request_id)
+        return stored, True
 
     async def on_help_requested(self, event: HelpRequested, _meta: CloudEventMeta) -> None:
         """Find the first helper. A redelivered event finds the request already past it."""

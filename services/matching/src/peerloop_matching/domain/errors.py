@@ -25,3 +25,7 @@ class StaleVersionError(DomainError):
 
 class UnknownPersonError(DomainError):
     pass
+
+
+class IdempotencyKeyReusedError(DomainError):
+    """An idempotency key already names a different ask of the same requester."""

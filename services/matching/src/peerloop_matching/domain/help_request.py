@@ -7,6 +7,7 @@ check the transition, change the state and return the events it causes.
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -38,6 +39,34 @@ ProposalStatus = Literal["pending", "declined", "expired", "accepted", "cancelle
 Role = Literal["learner", "teacher"]
 
 OPEN_STATES: frozenset[str] = frozenset({"requested", "proposed"})
+
+ASKED_FIELDS = (
+    "requester_id",
+    "skill_id",
+    "desired_level",
+    "task",
+    "needed_by",
+    "urgency",
+    "format",
+    "max_minutes",
+)
+"""What the requester asked; two asks with one idempotency key must agree on these."""
+
+
+def _comparable(value: object) -> object:
+    """Times as the store keeps them (milliseconds), so a stored ask equals a retried one."""
+    if isinstance(value, datetime):
+        return value.replace(microsecond=value.microsecond // 1000 * 1000)
+    return value
+
+
+def idempotent_request_id(requester_id: str, idempotency_key: str) -> str:
+    """The id a requester's retried ask lands on: the same key gives the same request.
+
+    Keys are the requester's own, so two people using one key never collide.
+    """
+    digest = hashlib.sha256(f"{requester_id}\x00{idempotency_key}".encode()).hexdigest()
+    return f"r-{digest[:16]}"
 
 
 class _State(BaseModel):
@@ -104,6 +133,11 @@ class HelpRequest(_State):
     unmatched_detail: str | None = None
 
     # -- queries ---------------------------------------------------------------------------
+
+    def asks_the_same_as(self, other: HelpRequest) -> bool:
+        return all(
+            _comparable(getattr(self, f)) == _comparable(getattr(other, f)) for f in ASKED_FIELDS
+        )
 
     @property
     def tried_helpers(self) -> frozenset[str]:

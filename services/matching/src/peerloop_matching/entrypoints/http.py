@@ -8,13 +8,14 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Request, status
+from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response, status
 from fastapi.responses import JSONResponse
 
 from peerloop_matching.application.help_requests import HelpRequests, NewHelpRequest
 from peerloop_matching.config import Settings
 from peerloop_matching.domain.errors import (
     DomainError,
+    IdempotencyKeyReusedError,
     InvalidTransitionError,
     NotAllowedError,
     NotFoundError,
@@ -49,6 +50,17 @@ def _use_cases(request: Request) -> HelpRequests:
 
 
 UseCases = Annotated[HelpRequests, Depends(_use_cases)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(
+        alias="Idempotency-Key",
+        min_length=1,
+        max_length=255,
+        pattern=r"^[\x21-\x7e]+$",
+        description="Retrying with the same key returns the first request (answered with"
+        " `Idempotent-Replayed: true`) instead of asking again; keys are per requester.",
+    ),
+]
 
 router = APIRouter(prefix="/help-requests", tags=["help requests"])
 _ERRORS: dict[int | str, dict[str, str]] = {
@@ -62,11 +74,26 @@ _ERRORS: dict[int | str, dict[str, str]] = {
     "",
     status_code=status.HTTP_201_CREATED,
     response_model=HelpRequest,
-    responses={422: {"description": "invalid input, or a requester matching does not know"}},
+    responses={
+        422: {
+            "description": "invalid input, a requester matching does not know, or an"
+            " `Idempotency-Key` already used for a different ask"
+        }
+    },
     summary="Ask for help with a skill for the task in hand (publishes help-requested)",
 )
-async def create_help_request(body: NewHelpRequestIn, use_cases: UseCases) -> HelpRequest:
-    return await use_cases.create(NewHelpRequest(**body.model_dump()))
+async def create_help_request(
+    body: NewHelpRequestIn,
+    use_cases: UseCases,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
+) -> HelpRequest:
+    request, replayed = await use_cases.create_once(
+        NewHelpRequest(**body.model_dump()), idempotency_key
+    )
+    if replayed:
+        response.headers["Idempotent-Replayed"] = "true"
+    return request
 
 
 @router.get("/{request_id}", response_model=HelpRequest, responses=_ERRORS)
@@ -201,6 +228,11 @@ async def _refused(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, UnknownPersonError):
         return JSONResponse(
             {"detail": [{"loc": ["body", "requester_id"], "msg": str(exc), "type": "unknown"}]},
+            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+        )
+    if isinstance(exc, IdempotencyKeyReusedError):
+        return JSONResponse(
+            {"detail": [{"loc": ["header", "Idempotency-Key"], "msg": str(exc), "type": "reused"}]},
             status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
         )
     code = next(
