@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 from collections.abc import AsyncIterator, Callable
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +14,7 @@ from peerloop_contracts.outbox import OutboxEntry, outbox_entry
 from peerloop_contracts.profiles import SkillOffered
 from peerloop_contracts.runtime.kafka import make_broker, publish_entry
 from peerloop_contracts.runtime.mongo import connect
-from peerloop_contracts.runtime.outbox_relay import OutboxRelay
+from peerloop_contracts.runtime.outbox_relay import PENDING, OutboxRelay, claims_collection
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 
@@ -195,3 +196,32 @@ async def test_relays_named_the_same_documents_publish_each_entry_once(
     finally:
         for relay in relays:
             await relay.stop()
+
+
+async def test_a_claim_held_by_a_live_relay_is_respected_and_a_dead_ones_runs_out(
+    people: AsyncCollection[dict[str, Any]], run_id: str
+) -> None:
+    published: list[str] = []
+
+    async def publish(entry: OutboxEntry) -> None:
+        published.append(entry.id)
+
+    claims = people.database[claims_collection(people.name)]
+    now = datetime.now(UTC)
+    live, dead = (outbox_entry(_offer(f"p-{run_id}-{n}", 1)) for n in ("live", "dead"))
+    for entry, until in ((live, now + timedelta(minutes=5)), (dead, now - timedelta(seconds=1))):
+        await people.insert_one({"_id": entry.key, "outbox": [entry.to_document()]})
+        await claims.insert_one({"_id": entry.key, "owner": "another relay", "until": until})
+
+    relay = OutboxRelay([people], publish=publish, sweep_every=3600)
+    relay.notify(live.key)
+    relay.notify(dead.key)
+    assert await relay.drain() == 1
+    assert published == [dead.id]
+    assert await claims.count_documents({"_id": {"$in": [live.key, dead.key]}}) == 1  # let go
+
+    await claims.delete_one({"_id": live.key})  # the other relay is done with it
+    relay.notify(live.key)
+    assert await relay.drain() == 1
+    assert published == [dead.id, live.id]
+    assert await people.count_documents({"_id": {"$in": [live.key, dead.key]}, **PENDING}) == 0

@@ -2,17 +2,23 @@
 
 Each aggregate document carries `outbox: [entry, …]` written in the same
 single-document update as the state change. The writer then tells the relay the
-document's `_id` (`notify`); the relay claims that document with a short lease by
-`_id` (so several replicas never publish the same document at once and per-key
-order holds), publishes its entries in order with the idempotent producer
-(documents concurrently), then `$pullAll`s exactly the published entries. A crash
-between publish and pull only re-publishes; consumers dedupe by `ce_id`.
+document's `_id` (`notify`); the relay claims that document (so several replicas
+never publish the same document at once and per-key order holds), reads it by
+`_id`, publishes its entries in order with the idempotent producer (documents
+concurrently), `$pullAll`s exactly the published entries, and lets the claim go.
+A crash between publish and pull only re-publishes; consumers dedupe by `ce_id`.
 
-Documents nobody named (a replica crashed after its write, a publish failed, the
-lease of a dead relay ran out) are found by a sweep that queries the outbox
-itself. The sweep is rare on purpose: on a store without secondary-index use
-(FerretDB) that query scans the whole collection, while a claim by `_id` is a
-point lookup.
+A claim is a small document in a collection of its own (`<collection>_outbox_claims`),
+inserted with the aggregate's `_id` as its own: the store's unique `_id` decides
+who holds it, and a claim whose relay died runs out after `lease`. Claims live
+apart from the aggregates because every filter here can then be `_id` alone: on
+FerretDB a point lookup or update by `_id` alone is several times cheaper than
+one with any further condition (see deploy/local/ferretdb/FEATURES.md).
+
+Documents nobody named (a replica crashed after its write, a publish failed, a
+claim ran out) are found by a sweep that queries the outbox itself. The sweep is
+rare on purpose: on a store without secondary-index use (FerretDB) that query
+scans the whole collection.
 """
 
 from __future__ import annotations
@@ -26,8 +32,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pymongo import ASCENDING, ReturnDocument
+from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
+from pymongo.errors import DuplicateKeyError
 
 from peerloop_contracts.envelope import utc_now
 from peerloop_contracts.outbox import OutboxEntry
@@ -38,7 +45,7 @@ log = logging.getLogger("peerloop.outbox")
 
 Publish = Callable[[OutboxEntry], Awaitable[None]]
 
-LEASE_FIELD = "outbox_lease"
+PENDING: Document = {"outbox.0": {"$exists": True}}
 
 
 async def ensure_outbox_indexes(collection: AsyncCollection[Document]) -> None:
@@ -68,6 +75,7 @@ class OutboxRelay:
         self._stopping = False
         self._sweep_due = True
         self._by_name = {c.name: c for c in self.collections}
+        self._claims = {c.name: c.database[claims_collection(c.name)] for c in self.collections}
         self._hints: dict[str, set[object]] = {c.name: set() for c in self.collections}
 
     def notify(self, doc_id: object | None = None, *, collection: str | None = None) -> None:
@@ -101,17 +109,16 @@ class OutboxRelay:
         """Publish everything pending now; returns how many entries were published."""
         total = await self._relay_hinted()
         for collection in self.collections:
-            while True:
-                done, _ = await self._sweep_batch(collection)
-                if done < 0:
-                    break
+            more = True
+            while more:
+                done, _, more = await self._sweep_batch(collection)
                 total += done
         return total
 
     async def backlog(self) -> int:
         total = 0
         for collection in self.collections:
-            total += await collection.count_documents({"outbox.0": {"$exists": True}})
+            total += await collection.count_documents(PENDING)
         return total
 
     def _has_work(self) -> bool:
@@ -156,7 +163,7 @@ class OutboxRelay:
                 if not batch:
                     continue
                 try:
-                    total += await self._relay_ids(self._by_name[name], batch)
+                    total += (await self._relay_ids(self._by_name[name], batch))[0]
                 except BaseException:
                     ids.update(batch)  # their entries wait for the next round
                     raise
@@ -166,81 +173,96 @@ class OutboxRelay:
         """Publish whatever no hint named; measures the backlog on the way."""
         backlog = 0
         for collection in self.collections:
-            first = True
-            while True:
-                done, found = await self._sweep_batch(collection)
+            first, more = True, True
+            while more:
+                _, found, more = await self._sweep_batch(collection)
                 if first:
                     # A full first batch says little about the rest: count them.
                     backlog += (
                         found
                         if found < self.batch_size
-                        else await collection.count_documents({"outbox.0": {"$exists": True}})
+                        else await collection.count_documents(PENDING)
                     )
                     first = False
-                if done < 0:
-                    break
         self.last_backlog = backlog
         OUTBOX_BACKLOG.labels(self.service).set(backlog)
 
-    def _unclaimed(self, now: datetime) -> Document:
-        return {
-            "outbox.0": {"$exists": True},
-            "$or": [{LEASE_FIELD: {"$exists": False}}, {f"{LEASE_FIELD}.until": {"$lt": now}}],
-        }
-
-    async def _sweep_batch(self, collection: AsyncCollection[Document]) -> tuple[int, int]:
-        """One batch of the sweep: (entries published or -1 when none pending, documents found)."""
-        found = (
-            await collection.find(self._unclaimed(utc_now()), {"_id": 1})
-            .limit(self.batch_size)
-            .to_list()
-        )
+    async def _sweep_batch(self, collection: AsyncCollection[Document]) -> tuple[int, int, bool]:
+        """One batch of the sweep: entries published, documents found pending, and whether
+        another batch may do more (not if none was found, or all were claimed by others)."""
+        found = await collection.find(PENDING, {"_id": 1}).limit(self.batch_size).to_list()
         if not found:
-            return -1, 0
-        return await self._relay_ids(collection, [d["_id"] for d in found]), len(found)
+            return 0, 0, False
+        published, held = await self._relay_ids(collection, [d["_id"] for d in found])
+        return published, len(found), held > 0
 
-    async def _relay_ids(self, collection: AsyncCollection[Document], ids: Sequence[object]) -> int:
-        """Claim the documents by `_id`, publish each one's entries in order, and pull them.
+    async def _relay_ids(
+        self, collection: AsyncCollection[Document], ids: Sequence[object]
+    ) -> tuple[int, int]:
+        """Claim the documents, publish each one's entries in order, pull them, let go.
 
-        Returns the number of entries published. Documents without pending entries,
-        or leased by another relay, are skipped. Each claim is one atomic
-        find-and-modify of a single document, so two relays never hold the same one.
+        Returns the entries published and the documents claimed. Documents claimed by
+        another relay, or without pending entries, are skipped.
         """
+        claims = self._claims[collection.name]
         now = utc_now()
-        lease = {"$set": {LEASE_FIELD: {"owner": self.owner, "until": now + self.lease}}}
-        docs = await asyncio.gather(
-            *(
-                collection.find_one_and_update(
-                    {"_id": doc_id, **self._unclaimed(now)},
-                    lease,
-                    return_document=ReturnDocument.AFTER,
-                )
-                for doc_id in ids
+        won = await asyncio.gather(*(self._claim(claims, doc_id, now) for doc_id in ids))
+        held = [doc_id for doc_id, ok in zip(ids, won, strict=True) if ok]
+        if not held:
+            return 0, 0
+        try:
+            docs = await asyncio.gather(
+                *(collection.find_one({"_id": doc_id}, {"outbox": 1}) for doc_id in held)
             )
-        )
-        claimed = [doc for doc in docs if doc is not None]
-        if not claimed:
-            return 0
-        outcomes = await asyncio.gather(*(self._publish_in_order(d) for d in claimed))
-        # `$pullAll` of the entries exactly as read back: FerretDB 1.x silently ignores
-        # `$pull` with a condition (`{"id": {"$in": ...}}`), which would re-publish forever.
-        # One update command per document: multi-statement `update` commands are where
-        # FerretDB 1.24 was seen to stop answering for good under load.
-        await asyncio.gather(
-            *(
-                collection.update_one(
-                    {"_id": doc["_id"], f"{LEASE_FIELD}.owner": self.owner},
-                    {"$pullAll": {"outbox": published}, "$unset": {LEASE_FIELD: ""}},
+            pending = [doc for doc in docs if doc is not None and doc.get("outbox")]
+            outcomes = await asyncio.gather(*(self._publish_in_order(d) for d in pending))
+            # `$pullAll` of the entries exactly as read back: FerretDB 1.x silently ignores
+            # `$pull` with a condition (`{"id": {"$in": ...}}`), which would re-publish forever.
+            # One update command per document: multi-statement `update` commands are where
+            # FerretDB 1.24 was seen to stop answering for good under load.
+            await asyncio.gather(
+                *(
+                    collection.update_one({"_id": doc["_id"]}, {"$pullAll": {"outbox": published}})
+                    for doc, (published, _) in zip(pending, outcomes, strict=True)
+                    if published
                 )
-                for doc, (published, _) in zip(claimed, outcomes, strict=True)
             )
-        )
+        finally:
+            await self._release(claims, held)
         count = sum(len(published) for published, _ in outcomes)
         self.published += count
         failures = [error for _, error in outcomes if error is not None]
         if failures:
             raise failures[0]
-        return count
+        return count, len(held)
+
+    async def _claim(
+        self, claims: AsyncCollection[Document], doc_id: object, now: datetime
+    ) -> bool:
+        claim = {"_id": doc_id, "owner": self.owner, "until": now + self.lease}
+        try:
+            await claims.insert_one(dict(claim))
+            return True
+        except DuplicateKeyError:
+            pass
+        # Held: by a live relay, or by one that died holding it and whose lease ran out.
+        lapsed = await claims.delete_one({"_id": doc_id, "until": {"$lt": now}})
+        if lapsed.deleted_count == 0:
+            return False
+        try:
+            await claims.insert_one(dict(claim))
+            return True
+        except DuplicateKeyError:
+            return False  # another relay took the lapsed claim first
+
+    async def _release(self, claims: AsyncCollection[Document], held: Sequence[object]) -> None:
+        results = await asyncio.gather(
+            *(claims.delete_one({"_id": doc_id, "owner": self.owner}) for doc_id in held),
+            return_exceptions=True,
+        )
+        if errors := [r for r in results if isinstance(r, BaseException)]:
+            # The claims run out on their own; until then the sweep skips these documents.
+            log.warning("outbox relay: could not release %d claim(s): %s", len(errors), errors[0])
 
     async def _publish_in_order(self, doc: Document) -> tuple[list[Document], BaseException | None]:
         published: list[Document] = []
@@ -254,3 +276,8 @@ class OutboxRelay:
             published.append(raw)
             EVENTS_PUBLISHED.labels(self.service, entry.topic).inc()
         return published, None
+
+
+def claims_collection(collection: str) -> str:
+    """Where the relays of `collection` hold their claims, in the same database."""
+    return f"{collection}_outbox_claims"

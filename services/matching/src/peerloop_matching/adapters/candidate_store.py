@@ -149,8 +149,14 @@ class CandidateStore:
     # -- queries ---------------------------------------------------------------------------
 
     async def get(self, person_id: str) -> Candidate | None:
-        doc = await self.collection.find_one({"_id": person_id, "erased": {"$ne": True}})
+        doc = await self._find_live(person_id)
         return to_candidate(doc) if doc else None
+
+    async def _find_live(self, person_id: str) -> Document | None:
+        # By `_id` alone, erasure checked here: FerretDB turns a point lookup with any
+        # second condition into a scan of the collection.
+        doc = await self.collection.find_one({"_id": person_id})
+        return None if doc is None or doc.get("erased") else doc
 
     async def changed_since(
         self, watermark: datetime | None
@@ -166,7 +172,7 @@ class CandidateStore:
     async def mutate(self, person_id: str, change: Mutation) -> Candidate | None:
         """Apply `change` with optimistic concurrency; the candidate after it (None if absent)."""
         for _ in range(MAX_OPTIMISTIC_TRIES):
-            doc = await self.collection.find_one({"_id": person_id, "erased": {"$ne": True}})
+            doc = await self._find_live(person_id)
             if doc is None:
                 return None
             current = to_candidate(doc)
