@@ -24,7 +24,7 @@ from peerloop_cli.demo_data import build_organisation
 from peerloop_cli.infra import stack
 from peerloop_cli.infra.paths import component_dir
 from peerloop_cli.infra.process import InfraError, ManagedProcess
-from peerloop_cli.seed import SeedError, seed_people
+from peerloop_cli.seed import SeedError, seed_organisation
 
 app = typer.Typer(help="Peerloop: peer-to-peer learning, run locally.", no_args_is_help=True)
 infra_app = typer.Typer(help="Local infrastructure: a real Kafka broker and FerretDB.")
@@ -46,7 +46,9 @@ def _fail(exc: Exception) -> typer.Exit:
 
 @app.command("up")
 def up(
-    seed: bool = typer.Option(True, help="Load the demo organisation (~200 people)."),
+    seed: bool = typer.Option(
+        True, help="Load the demo organisation (~200 people, a few open help requests)."
+    ),
     wait: bool = typer.Option(
         False, "--wait", help="Stay in the foreground; Ctrl-C or SIGTERM stops everything."
     ),
@@ -57,7 +59,11 @@ def up(
         deployment = platform.up(_progress)
         if seed:
             org = build_organisation()
-            asyncio.run(seed_people(deployment.url("profiles"), org, _progress))
+            asyncio.run(
+                seed_organisation(
+                    deployment.url("profiles"), deployment.url("matching"), org, _progress
+                )
+            )
     except (InfraError, SeedError) as exc:
         raise _fail(exc) from exc
     console.print(f"\n[green]Peerloop is up[/] in {time.monotonic() - started:.0f}s\n")

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import hashlib
 from collections.abc import Callable
 
 import httpx
 
-from peerloop_cli.demo_data import DemoOrganisation, DemoPerson
+from peerloop_cli.demo_data import DemoOrganisation, DemoPerson, DemoRequest
 
 Progress = Callable[[str], None]
 
@@ -65,3 +66,56 @@ async def seed_people(profiles_url: str, org: DemoOrganisation, progress: Progre
         created = sum(await asyncio.gather(*(one(p) for p in org.people)))
     progress(f"demo people: {created} registered, {len(org.people) - created} already there")
     return created
+
+
+async def seed_requests(
+    matching_url: str, org: DemoOrganisation, progress: Progress, *, patience: float = 120.0
+) -> list[str]:
+    """Ask the organisation's open help requests; returns their ids.
+
+    Each is asked with an idempotency key made of what it asks, so running `up`
+    again finds the same requests instead of asking twice.
+    """
+    async with httpx.AsyncClient(base_url=matching_url, timeout=30) as client:
+        asked = [await _ask(client, request, patience) for request in org.requests]
+    created = sum(new for _, new in asked)
+    progress(f"open help requests: {created} asked, {len(asked) - created} already there")
+    return [request_id for request_id, _ in asked]
+
+
+async def seed_organisation(
+    profiles_url: str, matching_url: str, org: DemoOrganisation, progress: Progress
+) -> None:
+    await seed_people(profiles_url, org, progress)
+    await seed_requests(matching_url, org, progress)
+
+
+def request_key(request: DemoRequest) -> str:
+    asked = f"{request.requester_id}|{request.skill_id}|{request.desired_level}|{request.task}"
+    return f"demo-{hashlib.sha256(asked.encode()).hexdigest()[:16]}"
+
+
+async def _ask(
+    client: httpx.AsyncClient, request: DemoRequest, patience: float
+) -> tuple[str, bool]:
+    """The request's id, and whether it is new (not asked by an earlier `up`)."""
+    deadline = asyncio.get_running_loop().time() + patience
+    while True:
+        answer = await client.post(
+            "/help-requests",
+            json={
+                "requester_id": request.requester_id,
+                "skill": request.skill_id,
+                "desired_level": request.desired_level,
+                "task": request.task,
+            },
+            headers={"Idempotency-Key": request_key(request)},
+        )
+        # Matching learns of people from their profile events, a moment after profiles.
+        unknown = answer.status_code == 422 and "unknown requester" in answer.text
+        if not unknown or asyncio.get_running_loop().time() >= deadline:
+            break
+        await asyncio.sleep(0.5)
+    _check(answer, f"ask for help with {request.skill_id} as {request.requester_id}")
+    replayed: str | None = answer.headers.get("Idempotent-Replayed")
+    return str(answer.json()["request_id"]), replayed != "true"
