@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import httpx
 import pytest
 from matching_harness import (
     candidates_known,
@@ -16,9 +20,11 @@ from matching_harness import (
 pytestmark = pytest.mark.integration
 
 
-async def test_http_refusals(
+@asynccontextmanager
+async def _learner_and_helper(
     kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str
-) -> None:
+) -> AsyncIterator[tuple[httpx.AsyncClient, str, str, dict[str, object]]]:
+    """A running service that knows a learner and a helper; and a valid ask of theirs."""
     skill = f"skill-{run_id}"
     learner, helper = f"req-{run_id}", f"h-{run_id}"
     async with running(settings_for(kafka_bootstrap, mongodb_uri, mongo_db_name, run_id)) as (
@@ -30,8 +36,19 @@ async def test_http_refusals(
             [*person_events(learner, team="a"), *person_events(helper, team="b", skill=skill)],
         )
         await candidates_known(mongodb_uri, mongo_db_name, [learner, helper], [helper])
-        valid = {"requester_id": learner, "skill": skill, "desired_level": 2, "task": "a task"}
+        ask = {"requester_id": learner, "skill": skill, "desired_level": 2, "task": "a task"}
+        yield http, learner, helper, ask
 
+
+async def test_http_refusals(
+    kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str
+) -> None:
+    async with _learner_and_helper(kafka_bootstrap, mongodb_uri, mongo_db_name, run_id) as (
+        http,
+        learner,
+        helper,
+        valid,
+    ):
         for bad, field in (
             ({**valid, "desired_level": 7}, "desired_level"),
             ({**valid, "task": "   "}, "task"),
@@ -127,18 +144,12 @@ async def test_http_refusals(
 async def test_a_retried_ask_with_its_idempotency_key_asks_once(
     kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str
 ) -> None:
-    skill = f"skill-{run_id}"
-    learner, helper = f"req-{run_id}", f"h-{run_id}"
-    async with running(settings_for(kafka_bootstrap, mongodb_uri, mongo_db_name, run_id)) as (
+    async with _learner_and_helper(kafka_bootstrap, mongodb_uri, mongo_db_name, run_id) as (
         http,
-        _service,
+        _learner,
+        _helper,
+        ask,
     ):
-        await publish(
-            kafka_bootstrap,
-            [*person_events(learner, team="a"), *person_events(helper, team="b", skill=skill)],
-        )
-        await candidates_known(mongodb_uri, mongo_db_name, [learner, helper], [helper])
-        ask = {"requester_id": learner, "skill": skill, "desired_level": 2, "task": "a task"}
         key = {"Idempotency-Key": f"ask-{run_id}"}
 
         first = await http.post("/help-requests", json=ask, headers=key)
