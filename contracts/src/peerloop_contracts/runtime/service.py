@@ -25,6 +25,7 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from peerloop_contracts.runtime.auth import PublicRoute, TokenVerifier, install_auth
 from peerloop_contracts.runtime.kafka import EventConsumer, make_broker, publish_entry
 from peerloop_contracts.runtime.kafka_security import kafka_security
 from peerloop_contracts.runtime.metrics import http_metrics_middleware
@@ -76,6 +77,10 @@ class ServiceRuntime:
             publish=lambda entry: publish_entry(self.broker, entry),
             service=self.name,
         )
+        # Created here, closed in stop(): its HTTP client lives as long as the service.
+        self.auth: TokenVerifier | None = (
+            TokenVerifier(self.settings.auth) if self.settings.auth is not None else None
+        )
         self.started = False
 
     @property
@@ -102,6 +107,8 @@ class ServiceRuntime:
         await self.broker.stop()
         await self.client.close()
         await self.probe_client.close()
+        if self.auth is not None:
+            await self.auth.close()
 
     @contextlib.asynccontextmanager
     async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
@@ -135,6 +142,20 @@ class ServiceRuntime:
         for error in TRANSIENT_STORE_ERRORS:
             app.add_exception_handler(error, store_unavailable)
 
+    def secure(self, app: FastAPI) -> TokenVerifier:
+        """Bearer tokens on `app` (401/403/503 answers, docs policy); see runtime.auth.
+
+        Refuses when PEERLOOP_AUTH__ISSUER and …__AUDIENCE are not set: there is no
+        mode that takes every caller at its word.
+        """
+        if self.auth is None:
+            raise RuntimeError(
+                f"{self.name}: set PEERLOOP_AUTH__ISSUER and PEERLOOP_AUTH__AUDIENCE "
+                "(the identity provider whose tokens this service accepts)"
+            )
+        install_auth(app, self.auth)
+        return self.auth
+
     def health_router(self) -> APIRouter:
         router = APIRouter(tags=["health"])
 
@@ -142,11 +163,15 @@ class ServiceRuntime:
         async def metrics() -> PlainTextResponse:
             return PlainTextResponse(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
-        @router.get("/healthz", summary="Alive")
+        @router.get("/healthz", summary="Alive", dependencies=[PublicRoute])
         async def healthz() -> dict[str, str]:
             return {"status": "alive", "service": self.name}
 
-        @router.get("/readyz", summary="Kafka and store reachable, consumers assigned")
+        @router.get(
+            "/readyz",
+            summary="Kafka and store reachable, consumers assigned",
+            dependencies=[PublicRoute],
+        )
         async def readyz() -> JSONResponse:
             checks = await self.readiness()
             ready = self.started and all(

@@ -1,15 +1,21 @@
-"""Settings every service shares, read from `PEERLOOP_*` environment variables."""
+"""Settings every service shares, read from `PEERLOOP_*` environment variables.
+
+Nested settings use `__`: `PEERLOOP_AUTH__ISSUER` sets `auth.issuer`.
+"""
 
 from __future__ import annotations
 
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from peerloop_contracts.runtime.auth.settings import AuthSettings
 from peerloop_contracts.runtime.kafka_security import SaslMechanism, SecurityProtocol
 
 
 class ServiceSettings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="PEERLOOP_", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="PEERLOOP_", extra="ignore", env_nested_delimiter="__"
+    )
 
     kafka_bootstrap_servers: str = "127.0.0.1:9092"
     kafka_security_protocol: SecurityProtocol = "PLAINTEXT"
@@ -33,3 +39,8 @@ class ServiceSettings(BaseSettings):
     consumer_group: str = Field(default="", description="defaults to peerloop-<service>")
     shutdown_grace_seconds: float = 20.0
     log_level: str = "INFO"
+    auth: AuthSettings | None = Field(
+        default=None,
+        description="bearer-token validation (PEERLOOP_AUTH__ISSUER, …__AUDIENCE, …); "
+        "`ServiceRuntime.secure(app)` refuses to start a service without it",
+    )
