@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from typing import Any
 
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.jwk import ECKey, Key, KeySet, OKPKey, RSAKey
 
 from peerloop_contracts.runtime.auth.key_source import JwksDocument, KeySourceUnavailable
@@ -57,8 +58,14 @@ class FakeKeySource:
 
 class LocalIssuer:
     def __init__(
-        self, *, issuer: str = ISSUER, audience: str = AUDIENCE, alg: str = "RS256"
+        self,
+        *,
+        issuer: str = ISSUER,
+        audience: str = AUDIENCE,
+        alg: str = "RS256",
+        clock: Callable[[], float] = time.time,
     ) -> None:
+        self.clock = clock
         self.issuer = issuer
         self.audience = audience
         self.key = generate_key(alg)
@@ -75,7 +82,7 @@ class LocalIssuer:
 
     def claims(self, **claims: Any) -> dict[str, Any]:
         """Valid claims for five minutes from now; `None` values drop a claim."""
-        now = int(time.time())
+        now = int(self.clock())
         base: dict[str, Any] = {
             "iss": self.issuer,
             "aud": self.audience,
@@ -92,9 +99,8 @@ class LocalIssuer:
     ) -> str:
         signing_key = key or self.key
         protected = {"alg": signing_key.alg, "kid": signing_key.kid, **(header or {})}
-        return jwt.encode(
-            protected, self.claims(**claims), signing_key, algorithms=[str(protected["alg"])]
-        )
+        registry = jws.JWSRegistry(algorithms=[str(protected["alg"])], strict_check_header=False)
+        return jwt.encode(protected, self.claims(**claims), signing_key, registry=registry)
 
     def person_token(self, person_id: str, **claims: Any) -> str:
         return self.token(preferred_username=person_id, scope="openid profile", **claims)
