@@ -29,10 +29,11 @@ Rules for routes:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
+import fastapi.routing
 from fastapi import Depends, FastAPI, Request, Security
 from fastapi.dependencies.models import Dependant
 from fastapi.responses import JSONResponse, Response
@@ -150,7 +151,7 @@ def routes_without_access_rule(app: FastAPI) -> list[str]:
         # Docs and metrics are public or token-guarded (by middleware): a rule either way.
         open_paths |= state.public_paths | state.docs_paths
     found: list[str] = []
-    for route in app.routes:
+    for route in _effective_routes(app.routes):
         path = str(getattr(route, "path", ""))
         if path in open_paths:
             continue
@@ -159,9 +160,19 @@ def routes_without_access_rule(app: FastAPI) -> list[str]:
             dependant, {current_principal, public_route}
         ):
             continue
-        methods = sorted(getattr(route, "methods", None) or {"*"})
-        found.extend(f"{method} {path}" for method in methods)
+        methods: set[str] = set(getattr(route, "methods", None) or {"*"})
+        if "GET" in methods:
+            methods.discard("HEAD")  # Starlette adds it to every GET
+        found.extend(f"{method} {path}" for method in sorted(methods))
     return found
+
+
+def _effective_routes(routes: Sequence[Any]) -> Iterable[Any]:
+    # FastAPI 0.16x keeps an included router as one node; `iter_route_contexts` yields
+    # its routes with the router's prefix and dependencies applied. Older FastAPI
+    # copied them into `app.routes` already.
+    iterate = getattr(fastapi.routing, "iter_route_contexts", None)
+    return iterate(routes) if iterate is not None else routes
 
 
 def _depends_on(dependant: Dependant, calls: set[Callable[..., Any]]) -> bool:
