@@ -29,6 +29,11 @@ from peerloop_contracts.runtime.settings import ServiceSettings
 PRIVATE_RULE = "only the person or an admin may read the private part of a profile"
 
 
+async def who(principal: CurrentPrincipal) -> Principal:
+    """A dependency of the route's own that needs the principal."""
+    return principal
+
+
 def _app(issuer: LocalIssuer, **settings: Any) -> FastAPI:
     app = FastAPI()
     install_auth(app, TokenVerifier(issuer.settings(**settings), issuer.key_source))
@@ -212,9 +217,6 @@ def test_routes_without_access_rule_finds_the_unguarded_ones(issuer: LocalIssuer
 
     @app.get("/open", dependencies=[PublicRoute])
     async def open_() -> None: ...
-
-    async def who(principal: CurrentPrincipal) -> Principal:
-        return principal
 
     @app.get("/indirect")
     async def indirect(principal: Annotated[Principal, Depends(who)]) -> None: ...
