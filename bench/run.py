@@ -1,4 +1,4 @@
-"""One entry point for every benchmark: `python -m bench [all|yardsticks|p1|p2|p3|p4|http]`.
+"""One entry point for every benchmark: `python -m bench [all|yardsticks|p1|p2|p3|p4|http|auth]`.
 
 Kafka and the store are started on the PEERLOOP_* ports (or reused when running);
 the services run as processes with databases and consumer groups of their own.
@@ -20,12 +20,12 @@ import httpx
 from peerloop_cli.infra import stack
 from peerloop_contracts.profiles import ProfileRegistered, SkillOffered
 
-from bench import consume_cost, flows, http_load, matching_speed, profiling, yardsticks
+from bench import auth_tokens, consume_cost, flows, http_load, matching_speed, profiling, yardsticks
 from bench.observer import FlowObserver
 from bench.platform_ctl import end_offsets, new_deployment, skip_history, start_stack
 from bench.report import RESULTS_DIR, Results, print_profile
 
-PARTS = ("yardsticks", "p1", "p3", "http", "p2", "p4")
+PARTS = ("yardsticks", "p1", "p3", "http", "p2", "p4", "auth")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -168,7 +168,7 @@ async def run(args: argparse.Namespace) -> Path:
     parts = selected(args)
     results = Results()
     results.add("arguments", {k: str(v) for k, v in vars(args).items()})
-    needs_platform = parts - {"p4"}
+    needs_platform = parts - {"p4", "auth"}
     endpoints = await asyncio.to_thread(start_stack) if needs_platform else None
     yard: dict[str, Any] = {}
     if endpoints is not None and parts & {"yardsticks", "p1", "p3"}:
@@ -192,6 +192,8 @@ async def run(args: argparse.Namespace) -> Path:
         if args.million:
             sizes.append(1_000_000)
         results.add("p4", await asyncio.to_thread(matching_speed.measure, sizes, args.requests, 20))
+    if "auth" in parts:
+        results.add("auth", await auth_tokens.measure())
     return results.write(args.results_dir)
 
 

@@ -103,7 +103,7 @@ class LocalIssuer:
         return jwt.encode(protected, self.claims(**claims), signing_key, registry=registry)
 
     def person_token(self, person_id: str, **claims: Any) -> str:
-        return self.token(preferred_username=person_id, scope="openid profile", **claims)
+        return self.token(**{"preferred_username": person_id, "scope": "openid profile", **claims})
 
     def service_token(self, client_id: str, scope: str = "", **claims: Any) -> str:
         """Shaped like Keycloak's client-credentials tokens: a username, and `client_id`."""
