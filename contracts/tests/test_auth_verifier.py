@@ -37,6 +37,24 @@ def _verifier(issuer: LocalIssuer, **settings: Any) -> TokenVerifier:
     return TokenVerifier(issuer.settings(**settings), issuer.key_source, clock=lambda: NOW)
 
 
+def _signed_raw(i: LocalIssuer, header: dict[str, Any]) -> str:
+    """Signed with the issuer's real key, bypassing joserfc's checks on the signing side."""
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    head = _b64(json.dumps(header).encode())
+    body = _b64(json.dumps(i.claims(preferred_username="ada")).encode())
+    signature = i.key.private_key.sign(
+        f"{head}.{body}".encode(), padding.PKCS1v15(), hashes.SHA256()
+    )  # type: ignore[union-attr, call-arg]
+    return f"{head}.{body}.{_b64(signature)}"
+
+
+async def test_the_raw_signer_makes_valid_tokens(issuer: LocalIssuer) -> None:
+    token = _signed_raw(issuer, {"alg": "RS256", "kid": issuer.key.kid})
+    assert (await _verifier(issuer).verify(token)).person_id == "ada"
+
+
 def _alg_none(i: LocalIssuer) -> str:
     return _unsigned({"alg": "none", "typ": "JWT"}, i.claims())
 
@@ -83,6 +101,28 @@ REJECTED: list[tuple[str, Callable[[LocalIssuer], str], str]] = [
     ("three junk parts", lambda i: "a.b.c", "not a signed JWT"),
     ("empty", lambda i: "", "not a signed JWT"),
     ("non-ASCII", lambda i: "é.é.é", "not a signed JWT"),
+    ("four parts", lambda i: "a.b.c.d", "not a signed JWT"),
+    ("header not an object", lambda i: _unsigned([1], {}), "not a signed JWT"),  # type: ignore[arg-type]
+    ("header without alg", lambda i: _unsigned({"kid": i.key.kid}, i.claims()), "not a signed JWT"),
+    (
+        "header too large",
+        lambda i: _unsigned({"alg": "RS256", "x": "a" * 1000}, i.claims()),
+        "not a signed JWT",
+    ),
+    ("alg a list", lambda i: _unsigned({"alg": ["RS256"]}, i.claims()), "is not accepted"),
+    ("alg an object", lambda i: _unsigned({"alg": {"RS256": 1}}, i.claims()), "is not accepted"),
+    (
+        "kid an object",
+        lambda i: _unsigned({"alg": "RS256", "kid": {"a": 1}}, i.claims()),
+        "kid is not a string",
+    ),
+    (
+        "an unknown crit header",
+        lambda i: _signed_raw(
+            i, {"alg": "RS256", "kid": i.key.kid, "crit": ["x-must"], "x-must": 1}
+        ),
+        "signature does not verify",
+    ),
     ("alg none", _alg_none, "algorithm 'none' is not accepted"),
     ("HS256 with the public key", _hs256_with_the_public_key, "algorithm 'HS256'"),
     (

@@ -101,7 +101,7 @@ class TokenVerifier:
             raise Unauthenticated("the token is not a signed JWT") from None
         alg = header.get("alg")
         # Before any key lookup: `none`, HS* and the like never cost a fetch.
-        if alg not in self._algorithms:
+        if not isinstance(alg, str) or alg not in self._algorithms:
             raise Unauthenticated(f"the token's algorithm {str(alg)[:20]!r} is not accepted")
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
