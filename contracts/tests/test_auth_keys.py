@@ -285,3 +285,30 @@ def test_discovery_url_drops_a_trailing_slash() -> None:
         AuthSettings(issuer="https://tenant.example/", audience="a").discovery_url
         == "https://tenant.example/.well-known/openid-configuration"
     )
+
+
+async def test_while_a_refresh_is_slow_held_keys_answer_the_others(
+    issuer: LocalIssuer, clock: Clock
+) -> None:
+    gate = asyncio.Event()
+
+    class SlowSecondFetch(FakeKeySource):
+        async def fetch_jwks(self) -> dict[str, Any]:
+            if self.fetches >= 1:
+                await gate.wait()
+            return await super().fetch_jwks()
+
+    source = SlowSecondFetch([issuer.key])
+    verifier = TokenVerifier(issuer.settings(jwks_cache_seconds=60), source, monotonic=clock)
+    await verifier.verify(issuer.person_token("ada"))
+    clock.now += 61
+    refreshing = asyncio.create_task(verifier.verify(issuer.person_token("ada")))
+    await asyncio.sleep(0.01)
+    others = await asyncio.wait_for(
+        asyncio.gather(*(verifier.verify(issuer.person_token("ada")) for _ in range(5))), 1
+    )
+    assert all(p.person_id == "ada" for p in others)
+    assert not refreshing.done()
+    gate.set()
+    assert (await refreshing).person_id == "ada"
+    assert source.fetches == 2
