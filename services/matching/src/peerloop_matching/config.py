@@ -40,6 +40,12 @@ class Settings(ServiceSettings):
     proposal_ttl_seconds: float = Field(default=86_400, gt=0)
     expiry_sweep_seconds: float = Field(default=5.0, gt=0)
     index_refresh_seconds: float = Field(default=0.5, gt=0)
+    requester_wait_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="how long an ask waits for the requester's profile to reach matching "
+        "before answering 503 + Retry-After",
+    )
     weights: WeightSettings = Field(default_factory=WeightSettings)
 
     @property

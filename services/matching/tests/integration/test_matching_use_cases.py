@@ -128,8 +128,25 @@ async def test_unmatched_when_no_one_offers_the_skill(
     assert (request.state, request.unmatched_reason) == ("unmatched", "no_one_offers")
 
 
-async def test_unknown_requester_is_refused(offline_service: MatchingService, run_id: str) -> None:
-    with pytest.raises(UnknownPersonError, match="unknown requester"):
+async def test_an_ask_waits_for_the_profile_of_a_requester_who_just_registered(
+    offline_service: MatchingService, run_id: str
+) -> None:
+    """Read-model lag is matching's business, not a refusal of the person asking."""
+    requester = f"new-{run_id}"
+    ask = asyncio.create_task(
+        offline_service.help_requests.create(NewHelpRequest(requester, "python", 2, "a task"))
+    )
+    await asyncio.sleep(0.5)
+    assert not ask.done()
+    await _people(offline_service, "python", (requester, -1))
+    request = await asyncio.wait_for(ask, timeout=10)
+    assert request.requester_id == requester
+
+
+async def test_a_requester_matching_never_heard_of_is_told_to_retry(
+    offline_service: MatchingService, run_id: str
+) -> None:
+    with pytest.raises(UnknownPersonError, match="has not received the profile"):
         await offline_service.help_requests.create(
             NewHelpRequest(f"nobody-{run_id}", "python", 2, "a task")
         )

@@ -25,6 +25,7 @@ T = TypeVar("T")
 
 
 def settings_for(kafka: str, mongo: str, db: str, run_id: str, **overrides: Any) -> Settings:
+    overrides.setdefault("requester_wait_seconds", 2.0)
     return Settings(
         kafka_bootstrap_servers=kafka,
         mongodb_uri=mongo,

@@ -10,6 +10,7 @@ never released stops counting when its proposal expires.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import uuid
 from collections.abc import Awaitable, Callable
@@ -54,6 +55,8 @@ AfterSave = Callable[[], Awaitable[Candidate | None]]
 class MatchingPolicy:
     weights: Weights = field(default_factory=Weights)
     proposal_ttl: timedelta = timedelta(days=1)
+    requester_wait: timedelta = timedelta(seconds=5)
+    """How long an ask waits for matching to learn of a requester who just registered."""
 
 
 @dataclass(frozen=True)
@@ -121,10 +124,7 @@ class HelpRequests:
         request was stored; retrying with the same key cannot ask twice. The second
         value says whether the request already existed.
         """
-        if await self.candidates.get(command.requester_id) is None:
-            raise UnknownPersonError(
-                f"unknown requester {command.requester_id}: register a profile first"
-            )
+        await self._wait_for_requester(command.requester_id)
         request_id = (
             f"r-{uuid.uuid4().hex[:16]}"
             if idempotency_key is None
@@ -154,6 +154,17 @@ class HelpRequests:
         # Its events may still wait in the outbox if the first attempt died after storing.
         self.notify(request_id)
         return stored, True
+
+    async def _wait_for_requester(self, requester_id: str) -> None:
+        """A person who registered a moment ago is not refused while matching catches up."""
+        deadline = asyncio.get_running_loop().time() + self.policy.requester_wait.total_seconds()
+        while await self.candidates.get(requester_id) is None:
+            if asyncio.get_running_loop().time() >= deadline:
+                raise UnknownPersonError(
+                    f"matching has not received the profile of {requester_id} yet "
+                    "(just registered, or no profile yet); retry in a moment"
+                )
+            await asyncio.sleep(0.2)
 
     async def on_help_requested(self, event: HelpRequested, _meta: CloudEventMeta) -> None:
         """Find the first helper. A redelivered event finds the request already past it."""

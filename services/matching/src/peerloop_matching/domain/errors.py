@@ -24,7 +24,13 @@ class StaleVersionError(DomainError):
 
 
 class UnknownPersonError(DomainError):
-    pass
+    """Matching has not learned of this person yet: its read model lags behind profiles.
+
+    Not the caller's fault (their token says who they are), so it is answered as a
+    moment's unavailability, never as a client error.
+    """
+
+    retry_after_seconds = 2
 
 
 class IdempotencyKeyReusedError(DomainError):

@@ -134,6 +134,18 @@ class HelpRequest(_State):
 
     # -- queries ---------------------------------------------------------------------------
 
+    def is_visible_to(self, person_id: str) -> bool:
+        """The requester and everyone proposed as a helper may read the request."""
+        return person_id == self.requester_id or any(
+            p.helper_id == person_id for p in self.proposals
+        )
+
+    def proposals_visible_to(self, person_id: str) -> list[Proposal]:
+        """A helper sees only their own proposals: not who else was asked, or why."""
+        if person_id == self.requester_id:
+            return list(self.proposals)
+        return [p for p in self.proposals if p.helper_id == person_id]
+
     def asks_the_same_as(self, other: HelpRequest) -> bool:
         return all(
             _comparable(getattr(self, f)) == _comparable(getattr(other, f)) for f in ASKED_FIELDS

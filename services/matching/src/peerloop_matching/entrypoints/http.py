@@ -1,7 +1,7 @@
 """HTTP API of the matching service. Thin: parse, call the use case, map refusals.
 
-The acting person travels in the `X-Person-Id` header (authentication in front of
-the service sets it); the requester of a new request is a body field.
+The acting person is the bearer token's; who may do what is in `access.py` and the
+service README's table.
 """
 
 from __future__ import annotations
@@ -10,6 +10,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response, status
 from fastapi.responses import JSONResponse
+from peerloop_contracts.runtime.auth import CurrentPrincipal, require_person
 
 from peerloop_matching.application.help_requests import HelpRequests, NewHelpRequest
 from peerloop_matching.config import Settings
@@ -22,19 +23,29 @@ from peerloop_matching.domain.errors import (
     StaleVersionError,
     UnknownPersonError,
 )
-from peerloop_matching.domain.help_request import HelpRequest
+from peerloop_matching.entrypoints.access import (
+    ANSWER_RULE,
+    ASK_RULE,
+    CANCEL_RULE,
+    SESSION_RULE,
+    reader_of,
+)
 from peerloop_matching.entrypoints.schemas import (
     AcceptIn,
-    ActingPerson,
     CancelIn,
     ConfirmIn,
     DeclineIn,
     FeedbackIn,
     NewHelpRequestIn,
     NotHappenedIn,
-    WhyThisMatch,
 )
 from peerloop_matching.entrypoints.service import MatchingService
+from peerloop_matching.entrypoints.views import (
+    HelpRequestView,
+    WhyThisMatch,
+    request_view,
+    why_view,
+)
 
 _STATUS: dict[type[DomainError], int] = {
     NotFoundError: status.HTTP_404_NOT_FOUND,
@@ -64,7 +75,8 @@ IdempotencyKey = Annotated[
 
 router = APIRouter(prefix="/help-requests", tags=["help requests"])
 _ERRORS: dict[int | str, dict[str, str]] = {
-    403: {"description": "the acting person has no part in this"},
+    401: {"description": "no valid bearer token"},
+    403: {"description": "the caller has no part in this (the rule is named)"},
     404: {"description": "no such help request"},
     409: {"description": "invalid transition, or `expected_version` is stale"},
 }
@@ -73,162 +85,174 @@ _ERRORS: dict[int | str, dict[str, str]] = {
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
-    response_model=HelpRequest,
     responses={
         422: {
-            "description": "invalid input, a requester matching does not know, or an"
-            " `Idempotency-Key` already used for a different ask"
-        }
+            "description": "invalid input, or an `Idempotency-Key` already used for a different ask"
+        },
+        503: {"description": "matching has not received the requester's profile yet: retry"},
     },
     summary="Ask for help with a skill for the task in hand (publishes help-requested)",
 )
 async def create_help_request(
     body: NewHelpRequestIn,
+    caller: CurrentPrincipal,
     use_cases: UseCases,
     response: Response,
     idempotency_key: IdempotencyKey = None,
-) -> HelpRequest:
+) -> HelpRequestView:
+    """The requester is the caller: nobody asks in someone else's name."""
+    requester = require_person(caller, ASK_RULE)
     request, replayed = await use_cases.create_once(
-        NewHelpRequest(**body.model_dump()), idempotency_key
+        NewHelpRequest(requester_id=requester, **body.model_dump()), idempotency_key
     )
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return request
+    return request_view(request, requester)
 
 
-@router.get("/{request_id}", response_model=HelpRequest, responses=_ERRORS)
-async def get_help_request(request_id: str, use_cases: UseCases) -> HelpRequest:
-    return await use_cases.get(request_id)
+@router.get("/{request_id}", responses=_ERRORS)
+async def get_help_request(
+    request_id: str, caller: CurrentPrincipal, use_cases: UseCases
+) -> HelpRequestView:
+    request = await use_cases.get(request_id)
+    return request_view(request, reader_of(request, caller))
 
 
 @router.get(
     "/{request_id}/why",
-    response_model=list[WhyThisMatch],
     responses=_ERRORS,
     summary="Why this match: every proposal's score breakdown, newest last",
 )
-async def why_this_match(request_id: str, use_cases: UseCases) -> list[WhyThisMatch]:
+async def why_this_match(
+    request_id: str, caller: CurrentPrincipal, use_cases: UseCases
+) -> list[WhyThisMatch]:
     request = await use_cases.get(request_id)
-    return [
-        WhyThisMatch(
-            proposal_id=p.proposal_id,
-            helper_id=p.helper_id,
-            status=p.status,
-            score=p.score,
-            breakdown=p.breakdown,
-        )
-        for p in request.proposals
-    ]
+    return why_view(request, reader_of(request, caller))
 
 
-@router.post("/{request_id}/cancel", response_model=HelpRequest, responses=_ERRORS)
+@router.post(
+    "/{request_id}/cancel",
+    responses=_ERRORS,
+    summary="The requester withdraws the request (publishes help-request-cancelled)",
+)
 async def cancel(
-    request_id: str, person: ActingPerson, use_cases: UseCases, body: CancelIn | None = None
-) -> HelpRequest:
+    request_id: str, caller: CurrentPrincipal, use_cases: UseCases, body: CancelIn | None = None
+) -> HelpRequestView:
+    person = require_person(caller, CANCEL_RULE)
     body = body or CancelIn()
-    return await use_cases.cancel(
+    request = await use_cases.cancel(
         request_id, person, reason=body.reason, expected_version=body.expected_version
     )
+    return request_view(request, person)
 
 
 @router.post(
     "/{request_id}/proposals/{proposal_id}/accept",
-    response_model=HelpRequest,
     responses=_ERRORS,
     summary="The proposed helper accepts: a session exists (publishes match-accepted)",
 )
 async def accept(
     request_id: str,
     proposal_id: str,
-    person: ActingPerson,
+    caller: CurrentPrincipal,
     use_cases: UseCases,
     body: AcceptIn | None = None,
-) -> HelpRequest:
+) -> HelpRequestView:
+    person = require_person(caller, ANSWER_RULE)
     body = body or AcceptIn()
-    return await use_cases.accept(
+    request = await use_cases.accept(
         request_id,
         proposal_id,
         person,
         scheduled_at=body.scheduled_at,
         expected_version=body.expected_version,
     )
+    return request_view(request, person)
 
 
 @router.post(
     "/{request_id}/proposals/{proposal_id}/decline",
-    response_model=HelpRequest,
     responses=_ERRORS,
     summary="The proposed helper declines; the next candidate is asked",
 )
 async def decline(
     request_id: str,
     proposal_id: str,
-    person: ActingPerson,
+    caller: CurrentPrincipal,
     use_cases: UseCases,
     body: DeclineIn | None = None,
-) -> HelpRequest:
+) -> HelpRequestView:
+    person = require_person(caller, ANSWER_RULE)
     body = body or DeclineIn()
-    return await use_cases.decline(
+    request = await use_cases.decline(
         request_id, proposal_id, person, reason=body.reason, expected_version=body.expected_version
     )
+    return request_view(request, person)
 
 
 @router.post(
     "/{request_id}/session/confirm",
-    response_model=HelpRequest,
     responses=_ERRORS,
     summary="A participant confirms the session happened; both → session-completed",
 )
 async def confirm(
-    request_id: str, person: ActingPerson, use_cases: UseCases, body: ConfirmIn | None = None
-) -> HelpRequest:
+    request_id: str, caller: CurrentPrincipal, use_cases: UseCases, body: ConfirmIn | None = None
+) -> HelpRequestView:
+    person = require_person(caller, SESSION_RULE)
     body = body or ConfirmIn()
-    return await use_cases.confirm(
+    request = await use_cases.confirm(
         request_id,
         person,
         minutes=body.duration_minutes,
         expected_version=body.expected_version,
     )
+    return request_view(request, person)
 
 
 @router.post(
     "/{request_id}/session/not-happened",
-    response_model=HelpRequest,
     responses=_ERRORS,
     summary="A participant reports the session did not take place",
 )
 async def not_happened(
-    request_id: str, person: ActingPerson, use_cases: UseCases, body: NotHappenedIn | None = None
-) -> HelpRequest:
+    request_id: str,
+    caller: CurrentPrincipal,
+    use_cases: UseCases,
+    body: NotHappenedIn | None = None,
+) -> HelpRequestView:
+    person = require_person(caller, SESSION_RULE)
     body = body or NotHappenedIn()
-    return await use_cases.report_not_happened(
+    request = await use_cases.report_not_happened(
         request_id, person, expected_version=body.expected_version
     )
+    return request_view(request, person)
 
 
 @router.post(
     "/{request_id}/session/feedback",
-    response_model=HelpRequest,
     responses=_ERRORS,
     summary="A participant rates the completed session (publishes feedback-given)",
 )
 async def feedback(
-    request_id: str, person: ActingPerson, body: FeedbackIn, use_cases: UseCases
-) -> HelpRequest:
-    return await use_cases.give_feedback(
+    request_id: str, caller: CurrentPrincipal, body: FeedbackIn, use_cases: UseCases
+) -> HelpRequestView:
+    person = require_person(caller, SESSION_RULE)
+    request = await use_cases.give_feedback(
         request_id,
         person,
         rating=body.rating,
         comment=body.comment,
         expected_version=body.expected_version,
     )
+    return request_view(request, person)
 
 
 async def _refused(_request: Request, exc: Exception) -> JSONResponse:
     if isinstance(exc, UnknownPersonError):
         return JSONResponse(
-            {"detail": [{"loc": ["body", "requester_id"], "msg": str(exc), "type": "unknown"}]},
-            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
+            {"detail": str(exc)},
+            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": str(exc.retry_after_seconds)},
         )
     if isinstance(exc, IdempotencyKeyReusedError):
         return JSONResponse(
@@ -247,6 +271,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.service = service
     app.state.runtime = service.runtime
     service.runtime.instrument(app)
+    service.runtime.secure(app)
     app.include_router(service.runtime.health_router())
     app.include_router(router)
     app.add_exception_handler(DomainError, _refused)

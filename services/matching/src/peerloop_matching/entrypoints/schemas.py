@@ -3,26 +3,11 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
-from fastapi import Header
-from peerloop_contracts.common import Level, PersonId, SessionFormat, Urgency
+from peerloop_contracts.common import Level, SessionFormat, Urgency
 from peerloop_contracts.envelope import utc_now
-from peerloop_contracts.matching import ScoreComponent
 from peerloop_contracts.skills import normalise
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
-
-ActingPerson = Annotated[
-    str,
-    Header(
-        alias="X-Person-Id",
-        min_length=1,
-        max_length=64,
-        pattern=r"^[A-Za-z0-9_.:-]+$",
-        description="The person doing this: the proposed helper to accept or decline, "
-        "the requester to cancel, a participant to confirm, report or rate a session.",
-    ),
-]
 
 
 class _Body(BaseModel):
@@ -38,7 +23,8 @@ class _Versioned(_Body):
 
 
 class NewHelpRequestIn(_Body):
-    requester_id: PersonId
+    """The requester is the caller (the bearer token), never a field."""
+
     skill: str = Field(
         min_length=1, max_length=64, description="canonical skill id or an alias (e.g. k8s)"
     )
@@ -93,11 +79,3 @@ class NotHappenedIn(_Versioned):
 class FeedbackIn(_Versioned):
     rating: int = Field(ge=1, le=5)
     comment: str | None = Field(default=None, max_length=2000)
-
-
-class WhyThisMatch(BaseModel):
-    proposal_id: str
-    helper_id: str
-    status: str
-    score: float
-    breakdown: list[ScoreComponent]

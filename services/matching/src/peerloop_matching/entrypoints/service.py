@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
+from datetime import timedelta
 
 from fastapi import FastAPI
 from peerloop_contracts.matching import FeedbackGiven, HelpRequested
@@ -65,7 +66,11 @@ class MatchingService:
             self.candidates,
             self.sync,
             catalogue,
-            MatchingPolicy(weights=weights, proposal_ttl=settings.proposal_ttl),
+            MatchingPolicy(
+                weights=weights,
+                proposal_ttl=settings.proposal_ttl,
+                requester_wait=timedelta(seconds=settings.requester_wait_seconds),
+            ),
             notify=self.runtime.relay.notify,
         )
         self.projection = CandidateProjection(self.candidates, self.sync, self.help_requests)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from peerloop_contracts.envelope import utc_now
+from peerloop_contracts.runtime.auth import CurrentPrincipal, Forbidden
 from pydantic import BaseModel, Field
 
 from peerloop_notifications.adapters.people_store import Person, StalePreferencesError
@@ -63,7 +64,13 @@ def _service(request: Request) -> NotificationsService:
 ServiceDep = Annotated[NotificationsService, Depends(_service)]
 
 
-async def _known_person(person_id: str, service: ServiceDep) -> Person:
+OWN_RULE = "inbox, live stream, deliveries and preferences are the person's own only"
+
+
+async def _known_person(person_id: str, caller: CurrentPrincipal, service: ServiceDep) -> Person:
+    """The caller themself; decided before the store is read, so nothing tells of others."""
+    if caller.person_id != person_id:
+        raise Forbidden(OWN_RULE)
     person = await service.people.get(person_id)
     if person is None or not person.registered:
         raise HTTPException(404, f"unknown person {person_id!r}")
@@ -197,6 +204,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.service = service
     app.state.runtime = service.runtime
     service.runtime.instrument(app)
+    service.runtime.secure(app)
     app.include_router(service.runtime.health_router())
     app.include_router(inbox_router())
     app.include_router(preferences_router())

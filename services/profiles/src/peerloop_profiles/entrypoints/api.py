@@ -9,14 +9,17 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from peerloop_contracts.common import PersonId
+from peerloop_contracts.runtime.auth import CurrentPrincipal
 from pydantic import AfterValidator
 
 from peerloop_profiles.application.use_cases import ProfilesService
 from peerloop_profiles.domain.model import LearningGoal, OfferedSkill, Person, ProfileDetails
+from peerloop_profiles.entrypoints.access import may_change, may_register, sees_private_part
 from peerloop_profiles.entrypoints.schemas import (
     OfferingPage,
     OfferSkill,
     PersonView,
+    PublicPersonView,
     RegisterPerson,
     SetAvailability,
     SetLearningGoal,
@@ -24,7 +27,7 @@ from peerloop_profiles.entrypoints.schemas import (
     UpdatePerson,
     to_skill_id,
 )
-from peerloop_profiles.entrypoints.views import offering_person, person_view
+from peerloop_profiles.entrypoints.views import offering_person, person_view, public_person_view
 
 router = APIRouter(prefix="/people", tags=["people"])
 
@@ -91,9 +94,18 @@ def _answer(person: Person, response: Response) -> PersonView:
     responses={409: {"description": "The person id is taken"}},
 )
 async def register(
-    body: RegisterPerson, svc: Service, response: Response, traceparent: TraceParent = None
+    body: RegisterPerson,
+    caller: CurrentPrincipal,
+    svc: Service,
+    response: Response,
+    traceparent: TraceParent = None,
 ) -> PersonView:
-    """Publishes `profile-registered` and `availability-changed`."""
+    """Publishes `profile-registered` and `availability-changed`.
+
+    A person registers themself (the id defaults to theirs); an admin or a provisioning
+    service registers anyone (without an id, a new one is made).
+    """
+    person_id = may_register(caller, body.person_id)
     person = await svc.register(
         ProfileDetails(
             display_name=body.display_name,
@@ -105,7 +117,7 @@ async def register(
             working_hours=body.working_hours,
             languages=tuple(body.languages),
         ),
-        person_id=body.person_id,
+        person_id=person_id,
         weekly_capacity=body.weekly_capacity,
         away_periods=body.away_periods,
         traceparent=traceparent,
@@ -116,6 +128,7 @@ async def register(
 
 @router.get("", summary="People who offer a skill (paged by person id)")
 async def people_offering(
+    _caller: CurrentPrincipal,
     svc: Service,
     offers: Annotated[str, Query(min_length=1, max_length=100, description="skill or alias")],
     limit: Annotated[int, Query(ge=1, le=200)] = 20,
@@ -131,9 +144,18 @@ async def people_offering(
     )
 
 
-@router.get("/{person_id}", summary="Get a person", responses=NOT_FOUND)
-async def get_person(person_id: PersonPath, svc: Service, response: Response) -> PersonView:
-    return _answer(await svc.get(person_id), response)
+@router.get(
+    "/{person_id}",
+    summary="Get a person: the whole profile for the person and admins, the public part for others",
+    responses=NOT_FOUND,
+)
+async def get_person(
+    person_id: PersonPath, caller: CurrentPrincipal, svc: Service, response: Response
+) -> PersonView | PublicPersonView:
+    person = await svc.get(person_id)
+    if sees_private_part(caller, person_id):
+        return _answer(person, response)
+    return public_person_view(person, _today().date())
 
 
 @router.patch(
@@ -141,6 +163,7 @@ async def get_person(person_id: PersonPath, svc: Service, response: Response) ->
 )
 async def update_person(
     person_id: PersonPath,
+    caller: CurrentPrincipal,
     body: UpdatePerson,
     svc: Service,
     response: Response,
@@ -148,6 +171,7 @@ async def update_person(
     traceparent: TraceParent = None,
 ) -> PersonView:
     """Publishes `profile-updated` with the whole new profile, unless nothing changed."""
+    may_change(caller, person_id)
     fields = body.changes()
     if "email" in fields:
         fields["email"] = str(fields["email"])
@@ -167,9 +191,14 @@ async def update_person(
     responses={**NOT_FOUND, **CONFLICT},
 )
 async def erase_person(
-    person_id: PersonPath, svc: Service, if_match: IfMatch = None, traceparent: TraceParent = None
+    person_id: PersonPath,
+    caller: CurrentPrincipal,
+    svc: Service,
+    if_match: IfMatch = None,
+    traceparent: TraceParent = None,
 ) -> None:
     """Removes all personal data and publishes `profile-erased`; erasing again is a no-op."""
+    may_change(caller, person_id)
     await svc.erase(
         person_id, expected_version=_expected_version(if_match, None), traceparent=traceparent
     )
@@ -178,6 +207,7 @@ async def erase_person(
 @router.post("/{person_id}/skills", summary="Offer a skill", responses={**NOT_FOUND, **CONFLICT})
 async def offer_skill(
     person_id: PersonPath,
+    caller: CurrentPrincipal,
     body: OfferSkill,
     svc: Service,
     response: Response,
@@ -185,6 +215,7 @@ async def offer_skill(
     traceparent: TraceParent = None,
 ) -> PersonView:
     """Publishes `skill-offered`; offering a skill already offered replaces that offer."""
+    may_change(caller, person_id)
     person = await svc.offer_skill(
         person_id,
         _offer(body.skill, body),
@@ -201,6 +232,7 @@ async def offer_skill(
 )
 async def update_offer(
     person_id: PersonPath,
+    caller: CurrentPrincipal,
     skill: SkillPath,
     body: SkillOfferBody,
     svc: Service,
@@ -209,6 +241,7 @@ async def update_offer(
     traceparent: TraceParent = None,
 ) -> PersonView:
     """Publishes `skill-offered` with the new offer; 404 if the skill is not offered."""
+    may_change(caller, person_id)
     person = await svc.offer_skill(
         person_id,
         _offer(skill, body),
@@ -226,6 +259,7 @@ async def update_offer(
 )
 async def withdraw_skill(
     person_id: PersonPath,
+    caller: CurrentPrincipal,
     skill: SkillPath,
     svc: Service,
     response: Response,
@@ -233,6 +267,7 @@ async def withdraw_skill(
     traceparent: TraceParent = None,
 ) -> PersonView:
     """Publishes `skill-withdrawn`."""
+    may_change(caller, person_id)
     person = await svc.withdraw_skill(
         person_id,
         skill,
@@ -249,6 +284,7 @@ async def withdraw_skill(
 )
 async def set_learning_goal(
     person_id: PersonPath,
+    caller: CurrentPrincipal,
     body: SetLearningGoal,
     svc: Service,
     response: Response,
@@ -256,6 +292,7 @@ async def set_learning_goal(
     traceparent: TraceParent = None,
 ) -> PersonView:
     """Publishes `learning-goal-set`; a goal for the same skill is replaced."""
+    may_change(caller, person_id)
     person = await svc.set_learning_goal(
         person_id,
         LearningGoal(skill_id=body.skill, target_level=body.target_level),
@@ -272,6 +309,7 @@ async def set_learning_goal(
 )
 async def remove_learning_goal(
     person_id: PersonPath,
+    caller: CurrentPrincipal,
     skill: SkillPath,
     svc: Service,
     response: Response,
@@ -279,6 +317,7 @@ async def remove_learning_goal(
     traceparent: TraceParent = None,
 ) -> PersonView:
     """Publishes `learning-goal-removed`."""
+    may_change(caller, person_id)
     person = await svc.remove_learning_goal(
         person_id,
         skill,
@@ -295,6 +334,7 @@ async def remove_learning_goal(
 )
 async def set_availability(
     person_id: PersonPath,
+    caller: CurrentPrincipal,
     body: SetAvailability,
     svc: Service,
     response: Response,
@@ -302,6 +342,7 @@ async def set_availability(
     traceparent: TraceParent = None,
 ) -> PersonView:
     """Publishes `availability-changed`, unless nothing changed."""
+    may_change(caller, person_id)
     person = await svc.set_availability(
         person_id,
         weekly_capacity=body.weekly_capacity,

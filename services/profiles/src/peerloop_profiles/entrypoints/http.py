@@ -64,6 +64,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.runtime = runtime
     app.state.service = service
     runtime.instrument(app)
+    runtime.secure(app)
     app.include_router(runtime.health_router())
     app.include_router(router)
     _add_error_handlers(app)

@@ -214,6 +214,26 @@ class PersonView(BaseModel):
     erased_at: datetime | None = None
 
 
+class PublicPersonView(BaseModel):
+    """What any employee sees of a colleague: who they are and what they teach.
+
+    E-mail, manager, location, away periods, goals and capacity are the person's
+    (and admins') only.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    person_id: str
+    status: Status
+    display_name: str | None = None
+    team: str | None = None
+    time_zone: str | None = None
+    languages: list[str] = Field(default_factory=list)
+    skills_offered: list[OfferView] = Field(default_factory=list)
+    skills_learned: list[LearnedView] = Field(default_factory=list)
+    sessions_taught: int
+
+
 class OfferingPerson(BaseModel):
     person_id: str
     display_name: str

@@ -12,6 +12,7 @@ from peerloop_profiles.entrypoints.schemas import (
     OfferingPerson,
     OfferView,
     PersonView,
+    PublicPersonView,
 )
 
 
@@ -41,6 +42,24 @@ def person_view(person: Person, today: date) -> PersonView:
         ],
         sessions_taught=len(person.sessions_taught),
         erased_at=person.erased_at,
+    )
+
+
+def public_person_view(person: Person, today: date) -> PublicPersonView:
+    details = person.details
+    return PublicPersonView(
+        person_id=person.person_id,
+        status=person.status_on(today),
+        display_name=details.display_name if details else None,
+        team=details.team if details else None,
+        time_zone=details.time_zone if details else None,
+        languages=list(details.languages) if details else [],
+        skills_offered=[offer_view(s) for s in person.skills_offered],
+        skills_learned=[
+            LearnedView(skill_name=skill_name(s.skill_id), **s.model_dump())
+            for s in person.skills_learned
+        ],
+        sessions_taught=len(person.sessions_taught),
     )
 
 

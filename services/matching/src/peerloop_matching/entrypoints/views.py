@@ -1,0 +1,134 @@
+"""The help request as the API shows it: no store bookkeeping, and each reader sees their part.
+
+The aggregate carries fields that are the store's business (`sequence`), and every
+proposal's score breakdown; a proposed helper may read the request they were asked
+about but not who else was asked, nor a session they have no part in.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from peerloop_contracts.common import SessionFormat, Urgency
+from peerloop_contracts.matching import ScoreComponent, UnmatchedReason
+from pydantic import BaseModel, Field
+
+from peerloop_matching.domain.help_request import (
+    HelpRequest,
+    Proposal,
+    ProposalStatus,
+    Role,
+    Session,
+    State,
+)
+
+
+class ProposalView(BaseModel):
+    proposal_id: str
+    attempt: int
+    helper_id: str
+    skill_id: str
+    score: float
+    breakdown: list[ScoreComponent]
+    status: ProposalStatus
+    proposed_at: datetime
+    expires_at: datetime
+    decided_at: datetime | None = None
+    reason: str | None = None
+
+
+class FeedbackView(BaseModel):
+    rating: int
+    comment: str | None = None
+    given_at: datetime
+
+
+class SessionView(BaseModel):
+    session_id: str
+    learner_id: str
+    teacher_id: str
+    skill_id: str
+    scheduled_at: datetime | None = None
+    confirmed_minutes: dict[Role, int] = Field(default_factory=dict)
+    feedback: dict[Role, FeedbackView] = Field(default_factory=dict)
+    completed_at: datetime | None = None
+
+
+class HelpRequestView(BaseModel):
+    request_id: str
+    version: int = Field(description="Pass as `expected_version` to act only on what you read.")
+    state: State
+    requester_id: str
+    skill_id: str
+    desired_level: int
+    task: str
+    needed_by: datetime | None = None
+    urgency: Urgency
+    format: SessionFormat
+    max_minutes: int
+    created_at: datetime
+    proposals: list[ProposalView] = Field(
+        description="All of them for the requester; only their own for a proposed helper."
+    )
+    session: SessionView | None = None
+    unmatched_reason: UnmatchedReason | None = None
+    unmatched_detail: str | None = None
+
+
+class WhyThisMatch(BaseModel):
+    proposal_id: str
+    helper_id: str
+    status: str
+    score: float
+    breakdown: list[ScoreComponent]
+
+
+def _proposal(p: Proposal) -> ProposalView:
+    return ProposalView.model_validate(p.model_dump())
+
+
+def _session(s: Session) -> SessionView:
+    return SessionView.model_validate(s.model_dump())
+
+
+def _visible(request: HelpRequest, reader: str | None) -> list[Proposal]:
+    """`reader` None is an admin: everything."""
+    return list(request.proposals) if reader is None else request.proposals_visible_to(reader)
+
+
+def request_view(request: HelpRequest, reader: str | None) -> HelpRequestView:
+    session = request.session
+    shows_session = session is not None and (
+        reader is None or reader in (session.learner_id, session.teacher_id)
+    )
+    return HelpRequestView(
+        request_id=request.request_id,
+        version=request.version,
+        state=request.state,
+        requester_id=request.requester_id,
+        skill_id=request.skill_id,
+        desired_level=request.desired_level,
+        task=request.task,
+        needed_by=request.needed_by,
+        urgency=request.urgency,
+        format=request.format,
+        max_minutes=request.max_minutes,
+        created_at=request.created_at,
+        proposals=[_proposal(p) for p in _visible(request, reader)],
+        session=_session(session) if shows_session and session is not None else None,
+        unmatched_reason=request.unmatched_reason,
+        unmatched_detail=request.unmatched_detail,
+    )
+
+
+def why_view(request: HelpRequest, reader: str | None) -> list[WhyThisMatch]:
+    return [
+        WhyThisMatch(
+            proposal_id=p.proposal_id,
+            helper_id=p.helper_id,
+            status=p.status,
+            score=p.score,
+            breakdown=p.breakdown,
+        )
+        for p in _visible(request, reader)
+    ]

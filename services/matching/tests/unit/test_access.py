@@ -1,0 +1,75 @@
+"""Who may read a help request, and what each reader sees of it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from peerloop_contracts.runtime.auth import Forbidden, Principal
+from peerloop_matching.domain.help_request import HelpRequest, Proposal, Session
+from peerloop_matching.entrypoints.access import reader_of
+from peerloop_matching.entrypoints.views import request_view, why_view
+
+NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
+
+
+def person(person_id: str, *, admin: bool = False) -> Principal:
+    return Principal(f"sub-{person_id}", person_id, admin, frozenset(), "peerloop-cli")
+
+
+def _proposal(n: int, helper: str, status: str) -> Proposal:
+    return Proposal(
+        proposal_id=f"r-1.p{n}",
+        attempt=n,
+        helper_id=helper,
+        skill_id="python",
+        score=0.5,
+        breakdown=[],
+        status=status,  # type: ignore[arg-type]
+        proposed_at=NOW,
+        expires_at=NOW + timedelta(days=1),
+    )
+
+
+REQUEST = HelpRequest(
+    request_id="r-1",
+    sequence=7,
+    version=9,
+    state="accepted",
+    requester_id="lea",
+    skill_id="python",
+    desired_level=3,
+    task="a flaky test",
+    created_at=NOW,
+    proposals=[_proposal(1, "hal", "declined"), _proposal(2, "tom", "accepted")],
+    session=Session(session_id="s-1", learner_id="lea", teacher_id="tom", skill_id="python"),
+)
+
+
+@pytest.mark.parametrize(
+    ("caller", "proposals", "sees_session"),
+    [
+        (person("lea"), ["hal", "tom"], True),
+        (person("tom"), ["tom"], True),
+        (person("hal"), ["hal"], False),
+        (person("root", admin=True), ["hal", "tom"], True),
+    ],
+)
+def test_each_reader_sees_their_part(
+    caller: Principal, proposals: list[str], sees_session: bool
+) -> None:
+    view = request_view(REQUEST, reader_of(REQUEST, caller))
+    assert [p.helper_id for p in view.proposals] == proposals
+    assert [w.helper_id for w in why_view(REQUEST, reader_of(REQUEST, caller))] == proposals
+    assert (view.session is not None) is sees_session
+    assert "sequence" not in view.model_dump()
+    assert view.version == 9
+
+
+@pytest.mark.parametrize(
+    "caller",
+    [person("eve"), Principal("sub-svc", None, False, frozenset({"insights:read"}), "svc")],
+)
+def test_strangers_and_machines_are_refused(caller: Principal) -> None:
+    with pytest.raises(Forbidden, match="visible to its requester, its proposed helpers"):
+        reader_of(REQUEST, caller)
