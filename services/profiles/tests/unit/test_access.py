@@ -56,7 +56,9 @@ def test_private_part_and_changes(
         (HR, "carol", "carol"),
     ],
 )
-def test_who_registers_whom(caller: Principal, asked: str | None, registered_as: str | None) -> None:
+def test_who_registers_whom(
+    caller: Principal, asked: str | None, registered_as: str | None
+) -> None:
     assert may_register(caller, asked) == registered_as
 
 

@@ -151,7 +151,7 @@ def routes_without_access_rule(app: FastAPI) -> list[str]:
         # Docs and metrics are public or token-guarded (by middleware): a rule either way.
         open_paths |= state.public_paths | state.docs_paths
     found: list[str] = []
-    for route in _effective_routes(app.routes):
+    for route in effective_routes(app.routes):
         path = str(getattr(route, "path", ""))
         if path in open_paths:
             continue
@@ -167,7 +167,7 @@ def routes_without_access_rule(app: FastAPI) -> list[str]:
     return found
 
 
-def _effective_routes(routes: Sequence[Any]) -> Iterable[Any]:
+def effective_routes(routes: Sequence[Any]) -> Iterable[Any]:
     # FastAPI 0.16x keeps an included router as one node; `iter_route_contexts` yields
     # its routes with the router's prefix and dependencies applied. Older FastAPI
     # copied them into `app.routes` already.

@@ -17,6 +17,12 @@ ANSWER_RULE = "only the proposed helper accepts or declines a proposal"
 SESSION_RULE = "only the two participants confirm, report or rate a session"
 
 
+def may_read_requests(caller: Principal) -> None:
+    """Before the store is read: a machine reads no one's help requests."""
+    if caller.person_id is None and not caller.is_admin:
+        raise Forbidden(READ_RULE)
+
+
 def reader_of(request: HelpRequest, caller: Principal) -> str | None:
     """Whose view of the request the caller gets; None is an admin's (everything)."""
     if caller.is_admin:

@@ -28,6 +28,7 @@ from peerloop_matching.entrypoints.access import (
     ASK_RULE,
     CANCEL_RULE,
     SESSION_RULE,
+    may_read_requests,
     reader_of,
 )
 from peerloop_matching.entrypoints.schemas import (
@@ -114,6 +115,7 @@ async def create_help_request(
 async def get_help_request(
     request_id: str, caller: CurrentPrincipal, use_cases: UseCases
 ) -> HelpRequestView:
+    may_read_requests(caller)
     request = await use_cases.get(request_id)
     return request_view(request, reader_of(request, caller))
 
@@ -126,6 +128,7 @@ async def get_help_request(
 async def why_this_match(
     request_id: str, caller: CurrentPrincipal, use_cases: UseCases
 ) -> list[WhyThisMatch]:
+    may_read_requests(caller)
     request = await use_cases.get(request_id)
     return why_view(request, reader_of(request, caller))
 

@@ -1,0 +1,264 @@
+"""Every route of every service, enumerated from the apps themselves, has an access rule.
+
+A new route without an entry in `RULES` fails here, and so does a route whose
+entry says more (or less) than the code enforces. Tokens come from an in-memory
+issuer, so each refusal below is the one claim it names; the same apps accept
+real tokens from the identity provider in the services' integration tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import re
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from fastapi.dependencies.models import Dependant
+from peerloop_contracts.runtime.auth import TokenVerifier, routes_without_access_rule
+from peerloop_contracts.runtime.auth.fastapi_integration import effective_routes
+from peerloop_contracts.runtime.auth.testing import LocalIssuer, generate_key
+from peerloop_matching.config import Settings as MatchingSettings
+from peerloop_matching.entrypoints import access as matching_access
+from peerloop_matching.entrypoints.http import create_app as matching_app
+from peerloop_notifications.config import Settings as NotificationsSettings
+from peerloop_notifications.entrypoints import http as notifications_http
+from peerloop_notifications.entrypoints.http import create_app as notifications_app
+from peerloop_profiles.config import Settings as ProfilesSettings
+from peerloop_profiles.entrypoints import access as profiles_access
+from peerloop_profiles.entrypoints.http import create_app as profiles_app
+
+pytestmark = pytest.mark.integration
+
+OWNER, STRANGER, ADMIN = "p-owner", "p-stranger", "p-admin"
+
+# Who may call a route:
+#   any      every valid token (people and service accounts)
+#   person   any person, not a service account
+#   manage   the person in the path, an admin or a provisioning service account
+#   self     the person in the path only
+#   stored   a person; the stored resource decides (tested with real requests elsewhere)
+RULES: dict[str, dict[str, str]] = {
+    "profiles": {
+        "POST /people": "manage",
+        "GET /people": "any",
+        "GET /people/{person_id}": "any",
+        "PATCH /people/{person_id}": "manage",
+        "DELETE /people/{person_id}": "manage",
+        "POST /people/{person_id}/skills": "manage",
+        "PUT /people/{person_id}/skills/{skill}": "manage",
+        "DELETE /people/{person_id}/skills/{skill}": "manage",
+        "POST /people/{person_id}/learning-goals": "manage",
+        "DELETE /people/{person_id}/learning-goals/{skill}": "manage",
+        "PUT /people/{person_id}/availability": "manage",
+    },
+    "matching": {
+        "POST /help-requests": "person",
+        "GET /help-requests/{request_id}": "stored",
+        "GET /help-requests/{request_id}/why": "stored",
+        "POST /help-requests/{request_id}/cancel": "person",
+        "POST /help-requests/{request_id}/proposals/{proposal_id}/accept": "person",
+        "POST /help-requests/{request_id}/proposals/{proposal_id}/decline": "person",
+        "POST /help-requests/{request_id}/session/confirm": "person",
+        "POST /help-requests/{request_id}/session/not-happened": "person",
+        "POST /help-requests/{request_id}/session/feedback": "person",
+    },
+    "notifications": {
+        "GET /people/{person_id}/inbox": "self",
+        "GET /people/{person_id}/inbox/unread-count": "self",
+        "POST /people/{person_id}/inbox/read-all": "self",
+        "POST /people/{person_id}/inbox/{notification_id}/read": "self",
+        "GET /people/{person_id}/inbox/stream": "self",
+        "GET /people/{person_id}/deliveries": "self",
+        "GET /people/{person_id}/preferences": "self",
+        "PUT /people/{person_id}/preferences": "self",
+    },
+}
+OPEN = {"GET /healthz", "GET /readyz"}
+DOCS = {"GET /metrics", "GET /openapi.json", "GET /docs", "GET /docs/oauth2-redirect", "GET /redoc"}
+
+# Bodies valid for the route, so what answers is the rule and not the validation.
+BODIES: dict[str, dict[str, Any]] = {
+    "POST /people": {
+        "person_id": OWNER,
+        "display_name": "Owner",
+        "email": "owner@example.com",
+        "team": "t",
+        "time_zone": "UTC",
+    },
+    "PATCH /people/{person_id}": {"team": "u"},
+    "POST /people/{person_id}/skills": {"skill": "python", "level": 3},
+    "PUT /people/{person_id}/skills/{skill}": {"level": 3},
+    "POST /people/{person_id}/learning-goals": {"skill": "python", "target_level": 3},
+    "PUT /people/{person_id}/availability": {"weekly_capacity": 2},
+    "POST /help-requests": {"skill": "python", "desired_level": 2, "task": "a task"},
+    "POST /help-requests/{request_id}/session/feedback": {"rating": 5},
+    "PUT /people/{person_id}/preferences": {"expected_version": 0, "preferences": {}},
+}
+VALUES = {
+    "person_id": OWNER,
+    "skill": "python",
+    "request_id": "r-0000000000000000",
+    "proposal_id": "r-0000000000000000.p1",
+    "notification_id": "n-1",
+}
+
+issuer = LocalIssuer()
+other_issuer = LocalIssuer(issuer="https://evil.example/realms/peerloop")
+
+BAD_TOKENS: dict[str, Callable[[], str | None]] = {
+    "no token": lambda: None,
+    "not a JWT": lambda: "not-a-token",
+    "expired": lambda: issuer.person_token(OWNER, exp=int(issuer.clock()) - 120),
+    "not yet valid": lambda: issuer.person_token(OWNER, nbf=int(issuer.clock()) + 120),
+    "wrong issuer": lambda: issuer.person_token(OWNER, iss=other_issuer.issuer),
+    "wrong audience": lambda: issuer.person_token(OWNER, aud="account"),
+    "alg none": lambda: _alg_none(),
+    "another key": lambda: issuer.token(
+        key=generate_key("RS256"), header={"kid": issuer.key.kid}, preferred_username=OWNER
+    ),
+}
+
+
+def _alg_none() -> str:
+    def part(value: dict[str, Any]) -> str:
+        return base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+
+    return f"{part({'alg': 'none'})}.{part(issuer.claims(preferred_username=OWNER))}."
+
+
+@dataclass(frozen=True)
+class Route:
+    service: str
+    key: str
+    method: str
+    url: str
+    body: dict[str, Any] | None
+
+
+def _url(path: str) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: VALUES[m.group(1)], path)
+
+
+def _apps(mongodb_uri: str, db: str) -> dict[str, FastAPI]:
+    common: dict[str, Any] = {
+        "mongodb_uri": mongodb_uri,
+        "kafka_bootstrap_servers": "127.0.0.1:1",  # no route here may reach the broker
+        "auth": issuer.settings(),
+    }
+    apps = {
+        "profiles": profiles_app(ProfilesSettings(database=f"{db}_p", **common)),
+        "matching": matching_app(
+            MatchingSettings(database=f"{db}_m", requester_wait_seconds=0, **common)
+        ),
+        "notifications": notifications_app(NotificationsSettings(database=f"{db}_n", **common)),
+    }
+    for app in apps.values():
+        # The in-memory issuer's keys: a real deployment's verifier has no such seam.
+        app.state.peerloop_auth.verifier = TokenVerifier(issuer.settings(), issuer.key_source)
+    return apps
+
+
+def _routes(apps: dict[str, FastAPI]) -> list[Route]:
+    found = []
+    for service, app in apps.items():
+        for route in effective_routes(app.routes):
+            if not isinstance(getattr(route, "dependant", None), Dependant):
+                continue  # the docs pages
+            for method in sorted(set(route.methods) - {"HEAD", "OPTIONS"}):
+                key = f"{method} {route.path}"
+                if key in OPEN or key in DOCS:
+                    continue
+                found.append(Route(service, key, method, _url(route.path), BODIES.get(key)))
+    return found
+
+
+@pytest.fixture(scope="module")
+async def apps(mongodb_uri: str) -> AsyncIterator[dict[str, FastAPI]]:
+    built = _apps(mongodb_uri, f"t_routes_{uuid.uuid4().hex[:8]}")
+    yield built
+    for app in built.values():
+        await app.state.runtime.client.close()
+        await app.state.runtime.probe_client.close()
+
+
+async def _call(app: FastAPI, route: Route, token: str | None) -> httpx.Response:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://svc", timeout=30
+    ) as http:
+        return await http.request(route.method, route.url, json=route.body or {}, headers=headers)
+
+
+def _all_routes() -> list[Route]:
+    return _routes(_apps("mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=1", "t_list"))
+
+
+ROUTES = _all_routes()
+
+
+def test_every_route_has_a_rule_in_the_table_and_in_the_code() -> None:
+    listed = {(s, k) for s, table in RULES.items() for k in table}
+    assert {(r.service, r.key) for r in ROUTES} == listed
+    for app in _apps("mongodb://127.0.0.1:1/?serverSelectionTimeoutMS=1", "t_list").values():
+        assert routes_without_access_rule(app) == []
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[f"{r.service}:{r.key}" for r in ROUTES])
+@pytest.mark.parametrize("case", list(BAD_TOKENS))
+async def test_a_bad_token_is_401_on_every_route(
+    apps: dict[str, FastAPI], route: Route, case: str
+) -> None:
+    answer = await _call(apps[route.service], route, BAD_TOKENS[case]())
+    assert answer.status_code == 401, answer.text
+    assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+    if case != "no token":
+        assert 'error="invalid_token"' in answer.headers["WWW-Authenticate"]
+
+
+def _passes(rule: str, who: str) -> bool:
+    """Whether `who` passes the rule for a resource of OWNER."""
+    people = ("owner", "stranger", "admin")
+    return {
+        "any": True,
+        "person": who in people,
+        "stored": who in people,
+        "manage": who in ("owner", "admin", "provisioning"),
+        "self": who == "owner",
+    }[rule]
+
+
+CALLERS: dict[str, Callable[[], str]] = {
+    "owner": lambda: issuer.person_token(OWNER),
+    "stranger": lambda: issuer.person_token(STRANGER),
+    "admin": lambda: issuer.person_token(ADMIN, groups=["peerloop-admins"]),
+    "provisioning": lambda: issuer.service_token("peerloop-hr", scope="profiles:provision"),
+    "service": lambda: issuer.service_token("peerloop-insights", scope="insights:read"),
+}
+RULE_TEXTS = {
+    profiles_access.WRITE_RULE,
+    profiles_access.REGISTER_RULE,
+    matching_access.ASK_RULE,
+    matching_access.READ_RULE,
+    matching_access.CANCEL_RULE,
+    matching_access.ANSWER_RULE,
+    matching_access.SESSION_RULE,
+    notifications_http.OWN_RULE,
+}
+
+
+@pytest.mark.parametrize("route", ROUTES, ids=[f"{r.service}:{r.key}" for r in ROUTES])
+@pytest.mark.parametrize("who", list(CALLERS))
+async def test_who_passes_each_rule(apps: dict[str, FastAPI], route: Route, who: str) -> None:
+    """Passing is anything but 401/403 (404 for the placeholder ids, 422, 2xx)."""
+    answer = await _call(apps[route.service], route, CALLERS[who]())
+    if _passes(RULES[route.service][route.key], who):
+        assert answer.status_code not in (401, 403), answer.text
+    else:
+        assert answer.status_code == 403, answer.text
+        assert answer.json()["detail"] in RULE_TEXTS
