@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import hashlib
 import json
 import os
 import time
@@ -181,7 +182,8 @@ class Tokens:
     async def service_account(self, client_id: str, client_secret: str, scope: str) -> str:
         """An access token for a confidential client's service account; client credentials."""
         return await self._cached(
-            ("service", client_id, scope),
+            # The secret is part of the key: a wrong one must not get a cached token.
+            ("service", client_id, hashlib.sha256(client_secret.encode()).hexdigest(), scope),
             lambda: self._grant(
                 self.provider.token_endpoint,
                 {
@@ -255,7 +257,7 @@ class Tokens:
         keys = (await self._admin("GET", "/keys")).json()
         top = max(
             (
-                int(key.get("priority", 0))
+                int(key.get("providerPriority", 0))
                 for key in keys.get("keys", [])
                 if key.get("type") == "RSA"
             ),
