@@ -112,6 +112,7 @@ def _infra() -> Iterator[stack.Endpoints]:
         yield stack.Endpoints(
             kafka_bootstrap=kafka or endpoints.kafka_bootstrap,
             mongodb_uri=mongo or endpoints.mongodb_uri,
+            oidc_issuer=endpoints.oidc_issuer,
         )
     finally:
         if not was_up:
