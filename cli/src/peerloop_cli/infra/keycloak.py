@@ -19,6 +19,8 @@ Files:
                                           data/ is real (H2 database, transaction log,
                                           tmp, import/)
     <state>/keycloak/realm.sha256         the realm file the database was created from
+    <state>/keycloak/cds.jsa              the JVM's class-data archive (~130 MB), written
+                                          at the first exit, re-made when Java changes
     <state>/keycloak/keycloak.log         server output
     <state>/keycloak/pid, started_at
 
@@ -146,6 +148,10 @@ class KeycloakSettings:
     @property
     def data_dir(self) -> Path:
         return self.home / "data"
+
+    @property
+    def class_archive(self) -> Path:
+        return self.dir / "cds.jsa"
 
 
 def _env_port(name: str, default: int) -> int:
@@ -453,6 +459,10 @@ def start(settings: KeycloakSettings) -> None:
         java,
         *shlex.split(settings.heap),
         *_JVM_OPTIONS,
+        # Loading the classes from an archive made at the previous exit saves ~1.5 s
+        # of a ~6 s warm start on two cores (JDK 19+ keeps it in step by itself).
+        f"-XX:SharedArchiveFile={settings.class_archive}",
+        "-XX:+AutoCreateSharedArchive",
         *_home_options(settings.home),
         "-cp",
         str(dist / "lib" / "quarkus-run.jar"),
