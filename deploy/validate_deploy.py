@@ -27,6 +27,7 @@ import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import jsonschema  # type: ignore[import-untyped,unused-ignore]
 import yaml
@@ -50,6 +51,11 @@ SERVICES: Mapping[str, str] = {
     "notifications": "peerloop_notifications.config",
 }
 SETTINGS_PREFIX = "PEERLOOP_"
+# Read by the token-validation library (peerloop_contracts.runtime.auth) through
+# the services' `auth` settings. Until a service's Settings has that field, they
+# are accepted by name; from then on the ordinary check applies.
+AUTH_SETTINGS = ("PEERLOOP_AUTH__ISSUER", "PEERLOOP_AUTH__AUDIENCE")
+AUDIENCE = "peerloop"
 
 Document = dict[str, Any]
 
@@ -69,6 +75,8 @@ def unknown_settings(service: str, names: Iterable[str]) -> list[str]:
     unknown = []
     for name in names:
         if not name.startswith(SETTINGS_PREFIX):
+            continue
+        if name in AUTH_SETTINGS and "auth" not in settings.model_fields:
             continue
         field = name.removeprefix(SETTINGS_PREFIX)
         if nested and nested in field:
@@ -124,6 +132,11 @@ def compose_problems(doc: Any, *, where: str = "docker-compose.yml") -> list[str
             problems.append(f"{where}: {name}: PEERLOOP_HTTP_PORT must be {port}")
         if env.get("PEERLOOP_HTTP_HOST") != "0.0.0.0":
             problems.append(f"{where}: {name}: PEERLOOP_HTTP_HOST must be 0.0.0.0 in a container")
+        issuer_host = urlsplit(env.get("PEERLOOP_AUTH__ISSUER", "")).hostname or ""
+        if issuer_host not in services:
+            problems.append(f"{where}: {name}: token issuer host {issuer_host!r} is no service")
+        if env.get("PEERLOOP_AUTH__AUDIENCE") != AUDIENCE:
+            problems.append(f"{where}: {name}: PEERLOOP_AUTH__AUDIENCE must be {AUDIENCE}")
         bootstrap_host = env.get("PEERLOOP_KAFKA_BOOTSTRAP_SERVERS", "").split(":")[0]
         if bootstrap_host not in services:
             problems.append(f"{where}: {name}: Kafka bootstrap {bootstrap_host!r} is no service")
@@ -137,7 +150,7 @@ def compose_problems(doc: Any, *, where: str = "docker-compose.yml") -> list[str
     script = f"./{topics_job.SCRIPT_FILE.relative_to(ROOT)}"
     if not any(str(v).startswith(script + ":") for v in job.get("volumes", [])):
         problems.append(f"{where}: kafka-topics must mount {script}")
-    for infra in ("kafka", "mongodb"):
+    for infra in ("kafka", "mongodb", "keycloak"):
         if "healthcheck" not in services.get(infra, {}):
             problems.append(f"{where}: {infra} needs a healthcheck the services wait for")
     return problems
@@ -281,7 +294,12 @@ def _deployment_problems(service: str, deployment: Document, data: Mapping[str, 
         problems.append(f"{bad} is not a setting of peerloop-{service}")
     if env.get("PEERLOOP_HTTP_PORT") != str(port):
         problems.append(f"PEERLOOP_HTTP_PORT must be {port}")
-    for need in ("PEERLOOP_KAFKA_BOOTSTRAP_SERVERS", "PEERLOOP_MONGODB_URI", "PEERLOOP_DATABASE"):
+    for need in (
+        "PEERLOOP_KAFKA_BOOTSTRAP_SERVERS",
+        "PEERLOOP_MONGODB_URI",
+        "PEERLOOP_DATABASE",
+        *AUTH_SETTINGS,
+    ):
         if not env.get(need):
             problems.append(f"{need} is not set")
     grace = float(env.get("PEERLOOP_SHUTDOWN_GRACE_SECONDS", "20"))

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 import validate_deploy
 from peerloop_cli.infra.kafka import KAFKA_VERSION
+from peerloop_cli.infra.keycloak import KEYCLOAK_VERSION
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -70,6 +71,15 @@ def _drop(path: str) -> Callable[[dict[str, Any]], None]:
         (_drop("services.matching.depends_on.kafka-topics"), "after the kafka-topics job"),
         (_set("services.kafka-topics.volumes", []), "kafka-topics must mount"),
         (_drop("services.mongodb.healthcheck"), "mongodb needs a healthcheck"),
+        (_drop("services.keycloak.healthcheck"), "keycloak needs a healthcheck"),
+        (
+            _set("services.matching.environment.PEERLOOP_AUTH__ISSUER", "http://idp/realms/x"),
+            "token issuer host 'idp' is no service",
+        ),
+        (
+            _set("services.profiles.environment.PEERLOOP_AUTH__AUDIENCE", "account"),
+            "PEERLOOP_AUTH__AUDIENCE must be peerloop",
+        ),
         (_drop("services.notifications"), "service 'notifications' is missing"),
     ],
 )
@@ -109,3 +119,22 @@ def test_notifications_send_mail_to_the_mail_catcher(compose: dict[str, Any]) ->
     assert env["PEERLOOP_SMTP_HOST"] == "mailpit"
     assert env["PEERLOOP_SMTP_PORT"] == "1025"
     assert compose["services"]["mailpit"]["image"].startswith("axllent/mailpit:")
+
+
+def test_keycloak_is_the_local_release_with_the_committed_demo_realm(
+    compose: dict[str, Any],
+) -> None:
+    keycloak = compose["services"]["keycloak"]
+    assert keycloak["image"] == f"quay.io/keycloak/keycloak:{KEYCLOAK_VERSION}"
+    assert "--import-realm" in keycloak["command"]
+    realm = "./deploy/keycloak/peerloop-realm.json"
+    assert (ROOT / realm).is_file()
+    assert any(
+        str(v).startswith(f"{realm}:/opt/keycloak/data/import/") for v in keycloak["volumes"]
+    )
+    for name in validate_deploy.SERVICES:
+        service = compose["services"][name]
+        assert service["environment"]["PEERLOOP_AUTH__ISSUER"] == (
+            "http://keycloak:8080/realms/peerloop"
+        )
+        assert service["depends_on"]["keycloak"]["condition"] == "service_healthy"

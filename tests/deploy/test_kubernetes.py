@@ -75,6 +75,11 @@ def _misspelt_setting(docs: Docs) -> None:
     config["data"]["PEERLOOP_KAFKA_BOOTSTRAP"] = "kafka:9092"
 
 
+def _no_issuer(docs: Docs) -> None:
+    config = next(d for d in docs if d["metadata"]["name"].startswith("peerloop-config"))
+    del config["data"]["PEERLOOP_AUTH__ISSUER"]
+
+
 def _no_budget(docs: Docs) -> None:
     docs.remove(_find(docs, "PodDisruptionBudget", "notifications"))
 
@@ -104,6 +109,7 @@ def _hand_edited_topics(docs: Docs) -> None:
         (_remove_readiness, "Deployment profiles: readinessProbe must GET /readyz"),
         (_too_many_replicas, "maxReplicas above the 6 partitions"),
         (_misspelt_setting, "PEERLOOP_KAFKA_BOOTSTRAP is not a setting of peerloop-"),
+        (_no_issuer, "PEERLOOP_AUTH__ISSUER is not set"),
         (_no_budget, "Deployment notifications: no PodDisruptionBudget"),
         (_short_grace, "terminationGracePeriodSeconds must exceed"),
         (_no_limits, "resources.limits.memory is not set"),
@@ -140,6 +146,10 @@ def test_overlay_targets_a_production_cluster(rendered: dict[str, Docs]) -> None
     uri = base64.b64decode(store["data"]["PEERLOOP_MONGODB_URI"]).decode()
     assert "replicaSet=rs0" in uri
     assert "tls=true" in uri
+    [config] = [d for d in docs if d["metadata"]["name"].startswith("peerloop-config")]
+    # The enterprise's own identity provider, over HTTPS; the audience stays peerloop.
+    assert config["data"]["PEERLOOP_AUTH__ISSUER"].startswith("https://")
+    assert config["data"]["PEERLOOP_AUTH__AUDIENCE"] == "peerloop"
 
 
 def test_store_uri_is_a_secret_and_kafka_settings_a_configmap(rendered: dict[str, Docs]) -> None:

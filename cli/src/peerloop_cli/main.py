@@ -4,7 +4,8 @@ peerloop up | down | status          the whole platform (infra, services, mail c
 peerloop logs [service]              a component's log
 peerloop events tail [--type …]      events as they flow, decoded, with CloudEvents headers
 peerloop demo                        one full scripted learning loop, step by step
-peerloop infra up | down | status    Kafka and the store only
+peerloop infra up | down | status    Kafka, the store and Keycloak only
+peerloop token <person-or-email>     an access token, for curl (--service hr|insights)
 """
 
 from __future__ import annotations
@@ -27,7 +28,9 @@ from peerloop_cli.infra.process import InfraError, ManagedProcess
 from peerloop_cli.seed import SeedError, seed_organisation
 
 app = typer.Typer(help="Peerloop: peer-to-peer learning, run locally.", no_args_is_help=True)
-infra_app = typer.Typer(help="Local infrastructure: a real Kafka broker and FerretDB.")
+infra_app = typer.Typer(
+    help="Local infrastructure: a real Kafka broker, FerretDB and Keycloak (OpenID Connect)."
+)
 events_app = typer.Typer(help="Watch the events on Kafka.")
 app.add_typer(infra_app, name="infra")
 app.add_typer(events_app, name="events")
@@ -167,20 +170,50 @@ def events_tail(
         asyncio.run(tail(bootstrap, types or [], from_beginning, console))
 
 
+@app.command("token")
+def token(
+    subject: str = typer.Argument(
+        "", help="A person id (p-001) or e-mail; every demo person has the demo password."
+    ),
+    service: str = typer.Option(
+        "", "--service", help="A demo service account instead: hr or insights."
+    ),
+    claims: bool = typer.Option(False, "--claims", help="Print the token's claims, not it."),
+) -> None:
+    """Print an access token from the identity provider (PEERLOOP_OIDC_ISSUER or the local one).
+
+    curl -H "Authorization: Bearer $(.venv/bin/peerloop token p-001)" ...
+    """
+    import json
+
+    from peerloop_cli.identity import IdentityError, jwt_claims, service_token_for, token_for
+
+    if bool(subject) == bool(service):
+        console.print("[red]error:[/] name a person (or e-mail), or --service hr|insights")
+        raise typer.Exit(code=2)
+    try:
+        access = service_token_for(service) if service else token_for(subject)
+    except IdentityError as exc:
+        raise _fail(exc) from exc
+    # Plain print: rich would wrap the long token across lines.
+    print(json.dumps(jwt_claims(access), indent=2) if claims else access)
+
+
 @infra_app.command("up")
 def infra_up() -> None:
-    """Fetch, start and wait for Kafka and the store; create the declared topics."""
+    """Fetch, start and wait for Kafka, the store and Keycloak; create the declared topics."""
     try:
         endpoints = stack.up(_progress)
     except InfraError as exc:
         raise _fail(exc) from exc
     console.print(f"[green]ready[/]  KAFKA_BOOTSTRAP_SERVERS={endpoints.kafka_bootstrap}")
     console.print(f"[green]ready[/]  MONGODB_URI={endpoints.mongodb_uri}")
+    console.print(f"[green]ready[/]  PEERLOOP_OIDC_ISSUER={endpoints.oidc_issuer}")
 
 
 @infra_app.command("down")
 def infra_down() -> None:
-    """Stop Kafka and the store; nothing keeps running or listening."""
+    """Stop Kafka, the store and Keycloak; nothing keeps running or listening."""
     try:
         stack.down(_progress)
     except InfraError as exc:

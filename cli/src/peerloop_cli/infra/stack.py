@@ -1,4 +1,4 @@
-"""The local stack as one unit: Kafka and the store, up, down and status.
+"""The local stack as one unit: Kafka, the store and Keycloak, up, down and status.
 
 `up` is idempotent: components already running are only checked for readiness,
 and topics that exist are left alone.
@@ -10,7 +10,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from peerloop_cli.infra import ferretdb, kafka
+from peerloop_cli.infra import ferretdb, kafka, keycloak
 from peerloop_cli.infra.paths import topics_file
 
 Progress = Callable[[str], None]
@@ -20,12 +20,14 @@ Progress = Callable[[str], None]
 class Endpoints:
     kafka_bootstrap: str
     mongodb_uri: str
+    oidc_issuer: str = ""
 
 
 def endpoints() -> Endpoints:
     return Endpoints(
         kafka_bootstrap=kafka.KafkaSettings.from_env().bootstrap,
         mongodb_uri=ferretdb.FerretSettings.from_env().url,
+        oidc_issuer=keycloak.KeycloakSettings.from_env().issuer,
     )
 
 
@@ -33,6 +35,7 @@ def is_up() -> bool:
     return (
         kafka.status(kafka.KafkaSettings.from_env())["state"] == "running"
         and ferretdb.status(ferretdb.FerretSettings.from_env()).running
+        and keycloak.status(keycloak.KeycloakSettings.from_env())["state"] == "running"
     )
 
 
@@ -52,16 +55,25 @@ def up(progress: Progress = _quiet) -> Endpoints:
     ferretdb.start(f)
     progress(f"starting Kafka on {k.bootstrap}")
     kafka.start(k)
+    kc = keycloak.KeycloakSettings.from_env()
+    progress("preparing Keycloak (downloaded and pre-built the first time)")
+    keycloak.ensure_dist(kc.java_home)
+    progress(f"starting Keycloak on {kc.base_url}")
+    keycloak.start(kc)
     ferretdb.wait_ready(f)
     progress(f"FerretDB ready ({time.monotonic() - started:.1f}s)")
     kafka.wait_ready(k)
     progress(f"Kafka ready ({time.monotonic() - started:.1f}s)")
     result = kafka.create_topics(k.bootstrap, topics_file())
     progress(f"topics: {len(result.created)} created, {len(result.existing)} already there")
-    return Endpoints(kafka_bootstrap=k.bootstrap, mongodb_uri=f.url)
+    keycloak.wait_ready(kc)
+    progress(f"Keycloak ready, issuer {kc.issuer} ({time.monotonic() - started:.1f}s)")
+    return Endpoints(kafka_bootstrap=k.bootstrap, mongodb_uri=f.url, oidc_issuer=kc.issuer)
 
 
 def down(progress: Progress = _quiet) -> None:
+    if keycloak.stop(keycloak.KeycloakSettings.from_env()):
+        progress("Keycloak stopped")
     if kafka.stop(kafka.KafkaSettings.from_env()):
         progress("Kafka stopped")
     if ferretdb.stop(ferretdb.FerretSettings.from_env()):
@@ -74,4 +86,10 @@ def status() -> dict[str, str]:
     return {
         "kafka": f"{k['state']} on {k['bootstrap']}" + (f" (pid {k['pid']})" if k["pid"] else ""),
         "store": f.detail,
+        "oidc": _keycloak_status(),
     }
+
+
+def _keycloak_status() -> str:
+    kc = keycloak.status(keycloak.KeycloakSettings.from_env())
+    return f"{kc['state']}, issuer {kc['issuer']}" + (f" (pid {kc['pid']})" if kc["pid"] else "")

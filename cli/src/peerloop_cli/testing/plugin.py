@@ -1,10 +1,15 @@
-"""Session fixtures for the real Kafka broker and MongoDB-compatible store.
+"""Session fixtures for the real Kafka broker, MongoDB-compatible store and OIDC provider.
 
 Where they come from, in order:
 1. servers named by `KAFKA_BOOTSTRAP_SERVERS` / `MONGODB_URI`;
 2. testcontainers (Kafka in KRaft mode, MongoDB as a replica set) when a Docker engine answers;
 3. the local processes `peerloop infra up` runs (real Kafka jars, FerretDB) on 127.0.0.1.
 Topics come from `deploy/topics.yaml` in every case: auto-creation is off.
+
+The identity provider (`identity`, `tokens`): the one `PEERLOOP_OIDC_ISSUER` names
+(with `PEERLOOP_OIDC_ADMIN_USER` / `_PASSWORD` for its admin API), else the local
+Keycloak that `peerloop infra up` runs, started here when it is not running (and
+stopped again at the end of the session).
 """
 
 from __future__ import annotations
@@ -19,7 +24,9 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from pymongo import AsyncMongoClient, MongoClient
 
+from peerloop_cli.identity import IdentityProvider, Tokens
 from peerloop_cli.infra import kafka as local_kafka
+from peerloop_cli.infra import keycloak as local_keycloak
 from peerloop_cli.infra import stack
 from peerloop_cli.infra.paths import topics_file
 
@@ -105,6 +112,7 @@ def _infra() -> Iterator[stack.Endpoints]:
         yield stack.Endpoints(
             kafka_bootstrap=kafka or endpoints.kafka_bootstrap,
             mongodb_uri=mongo or endpoints.mongodb_uri,
+            oidc_issuer=endpoints.oidc_issuer,
         )
     finally:
         if not was_up:
@@ -137,3 +145,27 @@ async def mongo_db_name(mongodb_uri: str) -> AsyncIterator[str]:
 def run_id() -> str:
     """A short unique id so tests on shared topics only look at their own events."""
     return uuid.uuid4().hex[:10]
+
+
+@pytest.fixture(scope="session")
+def identity() -> Iterator[IdentityProvider]:
+    """The OpenID Connect provider with the demo realm (issuer, admin credentials)."""
+    if os.environ.get("PEERLOOP_OIDC_ISSUER"):
+        yield IdentityProvider.from_env()
+        return
+    settings = local_keycloak.KeycloakSettings.from_env()
+    was_running = local_keycloak.status(settings)["state"] != "stopped"
+    local_keycloak.start(settings)
+    try:
+        local_keycloak.wait_ready(settings)
+        yield IdentityProvider.from_env()
+    finally:
+        if not was_running:
+            local_keycloak.stop(settings)
+
+
+@pytest.fixture(scope="session")
+async def tokens(identity: IdentityProvider) -> AsyncIterator[Tokens]:
+    """Cached access tokens: `await tokens.for_person("p-001")`, service accounts, new people."""
+    async with Tokens(identity) as tokens_:
+        yield tokens_
