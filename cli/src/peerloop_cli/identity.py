@@ -43,6 +43,7 @@ from peerloop_cli.realm import ADMIN_GROUP, AUDIENCE, CLI_CLIENT, DEMO_PASSWORD,
 __all__ = [
     "DEMO_PASSWORD",
     "SERVICES",
+    "BearerAuth",
     "IdentityError",
     "IdentityProvider",
     "Tokens",
@@ -111,6 +112,20 @@ class IdentityProvider:
         return f"{self.base_url}/admin/realms/{self.realm}"
 
 
+class BearerAuth(httpx.Auth):
+    """Puts a fresh bearer token on each request; the token source caches and renews."""
+
+    def __init__(self, token: Callable[[], Awaitable[str]]) -> None:
+        self._token = token
+
+    def sync_auth_flow(self, request: httpx.Request) -> Any:
+        raise TypeError("BearerAuth gets its tokens asynchronously: use httpx.AsyncClient")
+
+    async def async_auth_flow(self, request: httpx.Request) -> Any:
+        request.headers["Authorization"] = f"Bearer {await self._token()}"
+        yield request
+
+
 @dataclass
 class _Cached:
     token: str
@@ -137,6 +152,7 @@ class Tokens:
         self._renew_before_s = renew_before_s
         self._cache: dict[tuple[str, ...], _Cached] = {}
         self._locks: dict[tuple[str, ...], asyncio.Lock] = {}
+        self._registered: set[str] = set()
 
     async def __aenter__(self) -> Tokens:
         return self
@@ -195,6 +211,26 @@ class Tokens:
                 f"service account {client_id!r}",
             ),
         )
+
+    def as_person(self, person_id: str, *, register: bool = True) -> BearerAuth:
+        """httpx auth acting as `person_id` (`client.get(url, auth=tokens.as_person("p-1"))`).
+
+        With `register`, a person the provider does not know yet is registered on first
+        use (as HR provisioning would), so tests and the demo can invent people.
+        """
+
+        async def token() -> str:
+            if register and person_id not in self._registered:
+                await self.ensure_person(
+                    person_id, email=f"{person_id}@example.com", name=f"Person {person_id}"
+                )
+                self._registered.add(person_id)
+            return await self.for_person(person_id)
+
+        return BearerAuth(token)
+
+    def as_service(self, client_id: str, client_secret: str, scope: str) -> BearerAuth:
+        return BearerAuth(lambda: self.service_account(client_id, client_secret, scope))
 
     async def for_new_person(self, person_id: str, *, email: str, name: str) -> str:
         await self.ensure_person(person_id, email=email, name=name)

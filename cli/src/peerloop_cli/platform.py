@@ -27,6 +27,7 @@ from peerloop_cli.infra.process import (
     port_open,
     wait_until,
 )
+from peerloop_cli.realm import AUDIENCE
 
 Progress = Callable[[str], None]
 HOST = "127.0.0.1"
@@ -83,6 +84,8 @@ class Deployment:
             "PEERLOOP_HTTP_PORT": str(self.ports[service]),
             "PEERLOOP_SMTP_HOST": HOST,
             "PEERLOOP_SMTP_PORT": str(self.smtp_port),
+            "PEERLOOP_AUTH__ISSUER": endpoints.oidc_issuer,
+            "PEERLOOP_AUTH__AUDIENCE": AUDIENCE,
             **self.extra_env,
         }
 

@@ -99,7 +99,10 @@ def _infra() -> Iterator[stack.Endpoints]:
     mongo = os.environ.get("MONGODB_URI")
     if kafka and mongo:
         local_kafka.create_topics(kafka, topics_file())
-        yield stack.Endpoints(kafka_bootstrap=kafka, mongodb_uri=mongo)
+        # The issuer too: PEERLOOP_OIDC_ISSUER, else the local Keycloak (`identity` starts it).
+        yield stack.Endpoints(
+            kafka_bootstrap=kafka, mongodb_uri=mongo, oidc_issuer=IdentityProvider.from_env().issuer
+        )
         return
     if _docker_answers():
         with _containers(need_kafka=not kafka, need_mongo=not mongo) as endpoints:
