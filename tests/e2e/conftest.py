@@ -7,6 +7,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from peerloop_cli.identity import IdentityProvider, Tokens
 from peerloop_cli.infra import stack
 from peerloop_cli.infra.process import free_port
 from peerloop_cli.loop_client import PeerloopClient
@@ -45,7 +46,7 @@ def e2e_deployment(**extra_env: str) -> Deployment:
 
 
 @pytest.fixture(scope="session")
-def deployment(infra: stack.Endpoints) -> Iterator[Deployment]:
+def deployment(infra: stack.Endpoints, identity: IdentityProvider) -> Iterator[Deployment]:
     # Spans go to each process's log, so a test can follow one trace across services.
     deployment = e2e_deployment(OTEL_TRACES_EXPORTER="console")
     try:
@@ -57,9 +58,12 @@ def deployment(infra: stack.Endpoints) -> Iterator[Deployment]:
 
 
 @pytest.fixture
-async def client(deployment: Deployment) -> AsyncIterator[PeerloopClient]:
+async def client(deployment: Deployment, tokens: Tokens) -> AsyncIterator[PeerloopClient]:
     client = PeerloopClient(
-        deployment.url("profiles"), deployment.url("matching"), deployment.url("notifications")
+        deployment.url("profiles"),
+        deployment.url("matching"),
+        deployment.url("notifications"),
+        tokens,
     )
     yield client
     await client.close()

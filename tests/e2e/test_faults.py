@@ -18,6 +18,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from peerloop_cli.identity import IdentityProvider, Tokens
 from peerloop_cli.infra import ferretdb, kafka, stack
 from peerloop_cli.infra.process import InfraError
 from peerloop_cli.loop_client import LoopError, PeerloopClient, wait_for
@@ -42,7 +43,7 @@ def _local_infra(infra: stack.Endpoints) -> bool:
 
 
 @pytest.fixture(scope="module")
-def faulty(infra: stack.Endpoints) -> Iterator[Deployment]:
+def faulty(infra: stack.Endpoints, identity: IdentityProvider) -> Iterator[Deployment]:
     deployment = e2e_deployment()
     try:
         start_fresh(deployment, infra)
@@ -53,10 +54,14 @@ def faulty(infra: stack.Endpoints) -> Iterator[Deployment]:
 
 
 @pytest.fixture
-async def fclient(faulty: Deployment) -> AsyncIterator[PeerloopClient]:
+async def fclient(faulty: Deployment, tokens: Tokens) -> AsyncIterator[PeerloopClient]:
     # Generous timeout: during a fault the store can take a while to answer.
     client = PeerloopClient(
-        faulty.url("profiles"), faulty.url("matching"), faulty.url("notifications"), timeout=90
+        faulty.url("profiles"),
+        faulty.url("matching"),
+        faulty.url("notifications"),
+        tokens,
+        timeout=90,
     )
     yield client
     await client.close()
@@ -95,9 +100,9 @@ async def _ask_many(
                 except httpx.TransportError:
                     pass  # no answer (timed out, or the service was gone): ask again
                 except LoopError as exc:
-                    # 422: matching has not applied the requester yet; 503: the store is
+                    # 503: matching has not applied the requester yet, or the store is
                     # coming back. Both say "retry".
-                    if "unknown requester" not in str(exc) and "HTTP 503" not in str(exc):
+                    if "HTTP 503" not in str(exc):
                         raise
                 await asyncio.sleep(0.5)
         raise LoopError(f"request {n} was never accepted")

@@ -16,7 +16,7 @@ async def run_demo(client: PeerloopClient, say: Say) -> None:
     ada, bo, cy = f"ada-{run}", f"bo-{run}", f"cy-{run}"
     skill = f"billing-report-tuning-{run}"  # an in-house skill only this cast offers
 
-    say("1. Register three people in different teams and time zones")
+    say("1. Three people log in (tokens from the identity provider) and register their profiles")
     await client.register(ada, "Ada Okafor", "billing", "Europe/London")
     await client.register(bo, "Bo Tanaka", "data", "Europe/Berlin")
     await client.register(cy, "Cy Silva", "platform", "America/New_York")
@@ -61,7 +61,9 @@ async def run_demo(client: PeerloopClient, say: Say) -> None:
 async def _ask_when_known(
     client: PeerloopClient, requester: str, skill: str, traceparent: str | None = None
 ) -> Json:
-    """Matching learns of new people through events: retry until it knows the requester."""
+    """Matching learns of new people through events: it answers 503 until it knows the
+    requester, and the same idempotency key makes the retries one ask."""
+    key = f"demo-{uuid.uuid4().hex}"
 
     async def attempt() -> Json | None:
         try:
@@ -71,9 +73,10 @@ async def _ask_when_known(
                 3,
                 "Tune the slow billing report by Friday",
                 traceparent=traceparent,
+                idempotency_key=key,
             )
         except LoopError as exc:
-            if "422" in str(exc):
+            if "HTTP 503" in str(exc):
                 return None
             raise
 

@@ -1,4 +1,8 @@
-"""A thin client of the three services' public HTTP APIs, for the demo and e2e tests."""
+"""A thin client of the three services' public HTTP APIs, for the demo and e2e tests.
+
+Every call acts as a person with their own access token from the identity provider;
+people it has not met are registered there first, as HR provisioning would.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,8 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import httpx
+
+from peerloop_cli.identity import Tokens
 
 Json = dict[str, Any]
 
@@ -21,33 +27,49 @@ class PeerloopClient:
     profiles_url: str
     matching_url: str
     notifications_url: str
+    tokens: Tokens
     timeout: float = 30.0
 
     def __post_init__(self) -> None:
         self.http = httpx.AsyncClient(timeout=self.timeout)
+        self.requesters: dict[str, str] = {}
+        """Who asked each request this client made: its default reader."""
 
     async def close(self) -> None:
         await self.http.aclose()
 
-    async def _call(
+    async def _call(self, method: str, url: str, *, person: str, **options: Any) -> Json:
+        answer = await self._send(method, url, person=person, **options)
+        result: Json = answer.json() if answer.content else {}
+        return result
+
+    async def _send(
         self,
         method: str,
         url: str,
         *,
-        person: str | None = None,
+        person: str,
         json: Json | None = None,
+        params: dict[str, Any] | None = None,
         traceparent: str | None = None,
         idempotency_key: str | None = None,
-    ) -> Json:
-        headers = {"X-Person-Id": person} if person else {}
+    ) -> httpx.Response:
+        headers: dict[str, str] = {}
         if traceparent:
             headers["traceparent"] = traceparent
         if idempotency_key:
             headers["Idempotency-Key"] = idempotency_key
-        answer = await self.http.request(method, url, json=json, headers=headers)
+        answer = await self.http.request(
+            method,
+            url,
+            json=json,
+            params=params,
+            headers=headers,
+            auth=self.tokens.as_person(person),
+        )
         if answer.status_code >= 400:
             raise LoopError(f"{method} {url}: HTTP {answer.status_code} {answer.text[:500]}")
-        return answer.json() if answer.content else {}
+        return answer
 
     # ------------------------------------------------------------------ profiles
 
@@ -57,6 +79,7 @@ class PeerloopClient:
         return await self._call(
             "POST",
             f"{self.profiles_url}/people",
+            person=person_id,
             json={
                 "person_id": person_id,
                 "display_name": name,
@@ -71,6 +94,7 @@ class PeerloopClient:
         return await self._call(
             "POST",
             f"{self.profiles_url}/people/{person_id}/skills",
+            person=person_id,
             json={
                 "skill": skill,
                 "level": level,
@@ -83,11 +107,13 @@ class PeerloopClient:
         return await self._call(
             "PUT",
             f"{self.profiles_url}/people/{person_id}/availability",
+            person=person_id,
             json={"weekly_capacity": 3, "away_periods": [{"start": start, "end": end}]},
         )
 
     async def person(self, person_id: str) -> Json:
-        return await self._call("GET", f"{self.profiles_url}/people/{person_id}")
+        """The whole profile, as the person sees it."""
+        return await self._call("GET", f"{self.profiles_url}/people/{person_id}", person=person_id)
 
     # ------------------------------------------------------------------ matching
 
@@ -101,21 +127,38 @@ class PeerloopClient:
         traceparent: str | None = None,
         idempotency_key: str | None = None,
     ) -> Json:
-        """With `idempotency_key`, asking again after a failure cannot ask twice."""
-        return await self._call(
+        """As the requester. With `idempotency_key`, asking again after a failure cannot ask
+        twice."""
+        made = await self._call(
             "POST",
             f"{self.matching_url}/help-requests",
-            json={"requester_id": requester, "skill": skill, "desired_level": level, "task": task},
+            person=requester,
+            json={"skill": skill, "desired_level": level, "task": task},
             traceparent=traceparent,
             idempotency_key=idempotency_key,
         )
+        self.requesters[made["request_id"]] = requester
+        return made
 
-    async def request(self, request_id: str) -> Json:
-        return await self._call("GET", f"{self.matching_url}/help-requests/{request_id}")
+    def _reader(self, request_id: str, reader: str | None) -> str:
+        if reader is None and request_id not in self.requesters:
+            raise LoopError(f"who reads {request_id}? this client did not ask it: name a reader")
+        return reader or self.requesters[request_id]
 
-    async def why(self, request_id: str) -> list[Json]:
-        answer = await self.http.get(f"{self.matching_url}/help-requests/{request_id}/why")
-        answer.raise_for_status()
+    async def request(self, request_id: str, reader: str | None = None) -> Json:
+        """As `reader`, by default the requester of a request this client asked."""
+        return await self._call(
+            "GET",
+            f"{self.matching_url}/help-requests/{request_id}",
+            person=self._reader(request_id, reader),
+        )
+
+    async def why(self, request_id: str, reader: str | None = None) -> list[Json]:
+        answer = await self._send(
+            "GET",
+            f"{self.matching_url}/help-requests/{request_id}/why",
+            person=self._reader(request_id, reader),
+        )
         result: list[Json] = answer.json()
         return result
 
@@ -134,10 +177,14 @@ class PeerloopClient:
         )
 
     async def wait_for_request(
-        self, request_id: str, check: Callable[[Json], bool], limit: float = 60.0
+        self,
+        request_id: str,
+        check: Callable[[Json], bool],
+        limit: float = 60.0,
+        reader: str | None = None,
     ) -> Json:
         async def poll() -> Json:
-            return await self.request(request_id)
+            return await self.request(request_id, reader)
 
         return await wait_for(poll, check, limit, f"help request {request_id}")
 
@@ -156,9 +203,10 @@ class PeerloopClient:
             answer = await self.http.get(
                 f"{self.notifications_url}/people/{person_id}/inbox",
                 params={"limit": 100, "offset": offset},
+                auth=self.tokens.as_person(person_id),
             )
             if answer.status_code == 404:
-                return items
+                return items  # notifications has not heard of them yet
             answer.raise_for_status()
             page = answer.json()
             items.extend(page["items"])

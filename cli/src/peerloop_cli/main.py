@@ -135,22 +135,27 @@ def logs(
 def demo() -> None:
     """Run one full scripted learning loop against the running platform, printing each step."""
     from peerloop_cli.demo import run_demo
+    from peerloop_cli.identity import IdentityError, IdentityProvider, Tokens
     from peerloop_cli.loop_client import LoopError, PeerloopClient
 
     deployment = platform.Deployment()
-    client = PeerloopClient(
-        deployment.url("profiles"), deployment.url("matching"), deployment.url("notifications")
-    )
 
     async def go() -> None:
-        try:
-            await run_demo(client, lambda line: console.print(line, highlight=False))
-        finally:
-            await client.close()
+        async with Tokens(IdentityProvider.from_env()) as tokens:
+            client = PeerloopClient(
+                deployment.url("profiles"),
+                deployment.url("matching"),
+                deployment.url("notifications"),
+                tokens,
+            )
+            try:
+                await run_demo(client, lambda line: console.print(line, highlight=False))
+            finally:
+                await client.close()
 
     try:
         asyncio.run(go())
-    except LoopError as exc:
+    except (LoopError, IdentityError) as exc:
         raise _fail(exc) from exc
 
 

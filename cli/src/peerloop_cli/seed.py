@@ -1,4 +1,8 @@
-"""Load the demo organisation into a running platform through its public HTTP APIs."""
+"""Load the demo organisation into a running platform through its public HTTP APIs.
+
+People are provisioned as HR would: by the `peerloop-hr` service account (scope
+`profiles:provision`); each open help request is asked by its requester, logged in.
+"""
 
 from __future__ import annotations
 
@@ -9,6 +13,7 @@ from collections.abc import Callable
 import httpx
 
 from peerloop_cli.demo_data import DemoOrganisation, DemoPerson, DemoRequest
+from peerloop_cli.identity import SERVICES, IdentityProvider, Tokens
 
 Progress = Callable[[str], None]
 
@@ -54,10 +59,13 @@ def _check(answer: httpx.Response, what: str) -> None:
         raise SeedError(f"{what}: HTTP {answer.status_code} {answer.text[:300]}")
 
 
-async def seed_people(profiles_url: str, org: DemoOrganisation, progress: Progress) -> int:
+async def seed_people(
+    profiles_url: str, org: DemoOrganisation, tokens: Tokens, progress: Progress
+) -> int:
     """Idempotent: people already registered are left as they are."""
     limits = asyncio.Semaphore(8)
-    async with httpx.AsyncClient(base_url=profiles_url, timeout=30) as client:
+    hr = tokens.as_service(*SERVICES["hr"])
+    async with httpx.AsyncClient(base_url=profiles_url, timeout=30, auth=hr) as client:
 
         async def one(person: DemoPerson) -> bool:
             async with limits:
@@ -69,7 +77,12 @@ async def seed_people(profiles_url: str, org: DemoOrganisation, progress: Progre
 
 
 async def seed_requests(
-    matching_url: str, org: DemoOrganisation, progress: Progress, *, patience: float = 120.0
+    matching_url: str,
+    org: DemoOrganisation,
+    tokens: Tokens,
+    progress: Progress,
+    *,
+    patience: float = 120.0,
 ) -> list[str]:
     """Ask the organisation's open help requests; returns their ids.
 
@@ -77,7 +90,7 @@ async def seed_requests(
     again finds the same requests instead of asking twice.
     """
     async with httpx.AsyncClient(base_url=matching_url, timeout=30) as client:
-        asked = [await _ask(client, request, patience) for request in org.requests]
+        asked = [await _ask(client, tokens, request, patience) for request in org.requests]
     created = sum(new for _, new in asked)
     progress(f"open help requests: {created} asked, {len(asked) - created} already there")
     return [request_id for request_id, _ in asked]
@@ -86,8 +99,9 @@ async def seed_requests(
 async def seed_organisation(
     profiles_url: str, matching_url: str, org: DemoOrganisation, progress: Progress
 ) -> None:
-    await seed_people(profiles_url, org, progress)
-    await seed_requests(matching_url, org, progress)
+    async with Tokens(IdentityProvider.from_env()) as tokens:
+        await seed_people(profiles_url, org, tokens, progress)
+        await seed_requests(matching_url, org, tokens, progress)
 
 
 def request_key(request: DemoRequest) -> str:
@@ -96,7 +110,7 @@ def request_key(request: DemoRequest) -> str:
 
 
 async def _ask(
-    client: httpx.AsyncClient, request: DemoRequest, patience: float
+    client: httpx.AsyncClient, tokens: Tokens, request: DemoRequest, patience: float
 ) -> tuple[str, bool]:
     """The request's id, and whether it is new (not asked by an earlier `up`)."""
     deadline = asyncio.get_running_loop().time() + patience
@@ -104,16 +118,16 @@ async def _ask(
         answer = await client.post(
             "/help-requests",
             json={
-                "requester_id": request.requester_id,
                 "skill": request.skill_id,
                 "desired_level": request.desired_level,
                 "task": request.task,
             },
             headers={"Idempotency-Key": request_key(request)},
+            auth=tokens.as_person(request.requester_id, register=False),
         )
-        # Matching learns of people from their profile events, a moment after profiles.
-        unknown = answer.status_code == 422 and "unknown requester" in answer.text
-        if not unknown or asyncio.get_running_loop().time() >= deadline:
+        # Matching learns of people from their profile events, a moment after profiles:
+        # until then it answers 503, and the key makes the retries one ask.
+        if answer.status_code != 503 or asyncio.get_running_loop().time() >= deadline:
             break
         await asyncio.sleep(0.5)
     _check(answer, f"ask for help with {request.skill_id} as {request.requester_id}")
