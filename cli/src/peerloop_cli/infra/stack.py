@@ -40,6 +40,23 @@ def _quiet(_: str) -> None:
     return None
 
 
+def store_is_up() -> bool:
+    return ferretdb.status(ferretdb.FerretSettings.from_env()).running
+
+
+def store_up(progress: Progress = _quiet) -> str:
+    """Only the store (tests that need no Kafka); returns its connection string."""
+    f = ferretdb.FerretSettings.from_env()
+    ferretdb.ensure_binary()
+    ferretdb.start(f)
+    ferretdb.wait_ready(f)
+    return f.url
+
+
+def store_down() -> bool:
+    return ferretdb.stop(ferretdb.FerretSettings.from_env())
+
+
 def up(progress: Progress = _quiet) -> Endpoints:
     k = kafka.KafkaSettings.from_env()
     f = ferretdb.FerretSettings.from_env()

@@ -117,8 +117,23 @@ def kafka_bootstrap(infra: stack.Endpoints) -> str:
 
 
 @pytest.fixture(scope="session")
-def mongodb_uri(infra: stack.Endpoints) -> str:
-    return infra.mongodb_uri
+def mongodb_uri(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The store alone: tests that need no Kafka start no broker."""
+    mongo = os.environ.get("MONGODB_URI")
+    if mongo:
+        yield mongo
+        return
+    if _docker_answers():
+        infra: stack.Endpoints = request.getfixturevalue("infra")
+        yield infra.mongodb_uri
+        return
+    was_up = stack.store_is_up()
+    uri = stack.store_up()
+    try:
+        yield uri
+    finally:
+        if not was_up:
+            stack.store_down()
 
 
 @pytest.fixture
