@@ -11,31 +11,41 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from peerloop_cli.infra import ferretdb as local_store
-from peerloop_cli.infra.process import free_port, port_open, wait_until
-from pymongo import MongoClient
+from peerloop_cli.infra import mongo_java_server as local_store
+from peerloop_cli.infra.process import free_port
+from pymongo import MongoClient, uri_parser
 
 pytestmark = pytest.mark.integration
 
 WRITES = 101
 
 
+def _names_the_local_store(uri: str) -> bool:
+    """CI points MONGODB_URI at the local store it started; that one is tested here."""
+    nodes = uri_parser.parse_uri(uri)["nodelist"]
+    local = local_store.StoreSettings.from_env()
+    return nodes == [(local.host, local.port)] and local_store.status(local).running
+
+
 @pytest.fixture
 def own_store(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[local_store.FerretSettings]:
-    if os.environ.get("MONGODB_URI"):
-        pytest.skip("MONGODB_URI names an external server: its durability is its operator's")
+) -> Iterator[local_store.StoreSettings]:
+    uri = os.environ.get("MONGODB_URI")
+    if uri and not _names_the_local_store(uri):
+        pytest.skip(
+            f"MONGODB_URI names an external server ({uri}): its durability is its operator's"
+        )
     monkeypatch.setenv("PEERLOOP_HOME", str(tmp_path))
     monkeypatch.setenv("PEERLOOP_MONGO_PORT", str(free_port()))
-    settings = local_store.FerretSettings.from_env()
+    settings = local_store.StoreSettings.from_env()
     local_store.start(settings)
     local_store.wait_ready(settings)
     yield settings
     local_store.stop(settings)
 
 
-def test_acknowledged_writes_survive_kill_9(own_store: local_store.FerretSettings) -> None:
+def test_acknowledged_writes_survive_kill_9(own_store: local_store.StoreSettings) -> None:
     client: MongoClient[dict[str, object]] = MongoClient(own_store.url)
     try:
         docs = client.durable.docs
@@ -49,10 +59,7 @@ def test_acknowledged_writes_survive_kill_9(own_store: local_store.FerretSetting
     finally:
         client.close()
 
-    local_store._process().kill()
-    wait_until(
-        lambda: not port_open(own_store.host, own_store.port), timeout=10, what="the port to close"
-    )
+    local_store.kill(own_store)
     local_store.start(own_store)
     local_store.wait_ready(own_store)
 

@@ -27,7 +27,7 @@ from peerloop_cli.infra.process import InfraError, ManagedProcess
 from peerloop_cli.seed import SeedError, seed_organisation
 
 app = typer.Typer(help="Peerloop: peer-to-peer learning, run locally.", no_args_is_help=True)
-infra_app = typer.Typer(help="Local infrastructure: a real Kafka broker and FerretDB.")
+infra_app = typer.Typer(help="Local infrastructure: a real Kafka broker and the store.")
 events_app = typer.Typer(help="Watch the events on Kafka.")
 app.add_typer(infra_app, name="infra")
 app.add_typer(events_app, name="events")

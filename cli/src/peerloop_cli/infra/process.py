@@ -165,6 +165,20 @@ def free_port() -> int:
             return port
 
 
+def env_port(name: str, default: int, env: Mapping[str, str] | None = None) -> int:
+    """The port in environment variable `name`, or `default` when it is unset or empty."""
+    raw = (os.environ if env is None else env).get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        port = int(raw)
+    except ValueError:
+        raise InfraError(f"{name}={raw!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise InfraError(f"{name}={port} is outside 1..65535")
+    return port
+
+
 def ensure_port_free(host: str, port: int, who: str) -> None:
     if port_open(host, port):
         raise InfraError(
@@ -222,3 +236,25 @@ def exec_pending(pid: int) -> bool:
         return Path(f"/proc/{pid}/cmdline").read_bytes() == Path("/proc/self/cmdline").read_bytes()
     except OSError:
         return False
+
+
+def wait_for_previous_exit(last_pid_file: Path, host: str, ports: Sequence[int]) -> None:
+    """Give a JVM server we just killed the moment it needs to release its ports.
+
+    After SIGKILL the JVM's main thread is a zombie (so `pid_alive` says dead) while
+    its other threads are still exiting and holding the listening sockets.
+    `last_pid_file` holds the pid of the server's previous start.
+    """
+    try:
+        pid = int(last_pid_file.read_text().strip())
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
+    except (OSError, ValueError):
+        return
+    if comm != "java":
+        return
+    with contextlib.suppress(InfraError):  # still open: ensure_port_free explains
+        wait_until(
+            lambda: not any(port_open(host, port) for port in ports),
+            timeout=15.0,
+            what="the previous server to release its ports",
+        )

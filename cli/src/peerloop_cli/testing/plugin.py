@@ -3,7 +3,7 @@
 Where they come from, in order:
 1. servers named by `KAFKA_BOOTSTRAP_SERVERS` / `MONGODB_URI`;
 2. testcontainers (Kafka in KRaft mode, MongoDB as a replica set) when a Docker engine answers;
-3. the local processes `peerloop infra up` runs (real Kafka jars, FerretDB) on 127.0.0.1.
+3. the local processes `peerloop infra up` runs (real Kafka jars, mongo-java-server) on 127.0.0.1.
 Topics come from `deploy/topics.yaml` in every case: auto-creation is off.
 """
 
