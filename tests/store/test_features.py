@@ -74,8 +74,7 @@ async def test_find_one_and_update_with_upsert(db: AsyncDatabase[Any]) -> None:
 
 
 async def test_push_and_pull_all_exact_entries(db: AsyncDatabase[Any]) -> None:
-    # Services remove array entries with `$pullAll` of the exact entries they read:
-    # FerretDB 1.x ignores a conditional `$pull` such as {"id": {"$in": [...]}}.
+    # The outbox relay removes published entries by `$pullAll` of the entries as read back.
     await db.agg.insert_one({"_id": "a", "outbox": []})
     for i in range(3):
         await db.agg.update_one({"_id": "a"}, {"$push": {"outbox": {"id": f"e{i}", "n": i}}})

@@ -17,7 +17,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from pymongo import AsyncMongoClient, MongoClient
+from pymongo import AsyncMongoClient
 
 from peerloop_cli.infra import kafka as local_kafka
 from peerloop_cli.infra import stack
@@ -64,27 +64,9 @@ def _containers(need_kafka: bool, need_mongo: bool) -> Iterator[stack.Endpoints]
         yield stack.Endpoints(kafka_bootstrap=kafka, mongodb_uri=mongo)
 
 
-def _serialise_writes_on_ferretdb(mongodb_uri: str) -> None:
-    """Services in this test session use one store connection when the store is FerretDB.
-
-    FerretDB applies an update as read-modify-write without a lock, so two
-    connections updating one document can both win a version check.
-    """
-    client: MongoClient[dict[str, object]] = MongoClient(
-        mongodb_uri, serverSelectionTimeoutMS=10_000
-    )
-    try:
-        if "ferretdbVersion" in client.admin.command("buildInfo"):
-            os.environ.setdefault("PEERLOOP_MONGODB_MAX_POOL_SIZE", "1")
-    finally:
-        client.close()
-
-
 @pytest.fixture(scope="session")
 def infra() -> Iterator[stack.Endpoints]:
-    for endpoints in _infra():
-        _serialise_writes_on_ferretdb(endpoints.mongodb_uri)
-        yield endpoints
+    yield from _infra()
 
 
 def _infra() -> Iterator[stack.Endpoints]:
