@@ -197,6 +197,8 @@ class CandidateStore:
 
         def change(candidate: Candidate, doc: Document) -> Document | None:
             nonlocal held
+            # `mutate` calls this again after losing a race: only the last call's verdict counts.
+            held = False
             kept = _live(candidate.reservations, now)
             if any(r.proposal_id == reservation.proposal_id for r in kept):
                 held = True
