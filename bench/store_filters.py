@@ -4,8 +4,9 @@
 MONGODB_URI (default: the local one, which must be running: `peerloop infra up`).
 It fills a scratch database with documents shaped like a help request (~2.5 KB),
 times each kind of filter in shuffled rounds, prints medians, and drops the
-database. On MongoDB every row costs about the same; on FerretDB 1.x only
-`_id` alone is a point lookup (deploy/local/ferretdb/FEATURES.md, finding 4).
+database. On MongoDB every row costs about the same; on the local store
+(mongo-java-server) only `_id` alone is a point lookup
+(deploy/local/mongo-java-server/FEATURES.md).
 """
 
 from __future__ import annotations

@@ -163,7 +163,6 @@ async def test_built_image_environment_runs_a_healthy_service(
         "PATH": f"{venv / 'bin'}:/usr/bin:/bin",
         "PEERLOOP_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
         "PEERLOOP_MONGODB_URI": mongodb_uri,
-        "PEERLOOP_MONGODB_MAX_POOL_SIZE": os.environ.get("PEERLOOP_MONGODB_MAX_POOL_SIZE", "100"),
         "PEERLOOP_DATABASE": mongo_db_name,
         "PEERLOOP_CONSUMER_GROUP": f"test-image-{service}-{run_id}",
         "PEERLOOP_HTTP_HOST": "127.0.0.1",

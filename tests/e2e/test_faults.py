@@ -19,14 +19,15 @@ import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from peerloop_cli.identity import IdentityProvider, Tokens
-from peerloop_cli.infra import ferretdb, kafka, stack
+from peerloop_cli.infra import kafka, stack
+from peerloop_cli.infra import mongo_java_server as store
 from peerloop_cli.infra.process import InfraError
 from peerloop_cli.loop_client import LoopError, PeerloopClient, wait_for
 from peerloop_cli.platform import SERVICE_NAMES, Deployment
 
 from .conftest import e2e_deployment, start_fresh
 
-# 200 keeps CI within minutes on FerretDB; `PEERLOOP_FAULT_REQUESTS=1000` is the full-size run.
+# 200 keeps CI within minutes on the local store; `PEERLOOP_FAULT_REQUESTS=1000` is the full-size run.
 REQUESTS = int(os.environ.get("PEERLOOP_FAULT_REQUESTS", "200"))
 
 # The suite's 300 s per test fits 200 requests; a full-size run gets time in proportion.
@@ -307,16 +308,7 @@ async def test_restart_broker_or_store_mid_flow(
 ) -> None:
     if not _local_infra(infra):
         pytest.skip("restarts need the broker and store this project started (not external ones)")
-    try:
-        await _restart_mid_flow(component, fclient, faulty, infra, run_id)
-    except (LoopError, InfraError) as exc:
-        if component != "store":
-            raise
-        # Known defect of the local store, not of Peerloop: FerretDB 1.24 has been seen to
-        # stop answering after a restart under load. Only running out of time is excused,
-        # with what ran out in the reason; a duplicate, or a count that disagrees once
-        # everything has arrived, still fails.
-        pytest.xfail(f"FerretDB 1.24 after a restart: {exc}")
+    await _restart_mid_flow(component, fclient, faulty, infra, run_id)
 
 
 async def _restart_mid_flow(
@@ -332,19 +324,11 @@ async def _restart_mid_flow(
         kafka.start(settings)
         await kafka.wait_ready_async(settings)
     else:
-        f = ferretdb.FerretSettings.from_env()
-        ferretdb.stop(f)
+        s = store.StoreSettings.from_env()
+        store.stop(s)
         await asyncio.sleep(3)
-        for attempt in range(3):
-            # FerretDB has been seen to exit silently on a start right after a stop.
-            try:
-                ferretdb.start(f)
-                break
-            except InfraError:
-                if attempt == 2:
-                    raise
-                await asyncio.sleep(3)
-        ferretdb.wait_ready(f)
+        store.start(s)
+        store.wait_ready(s)
     second = await _ask_many(fclient, askers, skill, count - count // 2, count // 2)
     states = await _settled(fclient, infra.kafka_bootstrap, first + second, limit=600)
     counts = await _assert_exactly_once(fclient, faulty, infra.kafka_bootstrap, states, helpers)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -130,9 +129,7 @@ async def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
 async def people(
     mongodb_uri: str, mongo_db_name: str
 ) -> AsyncIterator[AsyncCollection[dict[str, Any]]]:
-    # Connected as the services are (FerretDB: one connection per process).
-    pool = int(os.environ.get("PEERLOOP_MONGODB_MAX_POOL_SIZE", "100"))
-    client = connect(mongodb_uri, app_name="test-relay", max_pool_size=pool)
+    client = connect(mongodb_uri, app_name="test-relay")
     yield client[mongo_db_name].people
     await client.close()
 

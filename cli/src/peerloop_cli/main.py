@@ -29,7 +29,7 @@ from peerloop_cli.seed import SeedError, seed_organisation
 
 app = typer.Typer(help="Peerloop: peer-to-peer learning, run locally.", no_args_is_help=True)
 infra_app = typer.Typer(
-    help="Local infrastructure: a real Kafka broker, FerretDB and Keycloak (OpenID Connect)."
+    help="Local infrastructure: a real Kafka broker, the store and Keycloak (OpenID Connect)."
 )
 events_app = typer.Typer(help="Watch the events on Kafka.")
 app.add_typer(infra_app, name="infra")

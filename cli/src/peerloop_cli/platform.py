@@ -76,8 +76,6 @@ class Deployment:
         return {
             "PEERLOOP_KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
             "PEERLOOP_MONGODB_URI": endpoints.mongodb_uri,
-            # FerretDB applies updates read-modify-write: one connection keeps them atomic.
-            "PEERLOOP_MONGODB_MAX_POOL_SIZE": os.environ.get("PEERLOOP_MONGODB_MAX_POOL_SIZE", "1"),
             "PEERLOOP_DATABASE": f"{self.database_prefix}{service}",
             "PEERLOOP_CONSUMER_GROUP": f"{self.group_prefix}{service}",
             "PEERLOOP_HTTP_HOST": HOST,

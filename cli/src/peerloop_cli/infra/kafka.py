@@ -35,12 +35,9 @@ from __future__ import annotations
 import asyncio
 import base64
 import contextlib
-import fcntl
 import functools
-import hashlib
 import logging
 import os
-import re
 import shlex
 import shutil
 import subprocess
@@ -61,15 +58,18 @@ from aiokafka.admin import (  # type: ignore[import-untyped, unused-ignore]
     NewTopic,
 )
 
+from peerloop_cli.infra.jvm import fetch_jars, java_binary, locked
 from peerloop_cli.infra.paths import cache_dir, component_dir, repo_root
 from peerloop_cli.infra.process import (
     InfraError,
     ManagedProcess,
     ensure_port_free,
+    env_port,
     exec_pending,
     pid_alive,
     pids_with_args,
     port_open,
+    wait_for_previous_exit,
     wait_until,
 )
 from peerloop_cli.infra.topics import TopicSpec, load_topics
@@ -80,11 +80,9 @@ NODE_ID = 1
 READINESS_TOPIC = "peerloop.__readiness"
 MAIN_CLASS = "kafka.Kafka"
 STORAGE_TOOL_CLASS = "kafka.tools.StorageTool"
-MIN_JAVA = 17
 
 _NAME = "kafka"
 _TOPIC_ALREADY_EXISTS = 36
-_DOWNLOAD_TIMEOUT_S = 900.0
 _START_MARK = "=== peerloop starting kafka"
 
 
@@ -101,8 +99,8 @@ class KafkaSettings:
     @classmethod
     def from_env(cls) -> KafkaSettings:
         return cls(
-            port=_env_port("PEERLOOP_KAFKA_PORT", 9092),
-            controller_port=_env_port("PEERLOOP_KAFKA_CONTROLLER_PORT", 9093),
+            port=env_port("PEERLOOP_KAFKA_PORT", 9092),
+            controller_port=env_port("PEERLOOP_KAFKA_CONTROLLER_PORT", 9093),
             heap=os.environ.get("PEERLOOP_KAFKA_HEAP", "-Xms256m -Xmx512m").strip()
             or "-Xms256m -Xmx512m",
         )
@@ -128,19 +126,6 @@ class KafkaSettings:
         return self.dir / "server.log"
 
 
-def _env_port(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        port = int(raw)
-    except ValueError:
-        raise InfraError(f"{name}={raw!r} is not a port number") from None
-    if not 1 <= port <= 65535:
-        raise InfraError(f"{name}={port} is outside 1..65535")
-    return port
-
-
 def _process() -> ManagedProcess:
     return ManagedProcess(_NAME)
 
@@ -161,131 +146,15 @@ def libs_dir() -> Path:
 
 
 def ensure_jars() -> Path:
-    """The directory of broker jars, downloaded through Maven on first use.
-
-    Skipped when the libs directory carries a marker written after a complete
-    download of the current pom. The download goes to a temporary directory that is
-    renamed into place, so an interrupted run never leaves a half-filled classpath.
-    """
-    libs = libs_dir()
-    pom = pom_file()
-    if not pom.is_file():
-        raise InfraError(f"{pom} is missing; run from a complete peerloop checkout")
-    digest = hashlib.sha256(pom.read_bytes()).hexdigest()
-    marker = libs / ".complete"
-    if _marker_matches(marker, digest):
-        return libs
-
-    java_binary()
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise InfraError(
-            "Maven (`mvn`) is needed once to fetch the Kafka jars from Maven Central but "
-            "is not on PATH. Install it (Debian/Ubuntu: `sudo apt-get install maven`, "
-            "macOS: `brew install maven`) and run the command again."
-        )
-
-    with _locked(libs.parent / ".download.lock"):
-        if _marker_matches(marker, digest):  # another process finished meanwhile
-            return libs
-        staging = libs.parent / f"libs.tmp-{os.getpid()}"
-        shutil.rmtree(staging, ignore_errors=True)
-        argv = [
-            mvn,
-            "-q",
-            "-B",
-            "-f",
-            str(pom),
-            f"-Dmaven.repo.local={cache_dir() / 'm2'}",
-            "dependency:copy-dependencies",
-            "-DincludeScope=runtime",
-            f"-DoutputDirectory={staging}",
-        ]
-        try:
-            result = subprocess.run(  # noqa: S603 - fixed argv
-                argv,
-                capture_output=True,
-                text=True,
-                timeout=_DOWNLOAD_TIMEOUT_S,
-                check=False,
-            )
-        except subprocess.TimeoutExpired:
-            shutil.rmtree(staging, ignore_errors=True)
-            raise InfraError(
-                f"downloading the Kafka jars took longer than {_DOWNLOAD_TIMEOUT_S:.0f}s; "
-                "check the connection to Maven Central (or your Maven mirror) and retry"
-            ) from None
-        jars = sorted(staging.glob("*.jar")) if staging.is_dir() else []
-        if result.returncode != 0 or not _has_broker_jars(jars):
-            shutil.rmtree(staging, ignore_errors=True)
-            output = (result.stdout + result.stderr).strip().splitlines()
-            raise InfraError(
-                "could not download the Kafka jars from Maven Central "
-                f"(`{shlex.join(argv)}` exited {result.returncode}). Check network access "
-                "to https://repo.maven.apache.org (or the mirror in ~/.m2/settings.xml) "
-                "and retry.\n" + "\n".join(output[-25:])
-            )
-        (staging / ".complete").write_text(digest + "\n")
-        shutil.rmtree(libs, ignore_errors=True)
-        staging.rename(libs)
-    return libs
+    """The directory of broker jars, downloaded through Maven on first use (then cached)."""
+    return fetch_jars(pom_file(), libs_dir(), what="Kafka", complete=_has_broker_jars)
 
 
-def _marker_matches(marker: Path, digest: str) -> bool:
-    try:
-        return marker.read_text().strip() == digest
-    except OSError:
-        return False
-
-
-def _has_broker_jars(jars: list[Path]) -> bool:
-    names = {jar.name for jar in jars}
+def _has_broker_jars(names: set[str]) -> bool:
     needed = (f"kafka_2.13-{KAFKA_VERSION}.jar", f"kafka-clients-{KAFKA_VERSION}.jar")
     return all(name in names for name in needed) and any(
         name.startswith("log4j-core-") for name in names
     )
-
-
-@contextlib.contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
-def java_binary() -> str:
-    """`$JAVA_HOME/bin/java` or `java` on PATH, checked to be Java 17 or newer."""
-    java_home = os.environ.get("JAVA_HOME")
-    candidate = str(Path(java_home) / "bin" / "java") if java_home else shutil.which("java")
-    if not candidate or not Path(candidate).exists():
-        raise InfraError(
-            f"Java {MIN_JAVA}+ is needed to run the local Kafka broker but `java` was not "
-            "found (JAVA_HOME unset and nothing on PATH). Install a JDK/JRE 17 "
-            "(Debian/Ubuntu: `sudo apt-get install openjdk-17-jre-headless`, "
-            "macOS: `brew install openjdk@17`) and run the command again."
-        )
-    try:
-        probe = subprocess.run(  # noqa: S603 - fixed argv
-            [candidate, "-version"], capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise InfraError(f"could not run `{candidate} -version`: {exc}") from exc
-    match = re.search(r'version "(\d+)(?:\.(\d+))?', probe.stderr + probe.stdout)
-    if match is None:
-        raise InfraError(f"could not tell the Java version of {candidate}:\n{probe.stderr}")
-    major = int(match.group(1))
-    if major == 1 and match.group(2):  # "1.8.0_392"
-        major = int(match.group(2))
-    if major < MIN_JAVA:
-        raise InfraError(
-            f"{candidate} is Java {major}; Kafka {KAFKA_VERSION} needs Java {MIN_JAVA} or "
-            "newer. Install a JDK 17 and point JAVA_HOME at it."
-        )
-    return candidate
 
 
 # --------------------------------------------------------------------------- config
@@ -394,7 +263,7 @@ def start(settings: KafkaSettings) -> None:
     Does not wait for readiness; call `wait_ready` for that.
     """
     proc = _process()
-    with _locked(settings.dir / ".start.lock"):
+    with locked(settings.dir / ".start.lock"):
         if _running_pid(settings) is not None:
             try:
                 current = settings.properties_file.read_text()
@@ -406,7 +275,9 @@ def start(settings: KafkaSettings) -> None:
                     f"directory differ from {settings.properties_file}); stop it first."
                 )
             return
-        _wait_for_previous_exit(settings)
+        wait_for_previous_exit(
+            settings.dir / "last_pid", HOST, (settings.port, settings.controller_port)
+        )
         ensure_port_free(HOST, settings.port, f"Kafka (PEERLOOP_KAFKA_PORT={settings.port})")
         ensure_port_free(
             HOST,
@@ -445,27 +316,6 @@ def start(settings: KafkaSettings) -> None:
             log.write(f"{_START_MARK} {time.strftime('%Y-%m-%d %H:%M:%S')}: {shlex.join(argv)}\n")
         pid = proc.start(argv, cwd=settings.dir)
         (settings.dir / "last_pid").write_text(f"{pid}\n")
-
-
-def _wait_for_previous_exit(settings: KafkaSettings) -> None:
-    """Give a broker we just killed the moment it needs to release its ports.
-
-    After SIGKILL the JVM's main thread is a zombie (so `pid_alive` says dead) while
-    its other threads are still exiting and holding the listening sockets.
-    """
-    try:
-        pid = int((settings.dir / "last_pid").read_text().strip())
-        comm = Path(f"/proc/{pid}/comm").read_text().strip()
-    except (OSError, ValueError):
-        return
-    if comm != "java":
-        return
-    with contextlib.suppress(InfraError):  # still open: ensure_port_free explains
-        wait_until(
-            lambda: _port_closed(settings.port) and _port_closed(settings.controller_port),
-            timeout=15.0,
-            what="the previous Kafka to release its ports",
-        )
 
 
 def _running_pid(settings: KafkaSettings) -> int | None:

@@ -1,8 +1,8 @@
 """Where local state and downloads live.
 
 State (data, logs, pid files) lives under one directory the user may delete,
-`$PEERLOOP_HOME` or `<repo>/.peerloop`. Downloads (Kafka jars, the FerretDB
-binary) are cached outside the tracked files in `$PEERLOOP_CACHE` or
+`$PEERLOOP_HOME` or `<repo>/.peerloop`. Downloads (the Kafka and store jars, the store's compiled
+launcher) are cached outside the tracked files in `$PEERLOOP_CACHE` or
 `~/.cache/peerloop`, so a fresh clone on the same machine reuses them.
 """
 

@@ -98,6 +98,7 @@ class ManagedProcess:
         if pid_alive(pid):
             _signal_group(pid, signal.SIGKILL)
             wait_until(lambda: not pid_alive(pid), timeout=10.0, what=f"{self.name} to die")
+        wait_until(lambda: threads_gone(pid), timeout=10.0, what=f"{self.name} to exit")
         self.pid_file.unlink(missing_ok=True)
         return True
 
@@ -107,6 +108,7 @@ class ManagedProcess:
         if pid is not None:
             _signal_group(pid, signal.SIGKILL)
             wait_until(lambda: not pid_alive(pid), timeout=10.0, what=f"{self.name} to die")
+            wait_until(lambda: threads_gone(pid), timeout=10.0, what=f"{self.name} to exit")
         self.pid_file.unlink(missing_ok=True)
 
     def log_tail(self, lines: int = 30) -> str:
@@ -133,6 +135,24 @@ def pid_alive(pid: int) -> bool:
             return stat.read().split(") ", 1)[1][0] != "Z"
     except (FileNotFoundError, IndexError):
         return False
+
+
+def threads_gone(pid: int) -> bool:
+    """No thread of `pid` is left, not even one still exiting.
+
+    A multi-threaded process (a JVM) reads as a zombie as soon as its main thread
+    has exited, while its other threads may still hold its files and sockets
+    (the H2 file lock, a listening port) for a moment.
+    """
+    if pid_alive(pid):
+        return False
+    try:
+        threads = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return True  # reaped
+    except OSError:
+        return True  # no /proc (macOS): pid_alive is all there is
+    return threads in ([], [str(pid)])
 
 
 def _signal_group(pid: int, sig: signal.Signals) -> None:
@@ -163,6 +183,20 @@ def free_port() -> int:
             except OSError:
                 continue
             return port
+
+
+def env_port(name: str, default: int, env: Mapping[str, str] | None = None) -> int:
+    """The port in environment variable `name`, or `default` when it is unset or empty."""
+    raw = (os.environ if env is None else env).get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        port = int(raw)
+    except ValueError:
+        raise InfraError(f"{name}={raw!r} is not a port number") from None
+    if not 1 <= port <= 65535:
+        raise InfraError(f"{name}={port} is outside 1..65535")
+    return port
 
 
 def ensure_port_free(host: str, port: int, who: str) -> None:
@@ -215,10 +249,34 @@ def pids_with_args(*args: bytes) -> list[int]:
 def exec_pending(pid: int) -> bool:
     """True while a child we just forked has not yet exec'd its program.
 
-    Between fork and exec the child's command line is still ours; a check of
-    "is this pid our server?" must not mistake that moment for a stale pid file.
+    Between fork and exec the child's command line is still ours, and while the
+    kernel replaces the program it reads as empty; a check of "is this pid our
+    server?" must not mistake either moment for a stale pid file.
     """
     try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes() == Path("/proc/self/cmdline").read_bytes()
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+        return cmdline in (b"", Path("/proc/self/cmdline").read_bytes())
     except OSError:
         return False
+
+
+def wait_for_previous_exit(last_pid_file: Path, host: str, ports: Sequence[int]) -> None:
+    """Give a JVM server we just killed the moment it needs to release its ports.
+
+    After SIGKILL the JVM's main thread is a zombie (so `pid_alive` says dead) while
+    its other threads are still exiting and holding the listening sockets.
+    `last_pid_file` holds the pid of the server's previous start.
+    """
+    try:
+        pid = int(last_pid_file.read_text().strip())
+        comm = Path(f"/proc/{pid}/comm").read_text().strip()
+    except (OSError, ValueError):
+        return
+    if comm != "java":
+        return
+    with contextlib.suppress(InfraError):  # still open: ensure_port_free explains
+        wait_until(
+            lambda: not any(port_open(host, port) for port in ports),
+            timeout=15.0,
+            what="the previous server to release its ports",
+        )

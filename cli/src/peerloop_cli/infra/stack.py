@@ -10,7 +10,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from peerloop_cli.infra import ferretdb, kafka, keycloak
+from peerloop_cli.infra import kafka, keycloak
+from peerloop_cli.infra import mongo_java_server as store
 from peerloop_cli.infra.paths import topics_file
 
 Progress = Callable[[str], None]
@@ -26,7 +27,7 @@ class Endpoints:
 def endpoints() -> Endpoints:
     return Endpoints(
         kafka_bootstrap=kafka.KafkaSettings.from_env().bootstrap,
-        mongodb_uri=ferretdb.FerretSettings.from_env().url,
+        mongodb_uri=store.StoreSettings.from_env().url,
         oidc_issuer=keycloak.KeycloakSettings.from_env().issuer,
     )
 
@@ -34,7 +35,7 @@ def endpoints() -> Endpoints:
 def is_up() -> bool:
     return (
         kafka.status(kafka.KafkaSettings.from_env())["state"] == "running"
-        and ferretdb.status(ferretdb.FerretSettings.from_env()).running
+        and store.status(store.StoreSettings.from_env()).running
         and keycloak.status(keycloak.KeycloakSettings.from_env())["state"] == "running"
     )
 
@@ -43,16 +44,32 @@ def _quiet(_: str) -> None:
     return None
 
 
+def store_is_up() -> bool:
+    return store.status(store.StoreSettings.from_env()).running
+
+
+def store_up() -> str:
+    """Only the store (tests that need no Kafka); returns its connection string."""
+    s = store.StoreSettings.from_env()
+    store.start(s)
+    store.wait_ready(s)
+    return s.url
+
+
+def store_down() -> bool:
+    return store.stop(store.StoreSettings.from_env())
+
+
 def up(progress: Progress = _quiet) -> Endpoints:
     k = kafka.KafkaSettings.from_env()
-    f = ferretdb.FerretSettings.from_env()
+    s = store.StoreSettings.from_env()
     progress("fetching Kafka jars (cached after the first time)")
     kafka.ensure_jars()
-    progress("building FerretDB (cached after the first time)")
-    ferretdb.ensure_binary()
+    progress("fetching the store's jars (cached after the first time)")
+    store.ensure_classpath()
     started = time.monotonic()
-    progress(f"starting FerretDB on {f.address}")
-    ferretdb.start(f)
+    progress(f"starting the store (mongo-java-server) on {s.address}")
+    store.start(s)
     progress(f"starting Kafka on {k.bootstrap}")
     kafka.start(k)
     kc = keycloak.KeycloakSettings.from_env()
@@ -60,15 +77,15 @@ def up(progress: Progress = _quiet) -> Endpoints:
     keycloak.ensure_dist(kc.java_home)
     progress(f"starting Keycloak on {kc.base_url}")
     keycloak.start(kc)
-    ferretdb.wait_ready(f)
-    progress(f"FerretDB ready ({time.monotonic() - started:.1f}s)")
+    store.wait_ready(s)
+    progress(f"store ready ({time.monotonic() - started:.1f}s)")
     kafka.wait_ready(k)
     progress(f"Kafka ready ({time.monotonic() - started:.1f}s)")
     result = kafka.create_topics(k.bootstrap, topics_file())
     progress(f"topics: {len(result.created)} created, {len(result.existing)} already there")
     keycloak.wait_ready(kc)
     progress(f"Keycloak ready, issuer {kc.issuer} ({time.monotonic() - started:.1f}s)")
-    return Endpoints(kafka_bootstrap=k.bootstrap, mongodb_uri=f.url, oidc_issuer=kc.issuer)
+    return Endpoints(kafka_bootstrap=k.bootstrap, mongodb_uri=s.url, oidc_issuer=kc.issuer)
 
 
 def down(progress: Progress = _quiet) -> None:
@@ -76,16 +93,16 @@ def down(progress: Progress = _quiet) -> None:
         progress("Keycloak stopped")
     if kafka.stop(kafka.KafkaSettings.from_env()):
         progress("Kafka stopped")
-    if ferretdb.stop(ferretdb.FerretSettings.from_env()):
-        progress("FerretDB stopped")
+    if store.stop(store.StoreSettings.from_env()):
+        progress("store stopped")
 
 
 def status() -> dict[str, str]:
     k = kafka.status(kafka.KafkaSettings.from_env())
-    f = ferretdb.status(ferretdb.FerretSettings.from_env())
+    st = store.status(store.StoreSettings.from_env())
     return {
         "kafka": f"{k['state']} on {k['bootstrap']}" + (f" (pid {k['pid']})" if k["pid"] else ""),
-        "store": f.detail,
+        "store": st.detail,
         "oidc": _keycloak_status(),
     }
 

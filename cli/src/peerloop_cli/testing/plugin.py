@@ -3,7 +3,7 @@
 Where they come from, in order:
 1. servers named by `KAFKA_BOOTSTRAP_SERVERS` / `MONGODB_URI`;
 2. testcontainers (Kafka in KRaft mode, MongoDB as a replica set) when a Docker engine answers;
-3. the local processes `peerloop infra up` runs (real Kafka jars, FerretDB) on 127.0.0.1.
+3. the local processes `peerloop infra up` runs (real Kafka jars, mongo-java-server) on 127.0.0.1.
 Topics come from `deploy/topics.yaml` in every case: auto-creation is off.
 
 The identity provider (`identity`, `tokens`): the one `PEERLOOP_OIDC_ISSUER` names
@@ -22,7 +22,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from pymongo import AsyncMongoClient, MongoClient
+from pymongo import AsyncMongoClient
 
 from peerloop_cli.identity import IdentityProvider, Tokens
 from peerloop_cli.infra import kafka as local_kafka
@@ -71,27 +71,9 @@ def _containers(need_kafka: bool, need_mongo: bool) -> Iterator[stack.Endpoints]
         yield stack.Endpoints(kafka_bootstrap=kafka, mongodb_uri=mongo)
 
 
-def _serialise_writes_on_ferretdb(mongodb_uri: str) -> None:
-    """Services in this test session use one store connection when the store is FerretDB.
-
-    FerretDB applies an update as read-modify-write without a lock, so two
-    connections updating one document can both win a version check.
-    """
-    client: MongoClient[dict[str, object]] = MongoClient(
-        mongodb_uri, serverSelectionTimeoutMS=10_000
-    )
-    try:
-        if "ferretdbVersion" in client.admin.command("buildInfo"):
-            os.environ.setdefault("PEERLOOP_MONGODB_MAX_POOL_SIZE", "1")
-    finally:
-        client.close()
-
-
 @pytest.fixture(scope="session")
 def infra() -> Iterator[stack.Endpoints]:
-    for endpoints in _infra():
-        _serialise_writes_on_ferretdb(endpoints.mongodb_uri)
-        yield endpoints
+    yield from _infra()
 
 
 def _infra() -> Iterator[stack.Endpoints]:
@@ -128,8 +110,23 @@ def kafka_bootstrap(infra: stack.Endpoints) -> str:
 
 
 @pytest.fixture(scope="session")
-def mongodb_uri(infra: stack.Endpoints) -> str:
-    return infra.mongodb_uri
+def mongodb_uri(request: pytest.FixtureRequest) -> Iterator[str]:
+    """The store alone: tests that need no Kafka start no broker."""
+    mongo = os.environ.get("MONGODB_URI")
+    if mongo:
+        yield mongo
+        return
+    if _docker_answers():
+        infra: stack.Endpoints = request.getfixturevalue("infra")
+        yield infra.mongodb_uri
+        return
+    was_up = stack.store_is_up()
+    uri = stack.store_up()
+    try:
+        yield uri
+    finally:
+        if not was_up:
+            stack.store_down()
 
 
 @pytest.fixture

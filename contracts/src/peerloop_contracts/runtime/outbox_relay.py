@@ -12,13 +12,13 @@ A claim is a small document in a collection of its own (`<collection>_outbox_cla
 inserted with the aggregate's `_id` as its own: the store's unique `_id` decides
 who holds it, and a claim whose relay died runs out after `lease`. Claims live
 apart from the aggregates because every filter here can then be `_id` alone: on
-FerretDB a point lookup or update by `_id` alone is several times cheaper than
-one with any further condition (see deploy/local/ferretdb/FEATURES.md).
+the local store a point lookup or update by `_id` alone is served by the index,
+one with any further condition scans (see deploy/local/mongo-java-server/FEATURES.md).
 
 Documents nobody named (a replica crashed after its write, a publish failed, a
 claim ran out) are found by a sweep that queries the outbox itself. The sweep is
-rare on purpose: on a store without secondary-index use (FerretDB) that query
-scans the whole collection.
+rare on purpose: on a store without secondary-index use (the local store) that
+query scans the whole collection.
 """
 
 from __future__ import annotations
@@ -216,10 +216,8 @@ class OutboxRelay:
             )
             pending = [doc for doc in docs if doc is not None and doc.get("outbox")]
             outcomes = await asyncio.gather(*(self._publish_in_order(d) for d in pending))
-            # `$pullAll` of the entries exactly as read back: FerretDB 1.x silently ignores
-            # `$pull` with a condition (`{"id": {"$in": ...}}`), which would re-publish forever.
-            # One update command per document: multi-statement `update` commands are where
-            # FerretDB 1.24 was seen to stop answering for good under load.
+            # `$pullAll` of the entries exactly as read back: entries written meanwhile stay,
+            # and a store that mishandled a conditional `$pull` would re-publish forever.
             await asyncio.gather(
                 *(
                     collection.update_one({"_id": doc["_id"]}, {"$pullAll": {"outbox": published}})

@@ -67,8 +67,8 @@ class ServiceRuntime:
             slow_command_ms=self.settings.mongodb_slow_command_ms,
         )
         self.db: AsyncDatabase[Document] = self.client[self.settings.database]
-        # Readiness pings on their own connection: with one pooled connection (FerretDB)
-        # a ping would otherwise queue behind a busy handler and report the store as down.
+        # Readiness pings on their own connection: in a pool exhausted by busy handlers a
+        # ping would otherwise queue behind them and report the store as down.
         self.probe_client: AsyncMongoClient[Document] = connect(
             self.settings.mongodb_uri, app_name=f"peerloop-{self.name}-probe", max_pool_size=1
         )

@@ -27,8 +27,8 @@ class ServiceSettings(BaseSettings):
     mongodb_max_pool_size: int = Field(
         default=100,
         ge=1,
-        description="1 against FerretDB: its single-document updates are not atomic "
-        "between concurrent connections, so one connection per process serialises them",
+        description="store connections per process; every supported store (MongoDB, "
+        "the local mongo-java-server) keeps single-document updates atomic across them",
     )
     mongodb_slow_command_ms: float = Field(
         default=500, ge=0, description="log store commands slower than this (0: off)"

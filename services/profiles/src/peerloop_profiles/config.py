@@ -1,9 +1,4 @@
-"""Settings of the profiles service (`PEERLOOP_*` environment variables).
-
-Against FerretDB set `PEERLOOP_MONGODB_MAX_POOL_SIZE=1` (the test fixtures and
-`peerloop up` do): its single-document updates are not atomic between
-connections, and the outbox relay and a request often update the same person.
-"""
+"""Settings of the profiles service (`PEERLOOP_*` environment variables)."""
 
 from __future__ import annotations
 

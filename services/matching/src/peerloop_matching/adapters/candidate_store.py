@@ -8,9 +8,8 @@ nothing. Erasure leaves a tombstone without personal data so a late event cannot
 bring the person back.
 
 Load (reservations), reputation and partners change through optimistic
-read-modify-write on `load_version`: no transactions needed. (FerretDB 1.x lets
-two concurrent conditional updates both win; `PEERLOOP_MONGODB_MAX_POOL_SIZE=1`
-serialises this process's writes for it.)
+read-modify-write on `load_version`: no transactions needed (the store conformance
+suite, tests/store, checks that exactly one of concurrent conditional updates wins).
 """
 
 from __future__ import annotations
@@ -153,8 +152,8 @@ class CandidateStore:
         return to_candidate(doc) if doc else None
 
     async def _find_live(self, person_id: str) -> Document | None:
-        # By `_id` alone, erasure checked here: FerretDB turns a point lookup with any
-        # second condition into a scan of the collection.
+        # By `_id` alone, erasure checked here: on the local store a point lookup with any
+        # second condition scans the collection.
         doc = await self.collection.find_one({"_id": person_id})
         return None if doc is None or doc.get("erased") else doc
 
@@ -198,6 +197,8 @@ class CandidateStore:
 
         def change(candidate: Candidate, doc: Document) -> Document | None:
             nonlocal held
+            # `mutate` calls this again after losing a race: only the last call's verdict counts.
+            held = False
             kept = _live(candidate.reservations, now)
             if any(r.proposal_id == reservation.proposal_id for r in kept):
                 held = True

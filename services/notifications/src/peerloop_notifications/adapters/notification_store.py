@@ -222,10 +222,8 @@ class NotificationStore:
     ) -> Document | None:
         """Win attempt n+1 of a delivery, or None when another worker won it.
 
-        The store may run `find_one_and_update` as an unlocked read-modify-write
-        (FerretDB 1.x does), which would hand one delivery to several workers. A
-        unique insert is atomic everywhere, so the right to make attempt n+1 is an
-        insert of `<id>#<n+1>`: exactly one worker gets it. Only that worker then
+        The right to make attempt n+1 is an insert of `<id>#<n+1>`: a unique
+        insert is atomic on every store, so exactly one worker gets it. Only that worker then
         writes the document, so its update below has no competitor.
 
         A claim whose holder never wrote the document (it crashed, or the store

@@ -6,10 +6,9 @@ stale or redelivered event changes nothing. An erased person leaves a tombstone
 them back.
 
 Preferences live in their own collection, one document per version, written only
-by the HTTP API: the consumer and the API never write the same document (the
-store may not serialise concurrent writers of one document: FerretDB 1.x does
-not), and saving version n+1 is an insert of a unique id, which only one of two
-concurrent writers can win.
+by the HTTP API: the consumer and the API never write the same document, and
+saving version n+1 is an insert of a unique id, which only one of two concurrent
+writers can win.
 """
 
 from __future__ import annotations
@@ -82,7 +81,7 @@ class PeopleStore:
         return Person.from_documents(doc, latest)
 
     async def names(self, person_ids: list[str]) -> dict[str, str]:
-        # One point lookup per person: an `$in` on `_id` scans the collection on FerretDB.
+        # One point lookup per person, each served by the `_id` index on every store.
         docs = await asyncio.gather(
             *(
                 self.collection.find_one({"_id": pid}, projection={"display_name": 1})

@@ -1,6 +1,6 @@
 """The MongoDB features the services rely on, through `pymongo.AsyncMongoClient`.
 
-They must hold on FerretDB (local runs), real MongoDB (docker-compose,
+They must hold on the local default store, real MongoDB (docker-compose,
 testcontainers) and whatever the platform team runs.
 """
 
@@ -74,8 +74,7 @@ async def test_find_one_and_update_with_upsert(db: AsyncDatabase[Any]) -> None:
 
 
 async def test_push_and_pull_all_exact_entries(db: AsyncDatabase[Any]) -> None:
-    # Services remove array entries with `$pullAll` of the exact entries they read:
-    # FerretDB 1.x ignores a conditional `$pull` such as {"id": {"$in": [...]}}.
+    # The outbox relay removes published entries by `$pullAll` of the entries as read back.
     await db.agg.insert_one({"_id": "a", "outbox": []})
     for i in range(3):
         await db.agg.update_one({"_id": "a"}, {"$push": {"outbox": {"id": f"e{i}", "n": i}}})
@@ -126,3 +125,84 @@ async def test_bulk_upserts_dates_and_simple_aggregation(db: AsyncDatabase[Any])
     ).to_list()
     assert recent == 3
     assert per_teacher == [{"_id": "t0", "n": 3}, {"_id": "t1", "n": 2}]
+
+
+async def test_guarded_upsert_of_an_existing_document_raises_duplicate_key(
+    db: AsyncDatabase[Any],
+) -> None:
+    # people_store.apply: when the guard does not match an existing `_id`, the upsert
+    # tries to insert that `_id` again; the services rely on DuplicateKeyError there.
+    newer = {"_id": "p", "$or": [{"seq": {"$lt": 3}}, {"seq": {"$exists": False}}]}
+    first = await db.people.update_one(newer, {"$set": {"seq": 3}}, upsert=True)
+    assert first.upserted_id == "p"
+    with pytest.raises(DuplicateKeyError):
+        await db.people.update_one(newer, {"$set": {"seq": 3}}, upsert=True)
+    erased = await db.people.update_one(
+        {"_id": "p", "erased": {"$ne": True}},
+        {"$set": {"erased": True}, "$unset": {"name": "", "seq": ""}},
+    )
+    assert erased.modified_count == 1
+    assert await db.people.find_one({"_id": "p"}) == {"_id": "p", "erased": True}
+
+
+async def test_pull_a_scalar_from_many_documents(db: AsyncDatabase[Any]) -> None:
+    await db.candidates.create_index([("partners", ASCENDING)], sparse=True)
+    await db.candidates.insert_many(
+        [{"_id": "a", "partners": ["x", "y"]}, {"_id": "b", "partners": ["x"]}, {"_id": "c"}]
+    )
+    result = await db.candidates.update_many({"partners": "x"}, {"$pull": {"partners": "x"}})
+    assert result.modified_count == 2
+    rows = await db.candidates.find({}, sort=[("_id", ASCENDING)]).to_list()
+    assert rows == [{"_id": "a", "partners": ["y"]}, {"_id": "b", "partners": []}, {"_id": "c"}]
+
+
+async def test_latest_version_below_a_bound(db: AsyncDatabase[Any]) -> None:
+    # people_store.set_preferences: one document per version, the newest found by sort.
+    await db.preferences.create_index([("person_id", ASCENDING), ("version", -1)], unique=True)
+    await db.preferences.insert_many(
+        [{"_id": f"p#{v}", "person_id": "p", "version": v} for v in (1, 2, 3)]
+        + [{"_id": "q#9", "person_id": "q", "version": 9}]
+    )
+    latest = await db.preferences.find_one(
+        {"person_id": "p", "version": {"$lt": 3}}, sort=[("version", -1)]
+    )
+    assert latest is not None
+    assert latest["_id"] == "p#2"
+    assert (await db.preferences.delete_many({"person_id": "p"})).deleted_count == 3
+
+
+async def test_outbox_queries_and_claims(db: AsyncDatabase[Any]) -> None:
+    # The outbox relay: pending documents by `outbox.0`, claims by a unique `_id`,
+    # a lapsed claim deleted by a condition on its lease.
+    await db.agg.create_index([("outbox.id", ASCENDING)], sparse=True)
+    await db.agg.insert_many(
+        [{"_id": "a", "outbox": [{"id": "e1"}]}, {"_id": "b", "outbox": []}, {"_id": "c"}]
+    )
+    pending = await db.agg.find({"outbox.0": {"$exists": True}}, {"_id": 1}).limit(10).to_list()
+    assert pending == [{"_id": "a"}]
+    now = datetime(2026, 11, 28, 10, 0, tzinfo=UTC)
+    await db.claims.insert_one({"_id": "a", "owner": "r1", "until": now - timedelta(seconds=1)})
+    with pytest.raises(DuplicateKeyError):
+        await db.claims.insert_one({"_id": "a", "owner": "r2", "until": now})
+    lapsed = await db.claims.delete_one({"_id": "a", "until": {"$lt": now}})
+    assert lapsed.deleted_count == 1
+    await db.claims.insert_one({"_id": "a", "owner": "r2", "until": now})
+    assert (await db.claims.delete_one({"_id": "a", "owner": "r1"})).deleted_count == 0
+    assert (await db.claims.delete_one({"_id": "a", "owner": "r2"})).deleted_count == 1
+
+
+async def test_push_each_and_queries_on_array_fields(db: AsyncDatabase[Any]) -> None:
+    await db.requests.create_index([("proposals.helper_id", ASCENDING)])
+    await db.requests.insert_one({"_id": "r", "state": "open", "proposals": []})
+    await db.requests.update_one(
+        {"_id": "r"},
+        {"$push": {"proposals": {"$each": [{"helper_id": "h1"}, {"helper_id": "h2"}]}}},
+    )
+    found = await db.requests.find({"proposals.helper_id": "h2"}).to_list()
+    assert [r["_id"] for r in found] == ["r"]
+    both = await db.requests.count_documents(
+        {"_id": {"$in": ["r", "s"]}, "state": {"$in": ["open", "matched"]}}
+    )
+    assert both == 1
+    ranged = await db.requests.count_documents({"_id": {"$gt": "q", "$lte": "r"}})
+    assert ranged == 1
