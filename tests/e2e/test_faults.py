@@ -21,7 +21,6 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from peerloop_cli.identity import IdentityProvider, Tokens
 from peerloop_cli.infra import kafka, stack
 from peerloop_cli.infra import mongo_java_server as store
-from peerloop_cli.infra.process import InfraError
 from peerloop_cli.loop_client import LoopError, PeerloopClient, wait_for
 from peerloop_cli.platform import SERVICE_NAMES, Deployment
 

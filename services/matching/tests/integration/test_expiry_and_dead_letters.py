@@ -16,6 +16,7 @@ from matching_harness import (
     running,
     settings_for,
 )
+from peerloop_cli.identity import Tokens
 from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.matching import HelpRequested
 
@@ -23,7 +24,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_an_unanswered_proposal_expires_after_a_restart_and_moves_on(
-    kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str
+    kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str, tokens: Tokens
 ) -> None:
     skill = f"skill-{run_id}"
     learner, first, second = f"req-{run_id}", f"h1-{run_id}", f"h2-{run_id}"
@@ -49,12 +50,13 @@ async def test_an_unanswered_proposal_expires_after_a_restart_and_moves_on(
         )
         created = await http.post(
             "/help-requests",
-            json={"requester_id": learner, "skill": skill, "desired_level": 2, "task": "t"},
+            auth=tokens.as_person(learner),
+            json={"skill": skill, "desired_level": 2, "task": "t"},
         )
         rid = created.json()["request_id"]
 
         async def proposed() -> dict | None:
-            body = (await http.get(f"/help-requests/{rid}")).json()
+            body = (await http.get(f"/help-requests/{rid}", auth=tokens.as_person(learner))).json()
             return body if body["state"] == "proposed" else None
 
         assert (await eventually(proposed))["proposals"][0]["helper_id"] == first
@@ -63,7 +65,7 @@ async def test_an_unanswered_proposal_expires_after_a_restart_and_moves_on(
     async with running(settings) as (http, service):
 
         async def moved_on() -> dict | None:
-            body = (await http.get(f"/help-requests/{rid}")).json()
+            body = (await http.get(f"/help-requests/{rid}", auth=tokens.as_person(learner))).json()
             return body if len(body["proposals"]) == 2 else None
 
         body = await eventually(moved_on, timeout=15)
@@ -74,7 +76,7 @@ async def test_an_unanswered_proposal_expires_after_a_restart_and_moves_on(
         assert (await service.candidates.get(first)).reservations == ()
 
         async def gave_up() -> dict | None:
-            body = (await http.get(f"/help-requests/{rid}")).json()
+            body = (await http.get(f"/help-requests/{rid}", auth=tokens.as_person(learner))).json()
             return body if body["state"] == "unmatched" else None
 
         body = await eventually(gave_up, timeout=15)
@@ -93,7 +95,7 @@ async def test_an_unanswered_proposal_expires_after_a_restart_and_moves_on(
 
 
 async def test_a_poison_event_goes_to_the_dead_letter_topic_and_matching_goes_on(
-    kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str
+    kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str, tokens: Tokens
 ) -> None:
     skill = f"skill-{run_id}"
     learner, helper = f"req-{run_id}", f"h-{run_id}"
@@ -129,12 +131,15 @@ async def test_a_poison_event_goes_to_the_dead_letter_topic_and_matching_goes_on
         await candidates_known(mongodb_uri, mongo_db_name, [learner, helper], [helper])
         created = await http.post(
             "/help-requests",
-            json={"requester_id": learner, "skill": skill, "desired_level": 2, "task": "t"},
+            auth=tokens.as_person(learner),
+            json={"skill": skill, "desired_level": 2, "task": "t"},
         )
         rid = created.json()["request_id"]
 
         async def proposed() -> bool:
-            return (await http.get(f"/help-requests/{rid}")).json()["state"] == "proposed"
+            return (await http.get(f"/help-requests/{rid}", auth=tokens.as_person(learner))).json()[
+                "state"
+            ] == "proposed"
 
         await eventually(proposed)
 

@@ -16,15 +16,17 @@ from matching_harness import (
     running,
     settings_for,
 )
+from peerloop_cli.identity import Tokens
 
 pytestmark = pytest.mark.integration
 
 
 @asynccontextmanager
 async def _learner_and_helper(
-    kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str
+    kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str, tokens: Tokens
 ) -> AsyncIterator[tuple[httpx.AsyncClient, str, str, dict[str, object]]]:
-    """A running service that knows a learner and a helper; and a valid ask of theirs."""
+    """A running service that knows a learner and a helper; the client acts as the learner
+    (with a token from the identity provider) unless a call says otherwise."""
     skill = f"skill-{run_id}"
     learner, helper = f"req-{run_id}", f"h-{run_id}"
     async with running(settings_for(kafka_bootstrap, mongodb_uri, mongo_db_name, run_id)) as (
@@ -36,14 +38,15 @@ async def _learner_and_helper(
             [*person_events(learner, team="a"), *person_events(helper, team="b", skill=skill)],
         )
         await candidates_known(mongodb_uri, mongo_db_name, [learner, helper], [helper])
-        ask = {"requester_id": learner, "skill": skill, "desired_level": 2, "task": "a task"}
+        ask = {"skill": skill, "desired_level": 2, "task": "a task"}
+        http.auth = tokens.as_person(learner)
         yield http, learner, helper, ask
 
 
 async def test_http_refusals(
-    kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str
+    kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str, tokens: Tokens
 ) -> None:
-    async with _learner_and_helper(kafka_bootstrap, mongodb_uri, mongo_db_name, run_id) as (
+    async with _learner_and_helper(kafka_bootstrap, mongodb_uri, mongo_db_name, run_id, tokens) as (
         http,
         learner,
         helper,
@@ -65,17 +68,20 @@ async def test_http_refusals(
                 response.text
             )
 
-        unknown = await http.post(
-            "/help-requests", json={**valid, "requester_id": f"ghost-{run_id}"}
+        # Nobody asks in someone else's name: the requester is the token's person.
+        in_helpers_name = await http.post("/help-requests", json={**valid, "requester_id": helper})
+        assert in_helpers_name.status_code == 422
+        assert in_helpers_name.json()["detail"][0]["loc"] == ["body", "requester_id"]
+        # A person matching has not heard of (yet) is told to retry, not refused.
+        ghost = await http.post(
+            "/help-requests", json=valid, auth=tokens.as_person(f"ghost-{run_id}")
         )
-        assert unknown.status_code == 422
-        assert unknown.json()["detail"][0]["loc"] == ["body", "requester_id"]
-        assert "unknown requester" in unknown.json()["detail"][0]["msg"]
+        assert ghost.status_code == 503, ghost.text
+        assert ghost.headers["Retry-After"] == "2"
+        assert "has not received the profile" in ghost.json()["detail"]
 
         assert (await http.get("/help-requests/r-missing")).status_code == 404
-        missing = await http.post(
-            "/help-requests/r-missing/cancel", headers={"X-Person-Id": learner}
-        )
+        missing = await http.post("/help-requests/r-missing/cancel", auth=tokens.as_person(learner))
         assert missing.status_code == 404
 
         created = (await http.post("/help-requests", json=valid)).json()
@@ -89,62 +95,73 @@ async def test_http_refusals(
         pid = body["proposals"][0]["proposal_id"]
         accept = f"/help-requests/{rid}/proposals/{pid}/accept"
 
-        assert (await http.post(accept)).status_code == 422  # who is acting?
-        assert (await http.post(accept, headers={"X-Person-Id": learner})).status_code == 403
+        anonymous = await http.post(accept, auth=None)
+        assert anonymous.status_code == 401
+        assert anonymous.headers["WWW-Authenticate"].startswith("Bearer")
+        # Only the proposed helper reads their proposal; a stranger reads nothing of it.
+        as_helper = (await http.get(f"/help-requests/{rid}", auth=tokens.as_person(helper))).json()
+        assert [p["helper_id"] for p in as_helper["proposals"]] == [helper]
+        nosy = await http.get(f"/help-requests/{rid}", auth=tokens.as_person(f"x-{run_id}"))
+        assert nosy.status_code == 403
+        assert "visible to its requester" in nosy.json()["detail"]
+        assert (
+            await http.get(f"/help-requests/{rid}/why", auth=tokens.as_person(f"x-{run_id}"))
+        ).status_code == 403
+        assert (await http.post(accept, auth=tokens.as_person(learner))).status_code == 403
         stale = await http.post(
             accept,
-            headers={"X-Person-Id": helper},
+            auth=tokens.as_person(helper),
             json={"expected_version": body["version"] - 1},
         )
         assert stale.status_code == 409 and "version" in stale.json()["detail"]
         confirm_early = await http.post(
-            f"/help-requests/{rid}/session/confirm", headers={"X-Person-Id": learner}
+            f"/help-requests/{rid}/session/confirm", auth=tokens.as_person(learner)
         )
         assert confirm_early.status_code == 409
         ok = await http.post(
-            accept, headers={"X-Person-Id": helper}, json={"expected_version": body["version"]}
+            accept, auth=tokens.as_person(helper), json={"expected_version": body["version"]}
         )
         assert ok.status_code == 200, ok.text
-        again = await http.post(accept, headers={"X-Person-Id": helper})
+        again = await http.post(accept, auth=tokens.as_person(helper))
         assert again.status_code == 409 and "already accepted" in again.json()["detail"]
         decline_after = await http.post(
-            f"/help-requests/{rid}/proposals/{pid}/decline", headers={"X-Person-Id": helper}
+            f"/help-requests/{rid}/proposals/{pid}/decline", auth=tokens.as_person(helper)
         )
         assert decline_after.status_code == 409
         cancel_after = await http.post(
-            f"/help-requests/{rid}/cancel", headers={"X-Person-Id": learner}
+            f"/help-requests/{rid}/cancel", auth=tokens.as_person(learner)
         )
         assert cancel_after.status_code == 409
         rate_early = await http.post(
             f"/help-requests/{rid}/session/feedback",
-            headers={"X-Person-Id": learner},
+            auth=tokens.as_person(learner),
             json={"rating": 5},
         )
         assert rate_early.status_code == 409
         bad_rating = await http.post(
             f"/help-requests/{rid}/session/feedback",
-            headers={"X-Person-Id": learner},
+            auth=tokens.as_person(learner),
             json={"rating": 6},
         )
         assert bad_rating.status_code == 422
         stranger = await http.post(
-            f"/help-requests/{rid}/session/not-happened", headers={"X-Person-Id": f"x-{run_id}"}
+            f"/help-requests/{rid}/session/not-happened", auth=tokens.as_person(f"x-{run_id}")
         )
         assert stranger.status_code == 403
         not_happened = await http.post(
-            f"/help-requests/{rid}/session/not-happened", headers={"X-Person-Id": learner}
+            f"/help-requests/{rid}/session/not-happened", auth=tokens.as_person(learner)
         )
         assert not_happened.json()["state"] == "not_happened"
         complete_after = await http.post(
-            f"/help-requests/{rid}/session/confirm", headers={"X-Person-Id": helper}
+            f"/help-requests/{rid}/session/confirm", auth=tokens.as_person(helper)
         )
         assert complete_after.status_code == 409
 
 
 async def test_a_retried_ask_with_its_idempotency_key_asks_once(
-    kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str
+    kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str, tokens: Tokens
 ) -> None:
-    async with _learner_and_helper(kafka_bootstrap, mongodb_uri, mongo_db_name, run_id) as (
+    async with _learner_and_helper(kafka_bootstrap, mongodb_uri, mongo_db_name, run_id, tokens) as (
         http,
         _learner,
         _helper,

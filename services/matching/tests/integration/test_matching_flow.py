@@ -12,12 +12,13 @@ from matching_harness import (
     running,
     settings_for,
 )
+from peerloop_cli.identity import Tokens
 
 pytestmark = pytest.mark.integration
 
 
 async def test_request_decline_second_proposal_accept_complete_feedback(
-    kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str
+    kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str, tokens: Tokens
 ) -> None:
     skill = f"skill-{run_id}"
     learner, first, second = f"req-{run_id}", f"h1-{run_id}", f"h2-{run_id}"
@@ -38,8 +39,8 @@ async def test_request_decline_second_proposal_accept_complete_feedback(
 
         created = await http.post(
             "/help-requests",
+            auth=tokens.as_person(learner),
             json={
-                "requester_id": learner,
                 "skill": skill.upper(),  # names are normalised to the canonical id
                 "desired_level": 3,
                 "task": "our consumer lags behind after a rebalance",
@@ -52,13 +53,17 @@ async def test_request_decline_second_proposal_accept_complete_feedback(
         assert created.json()["skill_id"] == skill
 
         async def proposed() -> dict | None:
-            body = (await http.get(f"/help-requests/{request_id}")).json()
+            body = (
+                await http.get(f"/help-requests/{request_id}", auth=tokens.as_person(learner))
+            ).json()
             return body if body["state"] == "proposed" else None
 
         body = await eventually(proposed)
         [proposal] = body["proposals"]
         assert proposal["helper_id"] == first
-        why = (await http.get(f"/help-requests/{request_id}/why")).json()
+        why = (
+            await http.get(f"/help-requests/{request_id}/why", auth=tokens.as_person(learner))
+        ).json()
         components = {c["name"]: c for c in why[0]["breakdown"]}
         assert components["cross_team"]["value"] == 1.0
         assert why[0]["score"] == pytest.approx(
@@ -67,12 +72,15 @@ async def test_request_decline_second_proposal_accept_complete_feedback(
 
         declined = await http.post(
             f"/help-requests/{request_id}/proposals/{proposal['proposal_id']}/decline",
-            headers={"X-Person-Id": first},
+            auth=tokens.as_person(first),
             json={"reason": "on call this week"},
         )
         assert declined.status_code == 200, declined.text
         assert declined.json()["state"] == "proposed", declined.text
-        next_proposal = declined.json()["proposals"][1]
+        # The decliner sees only their own proposal; the requester sees who is asked next.
+        assert [p["helper_id"] for p in declined.json()["proposals"]] == [first]
+        as_learner = await http.get(f"/help-requests/{request_id}", auth=tokens.as_person(learner))
+        next_proposal = as_learner.json()["proposals"][1]
         assert (next_proposal["helper_id"], next_proposal["attempt"]) == (second, 2)
         # The decliner's reserved capacity is released; the new helper's is held.
         assert service.index.get(first).reservations == ()
@@ -80,7 +88,7 @@ async def test_request_decline_second_proposal_accept_complete_feedback(
 
         accepted = await http.post(
             f"/help-requests/{request_id}/proposals/{next_proposal['proposal_id']}/accept",
-            headers={"X-Person-Id": second},
+            auth=tokens.as_person(second),
             json={"scheduled_at": "2026-12-03T15:00:00Z"},
         )
         assert accepted.status_code == 200, accepted.text
@@ -89,7 +97,7 @@ async def test_request_decline_second_proposal_accept_complete_feedback(
         for who, minutes in ((learner, 40), (second, 45)):
             confirmed = await http.post(
                 f"/help-requests/{request_id}/session/confirm",
-                headers={"X-Person-Id": who},
+                auth=tokens.as_person(who),
                 json={"duration_minutes": minutes},
             )
             assert confirmed.status_code == 200, confirmed.text
@@ -98,7 +106,7 @@ async def test_request_decline_second_proposal_accept_complete_feedback(
         for who, rating in ((learner, 5), (second, 4)):
             rated = await http.post(
                 f"/help-requests/{request_id}/session/feedback",
-                headers={"X-Person-Id": who},
+                auth=tokens.as_person(who),
                 json={"rating": rating, "comment": "thanks"},
             )
             assert rated.status_code == 200, rated.text

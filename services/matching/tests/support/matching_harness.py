@@ -10,12 +10,15 @@ from typing import Any, TypeVar
 import httpx
 from aiokafka import AIOKafkaConsumer
 from asgi_lifespan import LifespanManager
+from peerloop_cli.identity import IdentityProvider
+from peerloop_cli.realm import AUDIENCE
 from peerloop_cli.testing.groups import start_groups_at_end
 from peerloop_contracts.base import Event
 from peerloop_contracts.catalogue import BY_CE_TYPE
 from peerloop_contracts.matching import EVENTS as MATCHING_EVENTS
 from peerloop_contracts.outbox import outbox_entry
 from peerloop_contracts.profiles import ProfileRegistered, SkillOffered
+from peerloop_contracts.runtime.auth import AuthSettings
 from peerloop_contracts.runtime.kafka import make_broker, publish_entry
 from peerloop_matching.config import Settings
 from peerloop_matching.entrypoints.http import create_app
@@ -26,6 +29,10 @@ T = TypeVar("T")
 
 def settings_for(kafka: str, mongo: str, db: str, run_id: str, **overrides: Any) -> Settings:
     overrides.setdefault("requester_wait_seconds", 2.0)
+    # The identity provider of the test session (the `identity` fixture starts it).
+    overrides.setdefault(
+        "auth", AuthSettings(issuer=IdentityProvider.from_env().issuer, audience=AUDIENCE)
+    )
     return Settings(
         kafka_bootstrap_servers=kafka,
         mongodb_uri=mongo,
