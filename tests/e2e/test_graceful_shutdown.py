@@ -10,6 +10,7 @@ import time
 import httpx
 import pytest
 from aiokafka import AIOKafkaConsumer
+from peerloop_cli.identity import SERVICES, Tokens
 from peerloop_cli.infra import stack
 from peerloop_cli.infra.process import pid_alive
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.e2e
 
 
 async def test_sigterm_flushes_the_outbox_and_exits_within_the_grace_period(
-    infra: stack.Endpoints, run_id: str
+    infra: stack.Endpoints, tokens: Tokens, run_id: str
 ) -> None:
     deployment = e2e_deployment(PEERLOOP_SHUTDOWN_GRACE_SECONDS="10")
     try:
@@ -27,7 +28,11 @@ async def test_sigterm_flushes_the_outbox_and_exits_within_the_grace_period(
         deployment.start_service("profiles", infra)
         deployment.wait_ready("profiles")
         people = [f"g{i}-{run_id}" for i in range(30)]
-        async with httpx.AsyncClient(base_url=deployment.url("profiles"), timeout=30) as http:
+        # Provisioned as HR would: the service account may register anyone.
+        hr = tokens.as_service(*SERVICES["hr"])
+        async with httpx.AsyncClient(
+            base_url=deployment.url("profiles"), timeout=30, auth=hr
+        ) as http:
             answers = await asyncio.gather(
                 *(
                     http.post(
