@@ -22,9 +22,11 @@ from rich.console import Console
 
 from peerloop_cli import platform
 from peerloop_cli.demo_data import build_organisation
+from peerloop_cli.identity import IdentityError
 from peerloop_cli.infra import stack
 from peerloop_cli.infra.paths import component_dir
 from peerloop_cli.infra.process import InfraError, ManagedProcess
+from peerloop_cli.realm import DEMO_PASSWORD
 from peerloop_cli.seed import SeedError, seed_organisation
 
 app = typer.Typer(help="Peerloop: peer-to-peer learning, run locally.", no_args_is_help=True)
@@ -67,14 +69,19 @@ def up(
                     deployment.url("profiles"), deployment.url("matching"), org, _progress
                 )
             )
-    except (InfraError, SeedError) as exc:
+    except (InfraError, SeedError, IdentityError) as exc:
         raise _fail(exc) from exc
     console.print(f"\n[green]Peerloop is up[/] in {time.monotonic() - started:.0f}s\n")
     for name in platform.SERVICE_NAMES:
         console.print(f"  {name:14} {deployment.url(name)}/docs")
     console.print(f"  {'mail':14} {deployment.mail_dir} (every e-mail sent, as .eml)")
     inbox = f"{deployment.url('notifications')}/people/p-001/inbox"
-    console.print(f"  {'inbox':14} curl {inbox}")
+    console.print(
+        f'  {"inbox":14} curl -H "Authorization: Bearer $(.venv/bin/peerloop token p-001)" {inbox}'
+    )
+    console.print(
+        f"  {'log in as':14} p-001 … p-200, password {DEMO_PASSWORD} (admins p-010, p-020)"
+    )
     console.print(f"  {'events':14} .venv/bin/peerloop events tail")
     console.print(f"  {'demo':14} .venv/bin/peerloop demo")
     console.print(f"  {'stop':14} .venv/bin/peerloop down\n")
