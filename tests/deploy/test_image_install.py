@@ -23,6 +23,7 @@ from typing import IO
 import httpx
 import pytest
 import validate_deploy
+from peerloop_cli.identity import IdentityProvider
 from peerloop_cli.infra.paths import cache_dir
 from peerloop_cli.infra.process import free_port
 
@@ -149,6 +150,7 @@ async def test_built_image_environment_runs_a_healthy_service(
     mongodb_uri: str,
     mongo_db_name: str,
     run_id: str,
+    identity: IdentityProvider,
 ) -> None:
     venv = _build_stage(service, tmp_path)
     entrypoint = venv / "bin" / f"peerloop-{service}"
@@ -168,6 +170,8 @@ async def test_built_image_environment_runs_a_healthy_service(
         "PEERLOOP_HTTP_HOST": "127.0.0.1",
         "PEERLOOP_HTTP_PORT": str(port),
         "PEERLOOP_SHUTDOWN_GRACE_SECONDS": "10",
+        "PEERLOOP_AUTH__ISSUER": identity.issuer,
+        "PEERLOOP_AUTH__AUDIENCE": identity.audience,
     }
     process = _start(entrypoint, log, env)
     try:

@@ -29,6 +29,7 @@ from faststream.specification import AsyncAPI
 
 from peerloop_contracts.base import Event
 from peerloop_contracts.catalogue import ALL_EVENTS
+from peerloop_contracts.runtime.auth import AuthSettings
 from peerloop_contracts.schema_tools import REPO_DIR
 
 SERVICES = ("profiles", "matching", "notifications")
@@ -88,7 +89,12 @@ def service_shape(name: str) -> ServiceShape:
     http = importlib.import_module(f"peerloop_{name}.entrypoints.http")
     config = importlib.import_module(f"peerloop_{name}.config")
     # Explicit values win over PEERLOOP_* variables, so the document never depends on them.
-    settings = config.Settings(kafka_bootstrap_servers=DOC_BOOTSTRAP, consumer_group="")
+    settings = config.Settings(
+        kafka_bootstrap_servers=DOC_BOOTSTRAP,
+        consumer_group="",
+        # Never contacted: documenting the service only builds it.
+        auth=AuthSettings(issuer="https://idp.invalid/realms/docs", audience="peerloop"),
+    )
     app = http.create_app(settings)
     runtime = app.state.runtime
     consumes = tuple(
