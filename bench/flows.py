@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import httpx
+from peerloop_cli.identity import Tokens
 from peerloop_cli.platform import Deployment
 from peerloop_contracts.profiles import ProfileRegistered, SkillOffered
 
@@ -31,6 +32,7 @@ class Population:
     skill: str
     helpers: list[str]
     requesters: list[str]
+    tokens: Tokens
     _next: int = 0
 
     def requester(self) -> str:
@@ -46,8 +48,10 @@ class FlowRun:
     posted: float = 0.0
 
 
-async def _post(http: httpx.AsyncClient, url: str, body: dict[str, Any]) -> dict[str, Any]:
-    answer = await http.post(url, json=body)
+async def _post(
+    http: httpx.AsyncClient, url: str, body: dict[str, Any], auth: httpx.Auth | None = None
+) -> dict[str, Any]:
+    answer = await (http.post(url, json=body, auth=auth) if auth else http.post(url, json=body))
     if answer.status_code >= 300:
         raise RuntimeError(f"POST {url}: HTTP {answer.status_code} {answer.text[:300]}")
     result: dict[str, Any] = answer.json() if answer.content else {}
@@ -56,6 +60,7 @@ async def _post(http: httpx.AsyncClient, url: str, body: dict[str, Any]) -> dict
 
 async def seed(
     http: httpx.AsyncClient,
+    tokens: Tokens,
     deployment: Deployment,
     bootstrap: str,
     flows: int,
@@ -93,6 +98,9 @@ async def seed(
     await asyncio.gather(
         *(person(h, True) for h in helpers), *(person(r, False) for r in requesters)
     )
+    # The requesters log in before the clock starts: a token grant is not a flow's cost.
+    for r in requesters:
+        await tokens.for_new_person(r, email=f"{r}@example.com", name=f"Bench {r}")
     # Matching must know every helper before the clock starts.
     await asyncio.sleep(1.0)  # the outbox relay publishes after the HTTP answer
     ends = await end_offsets(bootstrap, [ProfileRegistered.topic(), SkillOffered.topic()])
@@ -103,7 +111,7 @@ async def seed(
     await wait_consumed(
         http, deployment.url("notifications"), {registered: owed[registered]}, within_s=300
     )
-    return Population(skill, helpers, requesters)
+    return Population(skill, helpers, requesters, tokens)
 
 
 async def fire(
@@ -124,16 +132,13 @@ async def fire(
         if rate:
             await asyncio.sleep(max(0.0, run.started + i / rate - time.time()))
         async with gate:
+            requester = population.requester()
             sent = time.time()
             created = await _post(
                 http,
                 url,
-                {
-                    "requester_id": population.requester(),
-                    "skill": population.skill,
-                    "desired_level": 3,
-                    "task": f"benchmark flow {i}",
-                },
+                {"skill": population.skill, "desired_level": 3, "task": f"benchmark flow {i}"},
+                auth=population.tokens.as_person(requester, register=False),
             )
             run.request_ids.append(created["request_id"])
             run.posted_at[created["request_id"]] = sent

@@ -55,7 +55,13 @@ def parse(output: str) -> dict[str, float]:
 
 
 def run_wrk(
-    url: str, *, seconds: int, connections: int, threads: int, body: dict[str, Any] | None
+    url: str,
+    *,
+    seconds: int,
+    connections: int,
+    threads: int,
+    body: dict[str, Any] | None,
+    token: str | None = None,
 ) -> dict[str, Any]:
     wrk = ensure_wrk()
     with tempfile.TemporaryDirectory() as scratch:
@@ -68,6 +74,7 @@ def run_wrk(
                 'wrk.method = "POST"\n'
                 'wrk.headers["Content-Type"] = "application/json"\n'
                 f"wrk.body = {json.dumps(json.dumps(body))}\n"
+                + (f'wrk.headers["Authorization"] = "Bearer {token}"\n' if token else "")
             )
             argv += ["-s", str(script)]
         done = subprocess.run([*argv, url], capture_output=True, text=True, check=False)
@@ -78,7 +85,7 @@ def run_wrk(
 
 async def measure(
     matching_url: str,
-    requester: str,
+    requester_token: str,
     skill: str,
     *,
     seconds: int,
@@ -99,7 +106,8 @@ async def measure(
         seconds=seconds,
         connections=connections,
         threads=threads,
-        body={"requester_id": requester, "skill": skill, "desired_level": 3, "task": "wrk"},
+        body={"skill": skill, "desired_level": 3, "task": "wrk"},
+        token=requester_token,
     )
     print_table(
         f"HTTP: wrk, {threads} threads, {connections} connections, {seconds}s each",

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from peerloop_cli.identity import SERVICES, IdentityProvider, Tokens
 from peerloop_cli.infra import stack
 from peerloop_contracts.profiles import ProfileRegistered, SkillOffered
 
@@ -86,12 +87,19 @@ async def live_loop(
     profile_dir = args.results_dir / f"profile-{time.strftime('%Y%m%dT%H%M%S')}"
     try:
         async with (
-            httpx.AsyncClient(timeout=60.0, limits=httpx.Limits(max_connections=64)) as http,
+            Tokens(IdentityProvider.from_env()) as tokens,
+            # People are provisioned as HR would (the service account); asks carry each
+            # requester's own token (`flows.fire`).
+            httpx.AsyncClient(
+                timeout=60.0,
+                limits=httpx.Limits(max_connections=64),
+                auth=tokens.as_service(*SERVICES["hr"]),
+            ) as http,
             FlowObserver(endpoints.kafka_bootstrap) as observer,
         ):
             total = args.flows + args.latency_flows + 10
             population = await flows.seed(
-                http, deployment, endpoints.kafka_bootstrap, total, baseline
+                http, tokens, deployment, endpoints.kafka_bootstrap, total, baseline
             )
             await flows.warm_up(http, deployment, observer, population)
             peak = args.rate * 2
@@ -133,7 +141,7 @@ async def live_loop(
                     "http",
                     await http_load.measure(
                         deployment.url("matching"),
-                        population.requesters[0],
+                        await tokens.for_person(population.requesters[0]),
                         f"{population.skill}-nobody",
                         seconds=args.http_seconds,
                         connections=args.http_connections,

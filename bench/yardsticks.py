@@ -13,7 +13,8 @@ from aiokafka.admin import (  # type: ignore[import-untyped, unused-ignore]
     AIOKafkaAdminClient,
     NewTopic,
 )
-from peerloop_cli.infra.kafka import ensure_jars, java_binary
+from peerloop_cli.infra.jvm import java_binary
+from peerloop_cli.infra.kafka import ensure_jars
 
 from bench.report import print_table
 
