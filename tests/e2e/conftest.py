@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 
@@ -11,7 +12,7 @@ from peerloop_cli.identity import IdentityProvider, Tokens
 from peerloop_cli.infra import stack
 from peerloop_cli.infra.process import free_port
 from peerloop_cli.loop_client import PeerloopClient
-from peerloop_cli.platform import Deployment
+from peerloop_cli.platform import SERVICE_NAMES, Deployment
 from peerloop_cli.testing.groups import start_groups_at_end
 
 
@@ -29,11 +30,19 @@ def start_fresh(deployment: Deployment, infra: stack.Endpoints) -> None:
     asyncio.run(start_fresh_async(deployment, infra))
 
 
+REPLICAS = int(os.environ.get("PEERLOOP_E2E_REPLICAS", "1"))
+"""Processes per service (`PEERLOOP_E2E_REPLICAS=2`: two of each, sharing database and
+consumer group, as a scaled deployment runs them; clients talk to the first)."""
+
+
 def e2e_deployment(**extra_env: str) -> Deployment:
     tag = uuid.uuid4().hex[:8]
     return Deployment(
         prefix=f"e2e-{tag}",
-        ports={name: free_port() for name in ("profiles", "matching", "notifications")},
+        ports={name: free_port() for name in SERVICE_NAMES},
+        replica_ports={
+            name: tuple(free_port() for _ in range(REPLICAS - 1)) for name in SERVICE_NAMES
+        },
         smtp_port=free_port(),
         database_prefix=f"e2e_{tag}_",
         group_prefix=f"e2e-{tag}-",

@@ -173,7 +173,11 @@ async def test_one_help_request_is_one_trace_across_the_services(
     assert {_headers(r)["traceparent"].split("-")[1] for r in records} == {trace_id}
 
     async def notifications_log() -> str:
-        return deployment.process("notifications").log_tail(5000)
+        # Whichever replica owns the request's partition consumed it.
+        return "\n".join(
+            deployment.process("notifications", replica).log_tail(5000)
+            for replica in deployment.replicas("notifications")
+        )
 
     log = await wait_for(
         notifications_log, lambda text: trace_id in text, 60, "the notifications consumer span"

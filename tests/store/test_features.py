@@ -206,3 +206,33 @@ async def test_push_each_and_queries_on_array_fields(db: AsyncDatabase[Any]) -> 
     assert both == 1
     ranged = await db.requests.count_documents({"_id": {"$gt": "q", "$lte": "r"}})
     assert ranged == 1
+
+
+async def test_filters_on_one_id_and_more_conditions(db: AsyncDatabase[Any]) -> None:
+    # Version-guarded saves and claims: `_id` plus conditions, in every kind of command.
+    await db.docs.insert_many(
+        [
+            {"_id": 1, "version": 3, "tags": ["a"], "owner": {"name": "x"}},
+            {"_id": "s", "version": 1},
+            {"_id": 2, "version": 3},
+        ]
+    )
+    assert await db.docs.find_one({"_id": 1.0, "version": 3}, {"version": 1}) == {
+        "_id": 1,
+        "version": 3,
+    }
+    assert await db.docs.find_one({"_id": 1, "version": 2}) is None
+    assert await db.docs.count_documents({"_id": 1, "tags": "a", "owner.name": "x"}) == 1
+    assert await db.docs.count_documents({"_id": 1, "$or": [{"version": 9}, {"tags": "b"}]}) == 0
+    assert await db.docs.count_documents({"_id": {"$in": [1, 2]}, "version": 3}) == 2
+    assert await db.docs.count_documents({"_id": {"$regex": "^s"}, "version": 1}) == 1
+    updated = await db.docs.update_many({"_id": 2, "version": 3}, {"$inc": {"version": 1}})
+    assert updated.modified_count == 1
+    taken = await db.docs.find_one_and_update(
+        {"_id": 2, "version": {"$gte": 4}},
+        {"$set": {"owner": "me"}},
+        return_document=ReturnDocument.AFTER,
+    )
+    assert taken == {"_id": 2, "version": 4, "owner": "me"}
+    assert (await db.docs.delete_one({"_id": "s", "version": 2})).deleted_count == 0
+    assert (await db.docs.delete_one({"_id": "s", "version": 1})).deleted_count == 1

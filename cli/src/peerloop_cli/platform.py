@@ -14,6 +14,7 @@ import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import httpx
@@ -56,14 +57,24 @@ class Deployment:
     database_prefix: str = "peerloop_"
     group_prefix: str = "peerloop-"
     extra_env: dict[str, str] = field(default_factory=dict)
+    replica_ports: dict[str, tuple[int, ...]] = field(default_factory=dict)
+    """HTTP ports of further replicas of a service (the first one uses `ports`). They share
+    its database and consumer group, as replicas in a cluster do."""
 
-    def url(self, service: str) -> str:
-        return f"http://{HOST}:{self.ports[service]}"
+    def replicas(self, service: str) -> range:
+        return range(1 + len(self.replica_ports.get(service, ())))
 
-    def process(self, service: str) -> ManagedProcess:
+    def port(self, service: str, replica: int = 0) -> int:
+        return self.ports[service] if replica == 0 else self.replica_ports[service][replica - 1]
+
+    def url(self, service: str, replica: int = 0) -> str:
+        return f"http://{HOST}:{self.port(service, replica)}"
+
+    def process(self, service: str, replica: int = 0) -> ManagedProcess:
         if service not in SERVICE_NAMES:
             raise InfraError(f"unknown service {service!r}; choose one of {SERVICE_NAMES}")
-        return ManagedProcess(f"{self.prefix}-{service}")
+        suffix = f"-{replica + 1}" if replica else ""
+        return ManagedProcess(f"{self.prefix}-{service}{suffix}")
 
     def mail_catcher(self) -> ManagedProcess:
         return ManagedProcess(f"{self.prefix}-mail")
@@ -72,14 +83,14 @@ class Deployment:
     def mail_dir(self) -> Path:
         return component_dir(f"{self.prefix}-mail") / "messages"
 
-    def env(self, service: str, endpoints: stack.Endpoints) -> dict[str, str]:
+    def env(self, service: str, endpoints: stack.Endpoints, replica: int = 0) -> dict[str, str]:
         return {
             "PEERLOOP_KAFKA_BOOTSTRAP_SERVERS": endpoints.kafka_bootstrap,
             "PEERLOOP_MONGODB_URI": endpoints.mongodb_uri,
             "PEERLOOP_DATABASE": f"{self.database_prefix}{service}",
             "PEERLOOP_CONSUMER_GROUP": f"{self.group_prefix}{service}",
             "PEERLOOP_HTTP_HOST": HOST,
-            "PEERLOOP_HTTP_PORT": str(self.ports[service]),
+            "PEERLOOP_HTTP_PORT": str(self.port(service, replica)),
             "PEERLOOP_SMTP_HOST": HOST,
             "PEERLOOP_SMTP_PORT": str(self.smtp_port),
             "PEERLOOP_AUTH__ISSUER": endpoints.oidc_issuer,
@@ -114,30 +125,34 @@ class Deployment:
     def start_service(
         self, service: str, endpoints: stack.Endpoints, progress: Progress = _quiet
     ) -> None:
-        proc = self.process(service)
-        if proc.is_running():
-            return
-        port = self.ports[service]
-        with contextlib.suppress(InfraError):
-            # A process killed a moment ago may still hold its socket briefly.
-            wait_until(lambda: not port_open(HOST, port), timeout=10, what=f"port {port}")
-        ensure_port_free(HOST, port, f"the {service} service")
-        proc.start([_bin(f"peerloop-{service}")], env=self.env(service, endpoints))
-        progress(f"starting {service} on {self.url(service)}")
+        """Start every replica of `service` that is not running."""
+        for replica in self.replicas(service):
+            proc = self.process(service, replica)
+            if proc.is_running():
+                continue
+            port = self.port(service, replica)
+            with contextlib.suppress(InfraError):
+                # A process killed a moment ago may still hold its socket briefly.
+                wait_until(partial(_port_closed, port), timeout=10, what=f"port {port}")
+            ensure_port_free(HOST, port, f"the {service} service")
+            proc.start([_bin(f"peerloop-{service}")], env=self.env(service, endpoints, replica))
+            progress(f"starting {service} on {self.url(service, replica)}")
 
-    def ready(self, service: str) -> bool:
+    def ready(self, service: str, replica: int = 0) -> bool:
         try:
-            return httpx.get(f"{self.url(service)}/readyz", timeout=2).status_code == 200
+            url = f"{self.url(service, replica)}/readyz"
+            return httpx.get(url, timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
 
     def wait_ready(self, service: str, timeout: float = 120.0) -> None:
-        _wait(
-            lambda: self.ready(service),
-            self.process(service),
-            timeout,
-            f"{service} to be ready ({self.url(service)}/readyz)",
-        )
+        for replica in self.replicas(service):
+            _wait(
+                partial(self.ready, service, replica),
+                self.process(service, replica),
+                timeout,
+                f"{service} to be ready ({self.url(service, replica)}/readyz)",
+            )
 
     def up(self, endpoints: stack.Endpoints, progress: Progress = _quiet) -> None:
         self.start_mail_catcher(progress)
@@ -149,8 +164,11 @@ class Deployment:
 
     def down(self, progress: Progress = _quiet) -> None:
         for service in reversed(SERVICE_NAMES):
-            if self.process(service).stop():
-                progress(f"{service} stopped")
+            for replica in self.replicas(service):
+                if self.process(service, replica).stop():
+                    progress(
+                        f"{service} stopped" + (f" (replica {replica + 1})" if replica else "")
+                    )
         if self.mail_catcher().stop():
             progress("mail catcher stopped")
 
@@ -168,6 +186,10 @@ class Deployment:
             f"running on {HOST}:{self.smtp_port} (pid {catcher})" if catcher else "stopped"
         )
         return rows
+
+
+def _port_closed(port: int) -> bool:
+    return not port_open(HOST, port)
 
 
 def _bin(name: str) -> str:

@@ -1,10 +1,21 @@
+import java.util.ArrayList;
+import java.util.Collection;
 import java.util.List;
 
+import org.h2.mvstore.MVMap;
 import org.h2.mvstore.MVStore;
 
+import de.bwaldvogel.mongo.MongoCollection;
+import de.bwaldvogel.mongo.MongoDatabase;
 import de.bwaldvogel.mongo.MongoServer;
 import de.bwaldvogel.mongo.MongoVersion;
+import de.bwaldvogel.mongo.backend.CollectionOptions;
+import de.bwaldvogel.mongo.backend.CursorRegistry;
+import de.bwaldvogel.mongo.backend.QueryResult;
 import de.bwaldvogel.mongo.backend.h2.H2Backend;
+import de.bwaldvogel.mongo.backend.h2.H2Collection;
+import de.bwaldvogel.mongo.backend.h2.H2Database;
+import de.bwaldvogel.mongo.bson.BsonRegularExpression;
 import de.bwaldvogel.mongo.bson.Document;
 import io.netty.channel.Channel;
 
@@ -20,6 +31,10 @@ import io.netty.channel.Channel;
  *   <li>Every command that changed something is committed before its reply is sent. The
  *       MVStore otherwise commits about once a second, so a crash (kill -9) would lose
  *       writes the client had been told were done.</li>
+ *   <li>A filter on one {@code _id} value plus further conditions (a version-guarded save:
+ *       {@code {_id: x, version: 3}}) reads that one document through the {@code _id} index.
+ *       The library uses an index only when the filter has exactly the index's fields, so
+ *       such a filter scanned the whole collection.</li>
  * </ul>
  */
 public final class PeerloopStore {
@@ -36,10 +51,18 @@ public final class PeerloopStore {
         }
     };
 
+    /** Set before the backend opens any database (the library calls back during construction). */
+    private static MVStore store;
+
     static final class CommittingH2Backend extends H2Backend {
 
         CommittingH2Backend(MVStore store) {
             super(store);
+        }
+
+        @Override
+        protected MongoDatabase openOrCreateDatabase(String databaseName) {
+            return new IdFirstH2Database(databaseName, store, getCursorRegistry());
         }
 
         @Override
@@ -55,6 +78,52 @@ public final class PeerloopStore {
         }
     }
 
+    static final class IdFirstH2Database extends H2Database {
+
+        IdFirstH2Database(String databaseName, MVStore mvStore, CursorRegistry cursorRegistry) {
+            super(databaseName, mvStore, cursorRegistry);
+        }
+
+        @Override
+        protected MongoCollection<Object> openOrCreateCollection(String collectionName, CollectionOptions options) {
+            // The map names H2Database uses, so existing data files open unchanged.
+            String fullName = getFullCollectionNamespace(collectionName);
+            MVMap<Object, Document> dataMap = store.openMap("databases." + fullName);
+            MVMap<String, Object> metaMap = store.openMap("meta." + fullName);
+            return new IdFirstH2Collection(this, collectionName, options, dataMap, metaMap, cursorRegistry);
+        }
+    }
+
+    static final class IdFirstH2Collection extends H2Collection {
+
+        IdFirstH2Collection(MongoDatabase database, String collectionName, CollectionOptions options,
+                            MVMap<Object, Document> dataMap, MVMap<String, Object> metaMap,
+                            CursorRegistry cursorRegistry) {
+            super(database, collectionName, options, dataMap, metaMap, cursorRegistry);
+        }
+
+        @Override
+        protected QueryResult queryDocuments(Document query, Document orderBy, int numberToSkip, int limit,
+                                             int batchSize, Document fieldSelector) {
+            Object id = query.get("_id");
+            if (query.size() > 1 && isPlainValue(id)) {
+                // At most one document has this _id; the full filter then decides on it.
+                List<Document> candidates = new ArrayList<>();
+                super.queryDocuments(new Document("_id", id), null, 0, 0, 0, null).forEach(candidates::add);
+                return matchDocumentsFromStream(candidates.stream(), query, orderBy, numberToSkip, limit,
+                    batchSize, fieldSelector);
+            }
+            return super.queryDocuments(query, orderBy, numberToSkip, limit, batchSize, fieldSelector);
+        }
+
+        private static boolean isPlainValue(Object value) {
+            return value != null
+                && !(value instanceof Document)
+                && !(value instanceof Collection)
+                && !BsonRegularExpression.isRegularExpression(value);
+        }
+    }
+
     private PeerloopStore() {
     }
 
@@ -65,7 +134,7 @@ public final class PeerloopStore {
         }
         String host = args[0];
         int port = Integer.parseInt(args[1]);
-        MVStore store = new MVStore.Builder().fileName(args[2]).compress().open();
+        store = new MVStore.Builder().fileName(args[2]).compress().open();
         H2Backend backend = new CommittingH2Backend(store);
         backend.version(MONGO_5_0_WIRE_13);
         MongoServer server = new MongoServer(backend);

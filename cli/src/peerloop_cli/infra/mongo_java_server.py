@@ -3,7 +3,8 @@
 No Docker and no build toolchain beyond the JDK: the server's jars come from Maven
 Central through `deploy/local/mongo-java-server/pom.xml`, and the small launcher
 beside it (`PeerloopStore.java`: MongoDB 5.0 wire version, a commit after every
-write) is compiled with `javac` on first use. What the store does and does not
+write, `_id` lookups for filters on `_id` plus more) is compiled with `javac` on
+first use. What the store does and does not
 support is in `deploy/local/mongo-java-server/FEATURES.md`.
 
     settings = StoreSettings.from_env()
