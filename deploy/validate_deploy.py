@@ -1,6 +1,7 @@
 """Offline validation of the deployment files: no Docker engine, no cluster, no network.
 
-1. The topic script is what deploy/topics.yaml says (`topics_job.py`).
+1. The topic script is what deploy/topics.yaml says (`topics_job.py`), the ACL
+   script what the event owners and consumers say (`kafka_acls.py`).
 2. docker-compose.yml against the Compose Specification's JSON Schema (the copy
    `check-jsonschema` ships), then Peerloop's own rules: every PEERLOOP_* variable
    is a setting the service really reads, ports match, the topic job runs first.
@@ -34,6 +35,7 @@ import yaml
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+import kafka_acls
 import topics_job
 from peerloop_cli.infra.paths import cache_dir
 from peerloop_cli.infra.topics import load_topics
@@ -153,6 +155,53 @@ def compose_problems(doc: Any, *, where: str = "docker-compose.yml") -> list[str
     for infra in ("kafka", "mongodb", "keycloak"):
         if "healthcheck" not in services.get(infra, {}):
             problems.append(f"{where}: {infra} needs a healthcheck the services wait for")
+    return problems + kafka_security_problems(services, where=where)
+
+
+BROKER_SECURITY = {
+    "KAFKA_AUTHORIZER_CLASS_NAME": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+    "KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND": "false",
+    "KAFKA_SUPER_USERS": f"User:{kafka_acls.BROKER}",
+    "KAFKA_SASL_ENABLED_MECHANISMS": "SCRAM-SHA-512",
+}
+
+
+def kafka_security_problems(services: Mapping[str, Any], *, where: str) -> list[str]:
+    """SCRAM principals for every service, ACLs applied before the topics and services."""
+    problems = []
+    broker = _compose_env(services.get("kafka", {}))
+    for name, value in BROKER_SECURITY.items():
+        if broker.get(name) != value:
+            problems.append(f"{where}: kafka: {name} must be {value}")
+    protocols = broker.get("KAFKA_LISTENER_SECURITY_PROTOCOL_MAP", "")
+    if "PLAINTEXT" in protocols.replace("SASL_PLAINTEXT", ""):
+        problems.append(f"{where}: kafka: a PLAINTEXT listener lets anyone in as ANONYMOUS")
+    users = dict(
+        pair.split("=", 1) for pair in broker.get("PEERLOOP_SCRAM_USERS", "").split() if "=" in pair
+    )
+    for missing in sorted(set(kafka_acls.principals()) - set(users)):
+        problems.append(f"{where}: kafka: PEERLOOP_SCRAM_USERS lacks the principal {missing}")
+    for name in SERVICES:
+        env = _compose_env(services.get(name, {}))
+        user = env.get("PEERLOOP_KAFKA_SASL_USERNAME")
+        if user != kafka_acls.principal(name):
+            problems.append(f"{where}: {name}: must connect as {kafka_acls.principal(name)}")
+        elif env.get("PEERLOOP_KAFKA_SASL_PASSWORD") != users.get(user):
+            problems.append(f"{where}: {name}: its Kafka password is not the one of {user}")
+        if env.get("PEERLOOP_KAFKA_SECURITY_PROTOCOL") != "SASL_PLAINTEXT":
+            problems.append(
+                f"{where}: {name}: PEERLOOP_KAFKA_SECURITY_PROTOCOL must be SASL_PLAINTEXT"
+            )
+    job = services.get("kafka-acls", {})
+    script = f"./{kafka_acls.SCRIPT_FILE.relative_to(ROOT)}"
+    if not any(str(v).startswith(script + ":") for v in job.get("volumes", [])):
+        problems.append(f"{where}: kafka-acls must mount {script}")
+    topics = services.get("kafka-topics", {})
+    after = topics.get("depends_on", {}).get("kafka-acls", {})
+    if after.get("condition") != "service_completed_successfully":
+        problems.append(f"{where}: kafka-topics must start after the kafka-acls job succeeded")
+    if _compose_env(topics).get("KAFKA_SASL_USERNAME") != kafka_acls.TOPIC_ADMIN:
+        problems.append(f"{where}: kafka-topics must run as {kafka_acls.TOPIC_ADMIN}")
     return problems
 
 
@@ -344,6 +393,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     problems: list[str] = []
     if topics_job.main(["--check"]) != 0:
         problems.append("deploy/k8s/base/topics/create-topics.sh is out of date")
+    if kafka_acls.main(["--check"]) != 0:
+        problems.append(f"{kafka_acls.SCRIPT_FILE.relative_to(ROOT)} is out of date")
     problems += compose_problems(load_yaml_file(COMPOSE_FILE))
     print(f"compose: {COMPOSE_FILE.name} checked against the Compose Specification")
     kustomize = kustomize_binary()

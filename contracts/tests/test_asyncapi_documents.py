@@ -60,7 +60,7 @@ def test_every_published_event_is_a_send_operation_with_bindings(service):
         for op in doc["operations"].values()
         if op["action"] == "send"
     }
-    expected = {e.topic() for e in ALL_EVENTS if e.source == f"peerloop/{service}"}
+    expected = {e.topic() for e in ALL_EVENTS if e.owner == service}
     assert set(sent) == expected
     for topic, operation in sent.items():
         assert operation["bindings"]["kafka"]["clientId"]["enum"] == [f"peerloop-{service}"]

@@ -219,7 +219,7 @@ def test_a_closed_producer_schema_does_not_make_new_fields_a_break():
 
 class _Sample(Event):
     event_name: ClassVar[str] = "gate-sample"
-    source: ClassVar[str] = "peerloop/tests"
+    owner: ClassVar[str] = "tests"
     aggregate: ClassVar[str] = "sample_id"
 
     sample_id: str
@@ -228,7 +228,7 @@ class _Sample(Event):
 
 class _SampleWithOptional(Event):
     event_name: ClassVar[str] = "gate-sample"
-    source: ClassVar[str] = "peerloop/tests"
+    owner: ClassVar[str] = "tests"
     aggregate: ClassVar[str] = "sample_id"
 
     sample_id: str
@@ -238,7 +238,7 @@ class _SampleWithOptional(Event):
 
 class _SampleRetyped(Event):
     event_name: ClassVar[str] = "gate-sample"
-    source: ClassVar[str] = "peerloop/tests"
+    owner: ClassVar[str] = "tests"
     aggregate: ClassVar[str] = "sample_id"
 
     sample_id: str
@@ -250,7 +250,7 @@ class _SampleV2(Event):
 
     event_name: ClassVar[str] = "gate-sample"
     version: ClassVar[int] = 2
-    source: ClassVar[str] = "peerloop/tests"
+    owner: ClassVar[str] = "tests"
     aggregate: ClassVar[str] = "sample_id"
 
     sample_id: str

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import copy
+import os
+import subprocess
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -81,6 +83,46 @@ def _drop(path: str) -> Callable[[dict[str, Any]], None]:
             "PEERLOOP_AUTH__AUDIENCE must be peerloop",
         ),
         (_drop("services.notifications"), "service 'notifications' is missing"),
+        (
+            _set("services.kafka.environment.KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND", "true"),
+            "KAFKA_ALLOW_EVERYONE_IF_NO_ACL_FOUND must be false",
+        ),
+        (
+            _set("services.kafka.environment.KAFKA_SUPER_USERS", "User:peerloop-matching"),
+            "KAFKA_SUPER_USERS must be User:peerloop-broker",
+        ),
+        (_drop("services.kafka.environment.KAFKA_AUTHORIZER_CLASS_NAME"), "StandardAuthorizer"),
+        (
+            _set(
+                "services.kafka.environment.KAFKA_LISTENER_SECURITY_PROTOCOL_MAP",
+                "INTERNAL:SASL_PLAINTEXT,CONTROLLER:SASL_PLAINTEXT,HOST:PLAINTEXT",
+            ),
+            "a PLAINTEXT listener lets anyone in",
+        ),
+        (
+            _set("services.kafka.environment.PEERLOOP_SCRAM_USERS", "peerloop-profiles=x"),
+            "PEERLOOP_SCRAM_USERS lacks the principal peerloop-subscriber",
+        ),
+        (
+            _set("services.matching.environment.PEERLOOP_KAFKA_SASL_USERNAME", "peerloop-profiles"),
+            "matching: must connect as peerloop-matching",
+        ),
+        (
+            _set("services.profiles.environment.PEERLOOP_KAFKA_SASL_PASSWORD", "guess"),
+            "profiles: its Kafka password is not the one of peerloop-profiles",
+        ),
+        (
+            _set(
+                "services.notifications.environment.PEERLOOP_KAFKA_SECURITY_PROTOCOL", "PLAINTEXT"
+            ),
+            "PEERLOOP_KAFKA_SECURITY_PROTOCOL must be SASL_PLAINTEXT",
+        ),
+        (_set("services.kafka-acls.volumes", []), "kafka-acls must mount"),
+        (_drop("services.kafka-topics.depends_on.kafka-acls"), "after the kafka-acls job"),
+        (
+            _set("services.kafka-topics.environment.KAFKA_SASL_USERNAME", "peerloop-broker"),
+            "kafka-topics must run as peerloop-topics",
+        ),
     ],
 )
 def test_mistakes_are_reported(
@@ -138,3 +180,27 @@ def test_keycloak_is_the_local_release_with_the_committed_demo_realm(
             "http://keycloak:8080/realms/peerloop"
         )
         assert service["depends_on"]["keycloak"]["condition"] == "service_healthy"
+
+
+def test_the_kafka_scripts_parse_and_with_sasl_runs_as_its_principal(tmp_path: Path) -> None:
+    scripts = ROOT / "deploy" / "compose"
+    for script in ("kafka-broker.sh", "with-sasl.sh"):
+        subprocess.run(["bash", "-n", str(scripts / script)], check=True, timeout=30)
+    properties = tmp_path / "client.properties"
+    done = subprocess.run(
+        ["bash", str(scripts / "with-sasl.sh"), "bash", "-c", 'cat "$KAFKA_CLIENT_PROPERTIES"'],
+        env={
+            "PATH": os.environ["PATH"],
+            "KAFKA_SASL_USERNAME": "peerloop-topics",
+            "KAFKA_SASL_PASSWORD": "s3cret",
+            "KAFKA_CLIENT_PROPERTIES": str(properties),
+        },
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=True,
+    )
+    assert "security.protocol=SASL_PLAINTEXT" in done.stdout
+    assert "sasl.mechanism=SCRAM-SHA-512" in done.stdout
+    assert 'username="peerloop-topics" password="s3cret";' in done.stdout
+    assert properties.stat().st_mode & 0o077 == 0  # a password file only its owner reads

@@ -215,3 +215,53 @@ async def test_failing_handler_is_retried_then_dead_lettered_with_attempts(
     assert "always fails" in by_key[f"broken-{run_id}"]["dlq_reason"]
     assert by_key[f"refused-{run_id}"]["dlq_reason"] == "rejected: person is erased"
     assert calls == {f"broken-{run_id}": 3, f"refused-{run_id}": 1, f"flaky-{run_id}": 3}
+
+
+async def test_an_impostor_goes_to_dead_letter_and_the_genuine_event_behind_it_is_handled(
+    broker: Any, kafka_bootstrap: str, run_id: str
+) -> None:
+    handled: list[str] = []
+    genuine_seen = asyncio.Event()
+
+    async def handle(event: SkillOffered, meta: CloudEventMeta) -> None:
+        if run_id not in event.person_id:
+            return  # history of the shared topic
+        handled.append(event.person_id)
+        genuine_seen.set()
+
+    EventConsumer(broker, group_id=f"test-{run_id}", handlers={SkillOffered: handle})
+    await broker.start()
+
+    forged = outbox_entry(_offer(f"forged-{run_id}"))
+    genuine = outbox_entry(_offer(f"genuine-{run_id}"))
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap)
+    await producer.start()
+    try:
+        # Same key -> same partition: the genuine record waits behind the impostor.
+        key = f"impostor-{run_id}".encode()
+        for entry, source in ((forged, "evil"), (genuine, genuine.headers["ce_source"])):
+            headers = {**entry.headers, "ce_source": source}
+            await producer.send_and_wait(
+                entry.topic,
+                entry.value.encode(),
+                key=key,
+                headers=[(k, v.encode()) for k, v in headers.items()],
+            )
+    finally:
+        await producer.stop()
+
+    await asyncio.wait_for(genuine_seen.wait(), timeout=90)
+    assert handled == [f"genuine-{run_id}"]
+    [dead] = [
+        r
+        for r in await _read_topic(kafka_bootstrap, "peerloop.skill-offered.v1.dlq", 1, run_id)
+        if dict(r.headers)["dlq_consumer_group"] == f"test-{run_id}".encode()
+    ]
+    headers = {k: v.decode() for k, v in dead.headers}
+    assert headers["dlq_reason"] == (
+        "impostor: ce_source 'evil' is not the owner 'peerloop/profiles' "
+        "of io.peerloop.skill-offered.v1"
+    )
+    assert headers["dlq_error_type"] == "ImpostorEvent"
+    assert headers["ce_id"] == forged.id
+    assert dead.value == forged.value.encode()

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
 
-from peerloop_contracts.topics import ce_type, topic_name
+from peerloop_contracts.topics import ce_source, ce_type, topic_name
 
 _TOLERANT = "tolerant"
 
@@ -34,11 +34,17 @@ class WireModel(BaseModel):
 
 
 class Event(WireModel):
-    """One published fact. Subclasses set `event_name`, `version` and `aggregate`."""
+    """One published fact. Subclasses set `event_name`, `version`, `owner` and `aggregate`."""
 
     event_name: ClassVar[str]
     version: ClassVar[int] = 1
-    source: ClassVar[str]
+    owner: ClassVar[str]
+    """The one service that publishes this type (`profiles`, `matching`, `notifications`).
+
+    It decides the `ce_source` (`peerloop/<owner>`), the Kafka principal allowed to
+    write the topic (deploy/kafka_acls.py) and the publisher in the AsyncAPI
+    documents; consumers dead-letter a record of this type from any other source.
+    """
     aggregate: ClassVar[str]
     """Name of the field holding the aggregate id: the record key and `ce_subject`."""
 
@@ -55,6 +61,10 @@ class Event(WireModel):
     @classmethod
     def ce_type(cls) -> str:
         return ce_type(cls.event_name, cls.version)
+
+    @classmethod
+    def ce_source(cls) -> str:
+        return ce_source(cls.owner)
 
     @property
     def subject(self) -> str:

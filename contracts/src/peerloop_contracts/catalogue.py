@@ -1,4 +1,4 @@
-"""Every published event type, looked up by CloudEvents type or topic."""
+"""Every published event type, looked up by CloudEvents type, topic or owning service."""
 
 from __future__ import annotations
 
@@ -9,3 +9,13 @@ ALL_EVENTS: tuple[type[Event], ...] = profiles.EVENTS + matching.EVENTS + notifi
 
 BY_CE_TYPE: dict[str, type[Event]] = {e.ce_type(): e for e in ALL_EVENTS}
 BY_TOPIC: dict[str, type[Event]] = {e.topic(): e for e in ALL_EVENTS}
+
+SERVICES: tuple[str, ...] = (profiles.OWNER, matching.OWNER, notifications.OWNER)
+"""The services that publish events, each the `owner` of its module's event types."""
+
+OWNER_BY_TOPIC: dict[str, str] = {e.topic(): e.owner for e in ALL_EVENTS}
+
+
+def owned_by(service: str) -> tuple[type[Event], ...]:
+    """The event types `service` publishes, in catalogue order."""
+    return tuple(e for e in ALL_EVENTS if e.owner == service)

@@ -14,13 +14,14 @@ from pydantic import Field
 from peerloop_contracts.base import Event, WireModel
 from peerloop_contracts.common import Level, PersonId, SessionFormat, SkillId, Urgency
 
-SOURCE = "peerloop/matching"
+OWNER = "matching"
+"""Publishes every event of this module, and no other service may (see `Event.owner`)."""
 
 UnmatchedReason = Literal["no_one_offers", "all_at_capacity", "all_declined"]
 
 
 class _RequestEvent(Event):
-    source: ClassVar[str] = SOURCE
+    owner: ClassVar[str] = OWNER
     aggregate: ClassVar[str] = "request_id"
 
     request_id: str = Field(min_length=1, max_length=64)

@@ -9,13 +9,14 @@ from pydantic import Field
 from peerloop_contracts.base import Event
 from peerloop_contracts.common import PersonId
 
-SOURCE = "peerloop/notifications"
+OWNER = "notifications"
+"""Publishes every event of this module, and no other service may (see `Event.owner`)."""
 
 Channel = Literal["inbox", "email", "webhook"]
 
 
 class _NotificationEvent(Event):
-    source: ClassVar[str] = SOURCE
+    owner: ClassVar[str] = OWNER
     aggregate: ClassVar[str] = "notification_id"
 
     notification_id: str

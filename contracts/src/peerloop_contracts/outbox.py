@@ -36,7 +36,7 @@ def outbox_entry(event: Event, *, traceparent: str | None = None) -> OutboxEntry
     if traceparent is None:
         traceparent = _active_traceparent()
     meta = CloudEventMeta(
-        source=event.source,
+        source=event.ce_source(),
         type=event.ce_type(),
         subject=event.subject,
         traceparent=traceparent,

@@ -10,11 +10,12 @@ from pydantic import EmailStr, Field
 from peerloop_contracts.base import Event
 from peerloop_contracts.common import AwayPeriod, Level, PersonId, SkillId, WorkingHours
 
-SOURCE = "peerloop/profiles"
+OWNER = "profiles"
+"""Publishes every event of this module, and no other service may (see `Event.owner`)."""
 
 
 class _PersonEvent(Event):
-    source: ClassVar[str] = SOURCE
+    owner: ClassVar[str] = OWNER
     aggregate: ClassVar[str] = "person_id"
 
     person_id: PersonId

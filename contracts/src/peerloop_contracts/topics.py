@@ -5,6 +5,7 @@ from __future__ import annotations
 TOPIC_PREFIX = "peerloop."
 CE_TYPE_PREFIX = "io.peerloop."
 DLQ_SUFFIX = ".dlq"
+SOURCE_PREFIX = "peerloop/"
 
 
 def topic_name(event_name: str, version: int = 1) -> str:
@@ -19,3 +20,8 @@ def ce_type(event_name: str, version: int = 1) -> str:
 
 def dlq_topic(topic: str) -> str:
     return f"{topic}{DLQ_SUFFIX}"
+
+
+def ce_source(service: str) -> str:
+    """`profiles` -> `peerloop/profiles`: the `ce_source` a service stamps on its events."""
+    return f"{SOURCE_PREFIX}{service}"

@@ -3,6 +3,11 @@
 - Producers use `acks="all"` and the idempotent producer.
 - Consumers commit only after the handler's write (`AckPolicy.NACK_ON_ERROR`),
   never ack-first.
+- A record must be what it claims: its `ce_type` belongs on the topic it came
+  from and its `ce_source` is that type's owner (`Event.owner`). Anything else
+  is an impostor and is dead-lettered unhandled: the broker's ACLs decide who
+  may write a topic, this decides that a writer cannot pass off another
+  service's events.
 - An event that cannot be parsed, or whose handler keeps failing, goes to
   `<topic>.dlq` with headers saying why and where it came from, and the
   partition moves on. Only failures of the infrastructure itself (store or
@@ -140,9 +145,14 @@ class EventConsumer:
             if entry is None:
                 raise EnvelopeError(f"no handler for ce_type {meta.type!r} on {record.topic}")
             event_cls, handler = entry
-            event = event_cls.decode(body)
+            refusal = impostor_reason(event_cls, record.topic, meta.source)
+            if refusal is None:
+                event = event_cls.decode(body)
         except (EnvelopeError, ValidationError, ValueError) as exc:
             await self._dead_letter(record, f"unparseable: {_short(exc)}", type(exc).__name__, 0)
+            return
+        if refusal is not None:
+            await self._dead_letter(record, f"impostor: {refusal}", "ImpostorEvent", 0)
             return
         event_token = current_event_id.set(meta.id)
         trace_token = current_trace_id.set(trace_id_of(meta.traceparent))
@@ -219,6 +229,22 @@ class EventConsumer:
         log.warning(
             "dead-lettered %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason
         )
+
+
+def impostor_reason(event_cls: type[Event], topic: str, source: str) -> str | None:
+    """Why a record of `event_cls` read from `topic` with this `ce_source` is refused, or None.
+
+    The topic is checked too: a service allowed to write one topic must not
+    smuggle another type (and a forged owner) onto it for consumers of both.
+    """
+    if topic != event_cls.topic():
+        return f"ce_type {event_cls.ce_type()} does not travel on {topic}"
+    if source != event_cls.ce_source():
+        return (
+            f"ce_source {source!r} is not the owner {event_cls.ce_source()!r} "
+            f"of {event_cls.ce_type()}"
+        )
+    return None
 
 
 def _raw_body(message: Any) -> Any:

@@ -8,7 +8,7 @@ outbox relay calls `broker.publish`. So each document is generated from a
 
 - one subscriber per consumed event, in the consumer group the service uses,
   with the event model as its payload;
-- one publisher per event whose `source` is the service.
+- one publisher per event the service owns (`Event.owner`).
 
 FastStream renders that broker; the Kafka bindings it has no parameters for
 (partitions and replicas from `deploy/topics.yaml`, the consumer group, the
@@ -27,14 +27,15 @@ import yaml
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 
+from peerloop_contracts import catalogue
 from peerloop_contracts.base import Event
-from peerloop_contracts.catalogue import ALL_EVENTS
-from peerloop_contracts.runtime.auth import AuthSettings
+from peerloop_contracts.catalogue import owned_by
 from peerloop_contracts.schema_tools import REPO_DIR
 
-SERVICES = ("profiles", "matching", "notifications")
+SERVICES = catalogue.SERVICES
 KAFKA_BINDING_VERSION = "0.4.0"
 DOC_BOOTSTRAP = "127.0.0.1:9092"
+DOC_ISSUER = "http://127.0.0.1:8180/realms/peerloop"
 TOPICS_FILE = REPO_DIR / "deploy" / "topics.yaml"
 
 HEADERS_SCHEMA = "CloudEventsKafkaHeaders"
@@ -56,7 +57,12 @@ CLOUDEVENTS_HEADERS: dict[str, Any] = {
             "type": "string",
             "description": "Unique per event; a re-publish keeps it. Dedupe on ce_source + ce_id.",
         },
-        "ce_source": {"type": "string", "examples": ["peerloop/profiles"]},
+        "ce_source": {
+            "type": "string",
+            "examples": ["peerloop/profiles"],
+            "description": "`peerloop/<owner>`: the one service that publishes this type. "
+            "Consumers dead-letter a record whose ce_source is not its type's owner.",
+        },
         "ce_type": {"type": "string", "examples": ["io.peerloop.skill-offered.v1"]},
         "ce_time": {"type": "string", "format": "date-time"},
         "ce_subject": {"type": "string", "description": "The aggregate id, equal to the key."},
@@ -89,25 +95,24 @@ def service_shape(name: str) -> ServiceShape:
     http = importlib.import_module(f"peerloop_{name}.entrypoints.http")
     config = importlib.import_module(f"peerloop_{name}.config")
     # Explicit values win over PEERLOOP_* variables, so the document never depends on them.
+    # The apps refuse to start without an identity provider; the document never asks it.
     settings = config.Settings(
         kafka_bootstrap_servers=DOC_BOOTSTRAP,
         consumer_group="",
-        # Never contacted: documenting the service only builds it.
-        auth=AuthSettings(issuer="https://idp.invalid/realms/docs", audience="peerloop"),
+        auth={"issuer": DOC_ISSUER, "audience": "peerloop"},
     )
     app = http.create_app(settings)
     runtime = app.state.runtime
     consumes = tuple(
         Consumption(consumer.group_id, tuple(consumer.handlers)) for consumer in runtime.consumers
     )
-    source = f"peerloop/{name}"
     return ServiceShape(
         name=name,
         title=str(app.title),
         description=str(app.description or app.title),
         version=str(app.version),
         consumes=consumes,
-        publishes=tuple(e for e in ALL_EVENTS if e.source == source),
+        publishes=owned_by(name),
     )
 
 

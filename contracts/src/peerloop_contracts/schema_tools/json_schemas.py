@@ -49,7 +49,8 @@ def producer_schema(event: type[Event], *, with_example: bool = True) -> dict[st
         **generated,
         "examples": examples,
         "x-ce-type": event.ce_type(),
-        "x-ce-source": event.source,
+        "x-ce-source": event.ce_source(),
+        "x-owner": event.owner,
         "x-topic": event.topic(),
         "x-key": event.aggregate,
     }
