@@ -84,9 +84,7 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 @pytest.fixture
 async def client(app: FastAPI, hr: BearerAuth) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(
-        transport=transport, base_url="http://profiles", auth=hr
-    ) as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://profiles", auth=hr) as http:
         yield http
 
 
