@@ -11,6 +11,7 @@ from typing import Any
 
 import httpx
 import pytest
+from fastapi import FastAPI
 from peerloop_cli.identity import Tokens
 from peerloop_cli.realm import ADMINS
 
@@ -108,10 +109,24 @@ async def test_a_stranger_reads_the_public_part_the_person_and_an_admin_read_all
         assert [g["skill_id"] for g in got.json()["learning_goals"]] == ["rust"]
 
 
+async def _stored(app: FastAPI, pid: str) -> dict[str, Any] | None:
+    """The person's document, without the outbox (which the relay empties meanwhile)."""
+    doc: dict[str, Any] | None = await app.state.runtime.db.people.find_one({"_id": pid})
+    if doc is not None:
+        doc.pop("outbox", None)
+    return doc
+
+
 async def test_a_strangers_changes_are_refused_and_change_nothing(
-    client: httpx.AsyncClient, tokens: Tokens, read_events: ReadPublished, run_id: str
+    app: FastAPI,
+    client: httpx.AsyncClient,
+    tokens: Tokens,
+    read_events: ReadPublished,
+    run_id: str,
 ) -> None:
     pid, whole = await _set_up(client, run_id)
+    stored = await _stored(app, pid)
+    assert stored is not None and stored["version"] == whole["version"]
     stranger = tokens.as_person(f"stranger-{run_id}")
     base = f"/people/{pid}"
     refused = [
@@ -144,8 +159,9 @@ async def test_a_strangers_changes_are_refused_and_change_nothing(
     nobody = await client.patch(f"/people/nobody-{run_id}", json={"team": "x"}, auth=stranger)
     assert (nobody.status_code, nobody.json()) == (403, refused[0].json())
 
+    assert await _stored(app, pid) == stored
+    assert await _stored(app, f"other-{run_id}") is None
     assert (await client.get(base)).json() == whole
-    assert (await client.get(f"/people/other-{run_id}")).status_code == 404
     published = await read_events(pid, want=len(SET_UP))
     assert _topics(published) == SET_UP
     assert await read_events(f"other-{run_id}", want=0, timeout=1, quiet=1) == []
