@@ -1,5 +1,10 @@
 """Real infrastructure around the notifications service: SMTP catcher, webhook receiver,
-the service itself (in-process lifespan, or under uvicorn for streaming), and Kafka helpers."""
+the service itself (in-process lifespan, or under uvicorn for streaming), Kafka helpers,
+and tokens from the real identity provider.
+
+Every route is the person's own, so each call says whose it is:
+`client.get(f"/people/{me}/inbox", auth=as_person(me))`.
+"""
 
 from __future__ import annotations
 
@@ -18,10 +23,13 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from peerloop_cli.identity import BearerAuth, IdentityProvider, Tokens
 from peerloop_cli.infra.process import free_port
+from peerloop_cli.realm import AUDIENCE
 from peerloop_contracts.base import Event
 from peerloop_contracts.outbox import OutboxEntry, outbox_entry
 from peerloop_contracts.profiles import ProfileRegistered
+from peerloop_contracts.runtime.auth import AuthSettings
 from peerloop_contracts.runtime.kafka import make_broker, publish_entry
 from peerloop_notifications.application.directory import DIRECTORY_EVENTS
 from peerloop_notifications.config import Settings
@@ -173,6 +181,7 @@ def settings_for(
     mongo_db_name: str,
     run_id: str,
     start_offsets: dict[TopicPartition, int],
+    identity: IdentityProvider,
 ) -> Callable[..., Settings]:
     def build(**overrides: Any) -> Settings:
         values: dict[str, Any] = {
@@ -187,6 +196,7 @@ def settings_for(
             "delivery_poll_seconds": 0.2,
             "stream_poll_seconds": 0.5,
             "shutdown_grace_seconds": 10.0,
+            "auth": AuthSettings(issuer=identity.issuer, audience=AUDIENCE),
         }
         values.update(overrides)
         return Settings(**values)
@@ -269,6 +279,12 @@ async def _read_topic(
     finally:
         await consumer.stop()
     return found
+
+
+@pytest.fixture
+def as_person(tokens: Tokens) -> Callable[[str], BearerAuth]:
+    """httpx auth acting as a person, with a token from the identity provider."""
+    return tokens.as_person
 
 
 @pytest.fixture

@@ -39,19 +39,22 @@ def proposal(run_id: str) -> MatchProposed:
 
 
 async def _register(
-    client, publish, person, eventually, run_id: str, *, webhook_url: str | None
+    client, as_person, publish, person, eventually, run_id: str, *, webhook_url: str | None
 ) -> None:
     await publish.event(person(f"req-{run_id}", name="Rita Requester"))
     await publish.event(person(f"help-{run_id}", name="Hugo Helper"))
 
     async def known() -> bool:
-        return (await client.get(f"/people/help-{run_id}/preferences")).status_code == 200
+        return (
+            await client.get(f"/people/help-{run_id}/preferences", auth=as_person(f"help-{run_id}"))
+        ).status_code == 200
 
     await eventually(known)
     if webhook_url:
         answer = await client.put(
             f"/people/help-{run_id}/preferences",
             json={"expected_version": 0, "preferences": {"webhook_url": webhook_url}},
+            auth=as_person(f"help-{run_id}"),
         )
         assert answer.status_code == 200, answer.text
 
@@ -61,6 +64,7 @@ def _mail_to(catcher, address: str):
 
 
 async def test_proposal_yields_one_inbox_item_one_email_one_signed_webhook_even_when_redelivered(
+    as_person,
     settings_for,
     publish,
     mail_catcher,
@@ -76,12 +80,14 @@ async def test_proposal_yields_one_inbox_item_one_email_one_signed_webhook_even_
     helper = f"help-{run_id}"
     hook_url = f"{webhook_receiver.url}/{run_id}"
     async with running(settings_for(smtp_port=mail_catcher.port)) as (_, client):
-        await _register(client, publish, person, eventually, run_id, webhook_url=hook_url)
+        await _register(
+            client, as_person, publish, person, eventually, run_id, webhook_url=hook_url
+        )
         entry = await publish.event(proposal(run_id))
         await publish.again(entry)  # the same event delivered twice
 
         async def inbox():
-            body = (await client.get(f"/people/{helper}/inbox")).json()
+            body = (await client.get(f"/people/{helper}/inbox", auth=as_person(helper))).json()
             return body if body["total"] >= 1 else None
 
         page = await eventually(inbox)
@@ -91,8 +97,10 @@ async def test_proposal_yields_one_inbox_item_one_email_one_signed_webhook_even_
         )
 
         # Give a second copy every chance to appear before counting.
-        deliveries = await eventually(lambda: _sent_everywhere(client, helper), timeout=30)
-        page = (await client.get(f"/people/{helper}/inbox")).json()
+        deliveries = await eventually(
+            lambda: _sent_everywhere(client, as_person, helper), timeout=30
+        )
+        page = (await client.get(f"/people/{helper}/inbox", auth=as_person(helper))).json()
         mails = _mail_to(mail_catcher, f"{helper}@example.com")
         hooks = [r for r in webhook_receiver.received if run_id in r[0].decode()]
 
@@ -131,6 +139,7 @@ async def test_proposal_yields_one_inbox_item_one_email_one_signed_webhook_even_
 
 
 async def test_a_restarted_service_rereading_everything_sends_nothing_again(
+    as_person,
     settings_for,
     publish,
     mail_catcher,
@@ -145,9 +154,11 @@ async def test_a_restarted_service_rereading_everything_sends_nothing_again(
     helper = f"help-{run_id}"
     hook_url = f"{webhook_receiver.url}/{run_id}"
     async with running(settings_for(smtp_port=mail_catcher.port)) as (_, client):
-        await _register(client, publish, person, eventually, run_id, webhook_url=hook_url)
+        await _register(
+            client, as_person, publish, person, eventually, run_id, webhook_url=hook_url
+        )
         await publish.event(proposal(run_id))
-        await eventually(lambda: _sent_everywhere(client, helper))
+        await eventually(lambda: _sent_everywhere(client, as_person, helper))
     # Same store, a new consumer group starting where the first one did: every event of
     # the test is delivered again.
     group = f"test-notifications-{run_id}-again"
@@ -162,9 +173,18 @@ async def test_a_restarted_service_rereading_everything_sends_nothing_again(
 
         await eventually(reread)
         await publish.event(person(f"marker-{run_id}", name="Marker"))  # read after the proposal
-        await eventually(lambda: _status_is(client, f"/people/marker-{run_id}/preferences", 200))
-        page = (await client.get(f"/people/{helper}/inbox")).json()
-        deliveries = (await client.get(f"/people/{helper}/deliveries")).json()
+        await eventually(
+            lambda: _status_is(
+                client,
+                f"/people/marker-{run_id}/preferences",
+                200,
+                as_person(f"marker-{run_id}"),
+            )
+        )
+        page = (await client.get(f"/people/{helper}/inbox", auth=as_person(helper))).json()
+        deliveries = (
+            await client.get(f"/people/{helper}/deliveries", auth=as_person(helper))
+        ).json()
     assert page["total"] == 1
     assert [(d["state"], d["attempts"]) for d in deliveries] == [("sent", 1), ("sent", 1)]
     assert len(_mail_to(mail_catcher, f"{helper}@example.com")) == 1
@@ -172,43 +192,55 @@ async def test_a_restarted_service_rereading_everything_sends_nothing_again(
 
 
 async def test_smtp_down_then_up_delivers_after_retry(
-    settings_for, publish, tmp_path, run_id, smtp_port, running, eventually, person
+    as_person, settings_for, publish, tmp_path, run_id, smtp_port, running, eventually, person
 ):
     helper = f"help-{run_id}"
     port = smtp_port
     settings = settings_for(smtp_port=port, delivery_max_attempts=50)
     async with running(settings) as (_, client):
-        await _register(client, publish, person, eventually, run_id, webhook_url=None)
+        await _register(client, as_person, publish, person, eventually, run_id, webhook_url=None)
         await publish.event(proposal(run_id))
 
         async def retried():
-            deliveries = (await client.get(f"/people/{helper}/deliveries")).json()
+            deliveries = (
+                await client.get(f"/people/{helper}/deliveries", auth=as_person(helper))
+            ).json()
             return [d for d in deliveries if d["attempts"] >= 2 and d["state"] == "pending"]
 
         waiting = await eventually(retried)
         assert "smtp unreachable" in waiting[0]["last_error"]
 
         with MailCatcher(tmp_path / "mail", port=port) as catcher:
-            delivered = await eventually(lambda: _sent_everywhere(client, helper))
+            delivered = await eventually(lambda: _sent_everywhere(client, as_person, helper))
             mails = _mail_to(catcher, f"{helper}@example.com")
     assert delivered[0]["attempts"] >= 3
     assert len(mails) == 1
 
 
 async def test_smtp_that_stays_down_fails_visibly_and_publishes_notification_failed(
-    settings_for, publish, run_id, kafka_bootstrap, running, eventually, person, read_topic
+    as_person,
+    settings_for,
+    publish,
+    run_id,
+    kafka_bootstrap,
+    running,
+    eventually,
+    person,
+    read_topic,
 ):
     helper = f"help-{run_id}"
     async with running(settings_for(delivery_max_attempts=3)) as (_, client):
-        await _register(client, publish, person, eventually, run_id, webhook_url=None)
+        await _register(client, as_person, publish, person, eventually, run_id, webhook_url=None)
         entry = await publish.event(proposal(run_id))
 
         async def failed():
-            deliveries = (await client.get(f"/people/{helper}/deliveries")).json()
+            deliveries = (
+                await client.get(f"/people/{helper}/deliveries", auth=as_person(helper))
+            ).json()
             return [d for d in deliveries if d["state"] == "failed"]
 
         gone = await eventually(failed)
-        inbox = (await client.get(f"/people/{helper}/inbox")).json()
+        inbox = (await client.get(f"/people/{helper}/inbox", auth=as_person(helper))).json()
     assert gone[0]["attempts"] == 3 and gone[0]["channel"] == "email"
     assert inbox["total"] == 1  # the inbox does not depend on the mail server
     records = await read_topic(
@@ -227,17 +259,19 @@ async def _async(value):
     return value
 
 
-async def _status_is(client, url: str, status: int) -> bool:
-    return (await client.get(url)).status_code == status
+async def _status_is(client, url: str, status: int, auth) -> bool:
+    return (await client.get(url, auth=auth)).status_code == status
 
 
-async def _sent_everywhere(client, person_id: str):
-    deliveries = (await client.get(f"/people/{person_id}/deliveries")).json()
+async def _sent_everywhere(client, as_person, person_id: str):
+    deliveries = (
+        await client.get(f"/people/{person_id}/deliveries", auth=as_person(person_id))
+    ).json()
     return deliveries if deliveries and all(d["state"] == "sent" for d in deliveries) else None
 
 
 async def test_a_hanging_mail_server_does_not_hold_up_the_consumer(
-    settings_for, publish, run_id, running, eventually, person, smtp_port
+    as_person, settings_for, publish, run_id, running, eventually, person, smtp_port
 ):
     from peerloop_contracts.profiles import SkillAcquired
 
@@ -254,7 +288,9 @@ async def test_a_hanging_mail_server_does_not_hold_up_the_consumer(
             await publish.event(person(me, name="Bea Busy"))
 
             async def known():
-                return (await client.get(f"/people/{me}/preferences")).status_code == 200
+                return (
+                    await client.get(f"/people/{me}/preferences", auth=as_person(me))
+                ).status_code == 200
 
             await eventually(known)  # another topic: without this, no address for e-mail yet
             for n in range(3):
@@ -272,7 +308,7 @@ async def test_a_hanging_mail_server_does_not_hold_up_the_consumer(
                 )
 
             async def all_in_the_inbox():
-                answer = await client.get(f"/people/{me}/inbox")
+                answer = await client.get(f"/people/{me}/inbox", auth=as_person(me))
                 return answer.status_code == 200 and answer.json()["total"] == 3
 
             async def worker_is_stuck():
@@ -280,7 +316,7 @@ async def test_a_hanging_mail_server_does_not_hold_up_the_consumer(
 
             await eventually(worker_is_stuck)  # the mail server holds the worker now …
             await eventually(all_in_the_inbox, timeout=20)  # … and the inbox fills regardless
-            deliveries = (await client.get(f"/people/{me}/deliveries")).json()
+            deliveries = (await client.get(f"/people/{me}/deliveries", auth=as_person(me))).json()
             assert {d["state"] for d in deliveries} <= {"sending", "pending"}
             assert "sending" in {d["state"] for d in deliveries}
     finally:

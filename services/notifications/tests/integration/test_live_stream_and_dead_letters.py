@@ -26,7 +26,7 @@ def unmatched(run_id: str, requester: str) -> HelpRequestUnmatched:
 
 
 async def test_live_stream_receives_a_new_item(
-    settings_for, publish, run_id, eventually, person, serve_app, any_free_port
+    as_person, settings_for, publish, run_id, eventually, person, serve_app, any_free_port
 ):
     me = f"watcher-{run_id}"
     app = create_app(settings_for())
@@ -37,11 +37,13 @@ async def test_live_stream_receives_a_new_item(
         await publish.event(person(me, name="Wanda Watcher"))
 
         async def known():
-            return (await client.get(f"/people/{me}/preferences")).status_code == 200
+            return (
+                await client.get(f"/people/{me}/preferences", auth=as_person(me))
+            ).status_code == 200
 
         await eventually(known)
         frames: list[dict[str, object]] = []
-        async with client.stream("GET", f"/people/{me}/inbox/stream") as stream:
+        async with client.stream("GET", f"/people/{me}/inbox/stream", auth=as_person(me)) as stream:
             assert stream.status_code == 200
             assert stream.headers["content-type"].startswith("text/event-stream")
             lines = stream.aiter_lines()
@@ -64,7 +66,15 @@ async def test_live_stream_receives_a_new_item(
 
 
 async def test_unparseable_event_is_dead_lettered_and_the_partition_moves_on(
-    settings_for, publish, run_id, running, eventually, person, read_topic, kafka_bootstrap
+    as_person,
+    settings_for,
+    publish,
+    run_id,
+    running,
+    eventually,
+    person,
+    read_topic,
+    kafka_bootstrap,
 ):
     me = f"poisoned-{run_id}"
     topic = HelpRequestUnmatched.topic()
@@ -78,7 +88,7 @@ async def test_unparseable_event_is_dead_lettered_and_the_partition_moves_on(
         await publish.event(unmatched(run_id, me))
 
         async def delivered():
-            answer = await client.get(f"/people/{me}/inbox")
+            answer = await client.get(f"/people/{me}/inbox", auth=as_person(me))
             return answer.status_code == 200 and answer.json()["items"]
 
         items = await eventually(delivered)

@@ -1,4 +1,10 @@
-"""The profiles app on the real broker and store, and a reader for what it published."""
+"""The profiles app on the real broker, store and identity provider, and a reader for
+what it published.
+
+`client` calls as HR provisioning (the `peerloop-hr` service account, which manages
+everyone): most tests here are about what the service does, not who may ask. Tests
+about who may do what pass `auth=tokens.as_person(...)` per call.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,10 @@ import pytest
 from aiokafka import AIOKafkaConsumer
 from asgi_lifespan import LifespanManager
 from fastapi import FastAPI
+from peerloop_cli.identity import SERVICES, BearerAuth, IdentityProvider, Tokens
+from peerloop_cli.realm import AUDIENCE
 from peerloop_contracts.profiles import EVENTS
+from peerloop_contracts.runtime.auth import AuthSettings
 from peerloop_profiles.config import Settings
 from peerloop_profiles.entrypoints.http import create_app
 
@@ -42,14 +51,27 @@ ReadPublished = Callable[..., Awaitable[list[Published]]]
 
 
 @pytest.fixture
-def settings(kafka_bootstrap: str, mongodb_uri: str, mongo_db_name: str, run_id: str) -> Settings:
+def settings(
+    kafka_bootstrap: str,
+    mongodb_uri: str,
+    mongo_db_name: str,
+    run_id: str,
+    identity: IdentityProvider,
+) -> Settings:
     return Settings(
         kafka_bootstrap_servers=kafka_bootstrap,
         mongodb_uri=mongodb_uri,
         database=mongo_db_name,
         consumer_group=f"test-{run_id}",
         shutdown_grace_seconds=15,
+        auth=AuthSettings(issuer=identity.issuer, audience=AUDIENCE),
     )
+
+
+@pytest.fixture
+def hr(tokens: Tokens) -> BearerAuth:
+    """Tokens of HR provisioning: a service account with `profiles:provision`."""
+    return tokens.as_service(*SERVICES["hr"])
 
 
 @pytest.fixture
@@ -60,9 +82,9 @@ async def app(settings: Settings) -> AsyncIterator[FastAPI]:
 
 
 @pytest.fixture
-async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+async def client(app: FastAPI, hr: BearerAuth) -> AsyncIterator[httpx.AsyncClient]:
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://profiles") as http:
+    async with httpx.AsyncClient(transport=transport, base_url="http://profiles", auth=hr) as http:
         yield http
 
 

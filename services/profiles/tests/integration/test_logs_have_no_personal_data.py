@@ -13,11 +13,13 @@ pytestmark = pytest.mark.integration
 
 
 async def test_no_personal_data_in_logs(
-    app: FastAPI, run_id: str, caplog: pytest.LogCaptureFixture
+    app: FastAPI, hr: httpx.Auth, run_id: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.INFO)
     name, mail, text = f"Zelda Quux {run_id}", f"zelda.{run_id}@example.com", f"secret-{run_id}"
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as http:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url="http://t", auth=hr
+    ) as http:
         made = await http.post(
             "/people",
             json={

@@ -26,8 +26,12 @@ def _value(
     return sum(v for (n, ls), v in samples.items() if n == name and set(labels.items()) <= ls)
 
 
-async def test_metrics_count_http_requests_and_published_events(app: FastAPI, run_id: str) -> None:
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://t") as http:
+async def test_metrics_count_http_requests_and_published_events(
+    app: FastAPI, hr: httpx.Auth, run_id: str
+) -> None:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app), base_url="http://t", auth=hr
+    ) as http:
         before = _samples((await http.get("/metrics")).text)
         answer = await http.post(
             "/people",

@@ -16,7 +16,7 @@ pytestmark = pytest.mark.integration
 
 
 async def test_events_written_before_a_crash_are_published_after_restart_exactly_once_in_effect(
-    settings: Settings, read_events: ReadPublished, run_id: str
+    settings: Settings, hr: httpx.Auth, read_events: ReadPublished, run_id: str
 ) -> None:
     pid = f"crash-{run_id}"
     crashed = create_app(settings)
@@ -24,7 +24,7 @@ async def test_events_written_before_a_crash_are_published_after_restart_exactly
         runtime = crashed.state.runtime
         await runtime.relay.stop()  # the relay is gone: writes land in the outbox only
         async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=crashed), base_url="http://p"
+            transport=httpx.ASGITransport(app=crashed), base_url="http://p", auth=hr
         ) as http:
             registered = await http.post(
                 "/people",
