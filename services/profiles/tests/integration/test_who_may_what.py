@@ -98,6 +98,7 @@ async def test_a_stranger_reads_the_public_part_the_person_and_an_admin_read_all
         "Europe/London",
     )
     assert [s["skill_id"] for s in public["skills_offered"]] == ["go"]
+    assert "weekly_capacity" not in public["skills_offered"][0]  # time left is private
     assert "etag" not in stranger.headers  # the version is part of the private view
 
     for reader in (tokens.as_person(pid), tokens.as_person(ADMINS[0])):
@@ -193,5 +194,11 @@ async def test_the_person_changes_their_own_profile_and_registers_only_themself(
     )
     assert themself.status_code == 201, themself.text
     assert themself.headers["location"] == f"/people/{newcomer}"
+    # Ids are usernames at the identity provider, which keeps them in lower case.
+    capitalised = await client.post(
+        "/people", json={**body, "person_id": f"Cap-{run_id}", "time_zone": "UTC"}
+    )
+    assert capitalised.status_code == 422
+    assert "lower case" in capitalised.text
     published = await read_events(pid, want=len(SET_UP) + 2)
     assert _topics(published) == sorted([*SET_UP, "profile-updated", "skill-offered"])

@@ -60,6 +60,12 @@ class _Request(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+def _lower_case_id(value: str | None) -> str | None:
+    if value is not None and value != value.lower():
+        raise ValueError("person ids are lower case (they are usernames at the identity provider)")
+    return value
+
+
 class RegisterPerson(_Request):
     model_config = ConfigDict(
         extra="forbid",
@@ -79,8 +85,11 @@ class RegisterPerson(_Request):
         },
     )
 
-    person_id: PersonId | None = Field(
-        default=None, description="Chosen by the caller (e.g. an HR id); generated if left out."
+    person_id: Annotated[PersonId | None, AfterValidator(_lower_case_id)] = Field(
+        default=None,
+        description="Chosen by the caller (e.g. an HR id); generated if left out. Lower case: "
+        "it is the person's username at the identity provider, which keeps usernames in lower "
+        "case, so a capitalised id could never log in as itself.",
     )
     display_name: DisplayName
     email: EmailStr
@@ -166,12 +175,17 @@ class SetAvailability(_Request):
     version: Version = None
 
 
-class OfferView(BaseModel):
+class PublicOfferView(BaseModel):
+    """An offer as colleagues see it: what and how well, not how much time is left."""
+
     skill_id: str
     skill_name: str
     level: int
     description: str
     willing_to_teach: bool
+
+
+class OfferView(PublicOfferView):
     weekly_capacity: int
 
 
@@ -229,7 +243,7 @@ class PublicPersonView(BaseModel):
     team: str | None = None
     time_zone: str | None = None
     languages: list[str] = Field(default_factory=list)
-    skills_offered: list[OfferView] = Field(default_factory=list)
+    skills_offered: list[PublicOfferView] = Field(default_factory=list)
     skills_learned: list[LearnedView] = Field(default_factory=list)
     sessions_taught: int
 
@@ -240,7 +254,7 @@ class OfferingPerson(BaseModel):
     team: str
     time_zone: str
     status: Status
-    offer: OfferView
+    offer: PublicOfferView
 
 
 class OfferingPage(BaseModel):

@@ -12,12 +12,17 @@ from peerloop_profiles.entrypoints.schemas import (
     OfferingPerson,
     OfferView,
     PersonView,
+    PublicOfferView,
     PublicPersonView,
 )
 
 
 def offer_view(offer: OfferedSkill) -> OfferView:
     return OfferView(skill_name=skill_name(offer.skill_id), **offer.model_dump())
+
+
+def public_offer_view(offer: OfferedSkill) -> PublicOfferView:
+    return PublicOfferView.model_validate(offer_view(offer).model_dump(exclude={"weekly_capacity"}))
 
 
 def person_view(person: Person, today: date) -> PersonView:
@@ -54,7 +59,7 @@ def public_person_view(person: Person, today: date) -> PublicPersonView:
         team=details.team if details else None,
         time_zone=details.time_zone if details else None,
         languages=list(details.languages) if details else [],
-        skills_offered=[offer_view(s) for s in person.skills_offered],
+        skills_offered=[public_offer_view(s) for s in person.skills_offered],
         skills_learned=[
             LearnedView(skill_name=skill_name(s.skill_id), **s.model_dump())
             for s in person.skills_learned
@@ -74,5 +79,5 @@ def offering_person(person: Person, skill_id: str, today: date) -> OfferingPerso
         team=person.details.team,
         time_zone=person.details.time_zone,
         status=person.status_on(today),
-        offer=offer_view(offer),
+        offer=public_offer_view(offer),
     )
