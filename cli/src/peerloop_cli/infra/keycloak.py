@@ -34,7 +34,6 @@ it afresh (people registered by tests are gone then; they are re-created on dema
 from __future__ import annotations
 
 import contextlib
-import fcntl
 import hashlib
 import os
 import re
@@ -50,11 +49,13 @@ from typing import Literal, TypedDict
 
 import httpx
 
+from peerloop_cli.infra.jvm import locked
 from peerloop_cli.infra.paths import cache_dir, component_dir, repo_root
 from peerloop_cli.infra.process import (
     InfraError,
     ManagedProcess,
     ensure_port_free,
+    env_port,
     exec_pending,
     pid_alive,
     pids_with_args,
@@ -121,7 +122,7 @@ class KeycloakSettings:
     @classmethod
     def from_env(cls) -> KeycloakSettings:
         return cls(
-            port=_env_port("PEERLOOP_KEYCLOAK_PORT", DEFAULT_PORT),
+            port=env_port("PEERLOOP_KEYCLOAK_PORT", DEFAULT_PORT),
             heap=os.environ.get("PEERLOOP_KEYCLOAK_HEAP", "").strip() or DEFAULT_HEAP,
             admin_user=os.environ.get("PEERLOOP_KEYCLOAK_ADMIN", "").strip() or DEFAULT_ADMIN_USER,
             admin_password=os.environ.get("PEERLOOP_KEYCLOAK_ADMIN_PASSWORD", "")
@@ -152,19 +153,6 @@ class KeycloakSettings:
     @property
     def class_archive(self) -> Path:
         return self.dir / "cds.jsa"
-
-
-def _env_port(name: str, default: int) -> int:
-    raw = os.environ.get(name, "").strip()
-    if not raw:
-        return default
-    try:
-        port = int(raw)
-    except ValueError:
-        raise InfraError(f"{name}={raw!r} is not a port number") from None
-    if not 1 <= port <= 65535:
-        raise InfraError(f"{name}={port} is outside 1..65535")
-    return port
 
 
 def _process() -> ManagedProcess:
@@ -285,7 +273,7 @@ def ensure_dist(java_home: str = "") -> Path:
             "on PATH. Install it (Debian/Ubuntu: `sudo apt-get install maven`, macOS: "
             "`brew install maven`) and run the command again."
         )
-    with _locked(cache_dir() / f".keycloak-{KEYCLOAK_VERSION}.lock"):
+    with locked(cache_dir() / f".keycloak-{KEYCLOAK_VERSION}.lock"):
         if _marker_matches(marker, digest):  # another process finished meanwhile
             return dist
         shutil.rmtree(dist, ignore_errors=True)
@@ -397,17 +385,6 @@ def _marker_matches(marker: Path, digest: str) -> bool:
         return marker.read_text().strip() == digest
     except OSError:
         return False
-
-
-@contextlib.contextmanager
-def _locked(lock_path: Path) -> Iterator[None]:
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with lock_path.open("w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # --------------------------------------------------------------------------- home
