@@ -30,9 +30,9 @@ def start_fresh(deployment: Deployment, infra: stack.Endpoints) -> None:
     asyncio.run(start_fresh_async(deployment, infra))
 
 
-REPLICAS = int(os.environ.get("PEERLOOP_E2E_REPLICAS", "1"))
-"""Processes per service (`PEERLOOP_E2E_REPLICAS=2`: two of each, sharing database and
-consumer group, as a scaled deployment runs them; clients talk to the first)."""
+REPLICAS = int(os.environ.get("PEERLOOP_E2E_REPLICAS", "2"))
+"""Processes per service (default two of each, sharing database and consumer group, as a
+scaled deployment runs them; clients talk to the first; `PEERLOOP_E2E_REPLICAS=1` for one)."""
 
 
 def e2e_deployment(**extra_env: str) -> Deployment:
