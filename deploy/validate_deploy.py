@@ -236,7 +236,12 @@ def kustomize_binary() -> Path:
 
 
 def kustomizations() -> list[Path]:
-    return sorted(p.parent for p in K8S_DIR.rglob("kustomization.yaml"))
+    """The base and the overlays; components are checked inside the overlays using them."""
+    return sorted(
+        p.parent
+        for p in K8S_DIR.rglob("kustomization.yaml")
+        if load_yaml_file(p).get("kind") != "Component"
+    )
 
 
 def render(kustomize: Path, directory: Path) -> list[Document]:
@@ -307,6 +312,36 @@ def policy_problems(docs: Sequence[Document], *, where: str) -> list[str]:
         )
     if not any(j["metadata"]["name"] == "peerloop-topics" for j in by_kind.get("Job", [])):
         problems.append(f"{where}: Job peerloop-topics is missing")
+    acl_scripts = [v for k, v in data.items() if k.endswith("/apply-acls.sh")]
+    if acl_scripts and acl_scripts != [kafka_acls.expected_script()]:
+        problems.append(
+            f"{where}: the ACL ConfigMap must hold the script deploy/kafka_acls.py renders"
+        )
+    if acl_scripts:
+        problems += [
+            f"{where}: Deployment {service}: {p}"
+            for service, deployment in deployments.items()
+            if service in SERVICES
+            for p in _principal_problems(service, deployment, data)
+        ]
+    return problems
+
+
+def _principal_problems(service: str, deployment: Document, data: Mapping[str, str]) -> list[str]:
+    """Where ACLs are enforced, a service must connect as its own principal, from a Secret."""
+    [container] = [
+        c for c in deployment["spec"]["template"]["spec"]["containers"] if c["name"] == service
+    ]
+    env = {e["name"]: e for e in container.get("env", [])}
+    problems = []
+    for name in ("PEERLOOP_KAFKA_SASL_USERNAME", "PEERLOOP_KAFKA_SASL_PASSWORD"):
+        ref = env.get(name, {}).get("valueFrom", {}).get("secretKeyRef")
+        if ref is None:
+            problems.append(f"{name} must come from a Secret")
+        elif name.endswith("USERNAME"):
+            user = data.get(f"Secret/{ref['name']}/{ref['key']}")
+            if user != kafka_acls.principal(service):
+                problems.append(f"must connect to Kafka as {kafka_acls.principal(service)}")
     return problems
 
 

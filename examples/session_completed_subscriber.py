@@ -3,6 +3,8 @@
 What an outside system (an LMS crediting learning, an analytics job) needs to do:
 
 - read the CloudEvents attributes from the Kafka headers (binary content mode);
+- refuse an impostor: only the event type's owner publishes it, and the schema
+  says which `ce_source` that is (`x-ce-source`);
 - validate the JSON value against the committed schema, *tolerantly*: producer
   schemas are closed, but a newer producer may add optional fields, which a
   subscriber must ignore rather than reject;
@@ -52,6 +54,7 @@ class Subscriber:
         self.validator = Draft202012Validator(
             tolerant(copy.deepcopy(schema)), format_checker=Draft202012Validator.FORMAT_CHECKER
         )
+        self.owner: str = schema["x-ce-source"]
         self.seen_ids: set[tuple[str, str]] = set()
         self.last_sequence: dict[str, int] = {}
 
@@ -59,6 +62,12 @@ class Subscriber:
         """One line saying what happened to the record."""
         if headers.get("ce_type") != CE_TYPE:
             return f"skipped: not {CE_TYPE} (ce_type={headers.get('ce_type')!r})"
+        if headers.get("ce_source") != self.owner:
+            # Whoever may write the topic, only the owner may speak for this type.
+            return (
+                f"rejected {headers.get('ce_id')}: ce_source {headers.get('ce_source')!r} "
+                f"is not the owner {self.owner!r}"
+            )
         event_id = (headers["ce_source"], headers["ce_id"])
         if event_id in self.seen_ids:
             return f"skipped duplicate {headers['ce_source']} {headers['ce_id']}"

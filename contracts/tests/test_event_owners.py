@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+import yaml
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from peerloop_contracts.catalogue import ALL_EVENTS, OWNER_BY_TOPIC, SERVICES, owned_by
@@ -14,8 +15,11 @@ from peerloop_contracts.notifications import NotificationDelivered
 from peerloop_contracts.outbox import outbox_entry
 from peerloop_contracts.profiles import SkillOffered
 from peerloop_contracts.runtime.kafka import EventConsumer, impostor_reason
+from peerloop_contracts.schema_tools import REPO_DIR
 from peerloop_contracts.schema_tools.examples import example_of
 from peerloop_contracts.schema_tools.json_schemas import producer_schema
+
+ASYNCAPI_DIR = REPO_DIR / "contracts" / "asyncapi"
 
 # Written out independently of the declarations, so a type moved to the wrong owner fails.
 OWNER_BY_NAME_PREFIX = {
@@ -170,3 +174,15 @@ async def test_the_consumer_dead_letters_an_impostor_unhandled(
     assert dead["headers"]["dlq_source_offset"] == "7"
     assert dead["headers"]["ce_source"] == source
     assert consumer.stats.dead_lettered == 1
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_the_asyncapi_messages_name_their_owner(service: str) -> None:
+    doc = yaml.safe_load((ASYNCAPI_DIR / f"{service}.yaml").read_text())
+    owners = {
+        m["name"]: (m["x-owner"], m["x-ce-source"]) for m in doc["components"]["messages"].values()
+    }
+    for event in ALL_EVENTS:
+        if event.ce_type() in owners:  # the service publishes or consumes it
+            assert owners[event.ce_type()] == (event.owner, f"peerloop/{event.owner}")
+    assert {e.ce_type() for e in owned_by(service)} <= set(owners)

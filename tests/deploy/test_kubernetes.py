@@ -7,6 +7,7 @@ import copy
 from collections.abc import Callable
 from typing import Any
 
+import kafka_acls
 import pytest
 import validate_deploy
 
@@ -159,3 +160,72 @@ def test_store_uri_is_a_secret_and_kafka_settings_a_configmap(rendered: dict[str
     assert any("PEERLOOP_MONGODB_URI" in d.get("data", {}) for d in secrets)
     assert not any("PEERLOOP_MONGODB_URI" in d.get("data", {}) for d in configs)
     assert any("PEERLOOP_KAFKA_BOOTSTRAP_SERVERS" in d.get("data", {}) for d in configs)
+
+
+def _hand_edited_acls(docs: Docs) -> None:
+    acls = next(
+        d
+        for d in docs
+        if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("peerloop-kafka-acls")
+    )
+    acls["data"]["apply-acls.sh"] += (
+        "allow peerloop-profiles topic prefixed Write \\\n  peerloop.\n"
+    )
+
+
+def _borrowed_principal(docs: Docs) -> None:
+    env = _container(docs, "matching")["env"]
+    [user] = [e for e in env if e["name"] == "PEERLOOP_KAFKA_SASL_USERNAME"]
+    user["valueFrom"]["secretKeyRef"]["name"] = next(
+        d["metadata"]["name"]
+        for d in docs
+        if d["kind"] == "Secret" and d["metadata"]["name"].startswith("peerloop-kafka-profiles")
+    )
+
+
+def _password_in_plain_sight(docs: Docs) -> None:
+    env = _container(docs, "notifications")["env"]
+    [password] = [e for e in env if e["name"] == "PEERLOOP_KAFKA_SASL_PASSWORD"]
+    del password["valueFrom"]
+    password["value"] = "hunter2"
+
+
+@pytest.mark.parametrize(
+    ("mutate", "complaint"),
+    [
+        (_hand_edited_acls, "the ACL ConfigMap must hold the script deploy/kafka_acls.py renders"),
+        (_borrowed_principal, "Deployment matching: must connect to Kafka as peerloop-matching"),
+        (_password_in_plain_sight, "PEERLOOP_KAFKA_SASL_PASSWORD must come from a Secret"),
+    ],
+)
+def test_acl_rule_violations_are_reported(
+    rendered: dict[str, Docs], mutate: Callable[[Docs], None], complaint: str
+) -> None:
+    docs = copy.deepcopy(rendered[OVERLAY])
+    mutate(docs)
+    problems = validate_deploy.policy_problems(docs, where=OVERLAY)
+    assert any(complaint in p for p in problems), problems
+
+
+def test_overlay_grants_acls_and_gives_each_service_its_own_principal(
+    rendered: dict[str, Docs],
+) -> None:
+    docs = rendered[OVERLAY]
+    job = _find(docs, "Job", "peerloop-kafka-acls")["spec"]["template"]["spec"]
+    [admin] = [v for v in job["volumes"] if v["name"] == "kafka-admin"]
+    assert admin["secret"]["secretName"].startswith("peerloop-kafka-admin")
+    [script] = [
+        d
+        for d in docs
+        if d["kind"] == "ConfigMap" and d["metadata"]["name"].startswith("peerloop-kafka-acls")
+    ]
+    assert script["data"]["apply-acls.sh"] == kafka_acls.expected_script()
+    [config] = [d for d in docs if d["metadata"]["name"].startswith("peerloop-config")]
+    assert config["data"]["PEERLOOP_KAFKA_SECURITY_PROTOCOL"] == "SASL_SSL"
+    assert config["data"]["PEERLOOP_KAFKA_SASL_MECHANISM"] == "SCRAM-SHA-512"
+    [client] = [d for d in docs if d["metadata"]["name"].startswith("peerloop-kafka-client")]
+    properties = base64.b64decode(client["data"]["client.properties"]).decode()
+    assert f'username="{kafka_acls.TOPIC_ADMIN}"' in properties
+    assert validate_deploy.policy_problems(docs, where=OVERLAY) == []
+    # The base (plaintext, no authorizer) has no ACL Job.
+    assert not any(d["kind"] == "Job" and "acls" in d["metadata"]["name"] for d in rendered[BASE])

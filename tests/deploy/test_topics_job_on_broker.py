@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 import subprocess
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -12,30 +11,15 @@ import pytest
 import topics_job
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from peerloop_cli.infra import kafka as local_kafka
 from peerloop_cli.infra.topics import TopicSpec
+from peerloop_cli.testing.kafka_tools import kafka_bin
 
 pytestmark = pytest.mark.integration
-
-TOOLS = {
-    "kafka-topics.sh": "org.apache.kafka.tools.TopicCommand",
-    "kafka-configs.sh": "org.apache.kafka.tools.ConfigCommand",
-}
 
 
 def _kafka_bin(tmp_path: Path) -> Path:
     """kafka-topics.sh / kafka-configs.sh as the Kafka distribution has them, on our jars."""
-    libs = local_kafka.ensure_jars()
-    java = local_kafka.java_binary()
-    bin_dir = tmp_path / "bin"
-    bin_dir.mkdir()
-    for name, main_class in TOOLS.items():
-        tool = bin_dir / name
-        tool.write_text(
-            f'#!/usr/bin/env bash\nexec "{java}" -Xmx128m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC -cp "{libs}/*" {main_class} "$@"\n'
-        )
-        tool.chmod(tool.stat().st_mode | stat.S_IEXEC)
-    return bin_dir
+    return kafka_bin(tmp_path, ["kafka-topics.sh", "kafka-configs.sh"])
 
 
 def _run(

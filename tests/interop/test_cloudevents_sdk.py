@@ -36,7 +36,7 @@ async def test_every_event_decodes_with_the_cloudevents_sdk(event, publish, read
     assert decoded.get_specversion() == "1.0"
     assert decoded.get_id() == entry.id
     assert decoded.get_type() == event.ce_type()
-    assert decoded.get_source() == event.source
+    assert decoded.get_source() == event.ce_source()
     assert decoded.get_subject() == example_of(event).subject
     assert decoded.get_datacontenttype() == "application/json"
     assert isinstance(decoded.get_time(), datetime)

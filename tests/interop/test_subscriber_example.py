@@ -43,6 +43,11 @@ async def test_example_prints_events_once_skipping_duplicates_and_stale_ones(
     await publish(entry)
     await publish(entry)  # a relay re-publish after a crash: same ce_id
     await publish(outbox_entry(older))  # arrives after a newer one for the same key
+    forged = outbox_entry(
+        newer.model_copy(update={"session_id": f"forged-{run_id}", "sequence": 7})
+    )
+    # Not from matching, the owner of session-completed: refused, however well-formed.
+    await publish(forged.model_copy(update={"headers": {**forged.headers, "ce_source": "evil"}}))
 
     process = await asyncio.create_subprocess_exec(
         sys.executable, str(EXAMPLE),
@@ -63,4 +68,6 @@ async def test_example_prints_events_once_skipping_duplicates_and_stale_ones(
     ]
     assert f"skipped duplicate peerloop/matching {entry.id}" in lines
     assert f"skipped stale {request} sequence 5" in lines
+    assert f"rejected {forged.id}: ce_source 'evil' is not the owner 'peerloop/matching'" in lines
+    assert not [line for line in lines if f"forged-{run_id}" in line]
     assert not [line for line in lines if line.startswith("rejected") and entry.id in line]

@@ -90,11 +90,32 @@ _START_MARK = "=== peerloop starting kafka"
 
 
 @dataclass(frozen=True)
+class SaslBroker:
+    """A broker that lets in SCRAM-SHA-512 users only and enforces ACLs.
+
+    `super_user` is the broker's own principal (inter-broker and controller
+    traffic, and whoever grants the first ACLs); `users` are the other SCRAM
+    users, created when the storage is formatted (`kafka-storage format
+    --add-scram`), since credentials live in the cluster metadata.
+    Nothing is allowed without an ACL (`allow.everyone.if.no.acl.found=false`).
+    Passwords go into JAAS and `--add-scram` verbatim: letters, digits and '-'.
+    """
+
+    super_user: str
+    super_password: str
+    users: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
 class KafkaSettings:
     port: int = 9092
     controller_port: int = 9093
     heap: str = "-Xms256m -Xmx512m"
     version: str = field(default=KAFKA_VERSION, init=False)
+    name: str = _NAME
+    """Component name: its own state directory and pid file, so a second broker can run."""
+    sasl: SaslBroker | None = None
+    """None: plaintext without an authorizer (the local default)."""
 
     @classmethod
     def from_env(cls) -> KafkaSettings:
@@ -111,7 +132,7 @@ class KafkaSettings:
 
     @property
     def dir(self) -> Path:
-        return component_dir(_NAME)
+        return component_dir(self.name)
 
     @property
     def data_dir(self) -> Path:
@@ -126,8 +147,8 @@ class KafkaSettings:
         return self.dir / "server.log"
 
 
-def _process() -> ManagedProcess:
-    return ManagedProcess(_NAME)
+def _process(settings: KafkaSettings) -> ManagedProcess:
+    return ManagedProcess(settings.name)
 
 
 # --------------------------------------------------------------------------- jars
@@ -173,6 +194,7 @@ def server_properties(settings: KafkaSettings) -> str:
         "advertised.listeners": f"PLAINTEXT://{HOST}:{settings.port}",
         "inter.broker.listener.name": "PLAINTEXT",
         "listener.security.protocol.map": "CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+        **(_sasl_properties(settings, settings.sasl) if settings.sasl else {}),
         # Storage.
         "log.dirs": str(data),
         "num.partitions": 1,
@@ -204,6 +226,45 @@ def server_properties(settings: KafkaSettings) -> str:
         *(f"{key}={value}" for key, value in props.items()),
     ]
     return "\n".join(lines) + "\n"
+
+
+def _sasl_properties(settings: KafkaSettings, sasl: SaslBroker) -> dict[str, str | int]:
+    """SASL_PLAINTEXT instead of PLAINTEXT, and the ACL authorizer."""
+    user, password = sasl.super_user, sasl.super_password
+    return {
+        "listeners": f"SASL_PLAINTEXT://{HOST}:{settings.port},"
+        f"CONTROLLER://{HOST}:{settings.controller_port}",
+        "advertised.listeners": f"SASL_PLAINTEXT://{HOST}:{settings.port}",
+        "inter.broker.listener.name": "SASL_PLAINTEXT",
+        "listener.security.protocol.map": "CONTROLLER:SASL_PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT",
+        "sasl.enabled.mechanisms": "SCRAM-SHA-512",
+        "sasl.mechanism.inter.broker.protocol": "SCRAM-SHA-512",
+        "listener.name.sasl_plaintext.scram-sha-512.sasl.jaas.config": (
+            "org.apache.kafka.common.security.scram.ScramLoginModule required "
+            f'username="{user}" password="{password}";'
+        ),
+        # The controller serves the SCRAM credentials, so it cannot check them itself.
+        "listener.name.controller.sasl.enabled.mechanisms": "PLAIN",
+        "sasl.mechanism.controller.protocol": "PLAIN",
+        "listener.name.controller.plain.sasl.jaas.config": (
+            "org.apache.kafka.common.security.plain.PlainLoginModule required "
+            f'username="{user}" password="{password}" user_{user}="{password}";'
+        ),
+        "authorizer.class.name": "org.apache.kafka.metadata.authorizer.StandardAuthorizer",
+        "allow.everyone.if.no.acl.found": "false",
+        "super.users": f"User:{user}",
+    }
+
+
+def _scram_arguments(sasl: SaslBroker | None) -> list[str]:
+    if sasl is None:
+        return []
+    users = [(sasl.super_user, sasl.super_password), *sasl.users]
+    return [
+        arg
+        for name, password in users
+        for arg in ("--add-scram", f"SCRAM-SHA-512=[name={name},password={password}]")
+    ]
 
 
 def _cluster_id(settings: KafkaSettings) -> str:
@@ -240,6 +301,7 @@ def _format_storage(settings: KafkaSettings, java: str, libs: Path) -> None:
         "--cluster-id",
         _cluster_id(settings),
         "--ignore-formatted",
+        *_scram_arguments(settings.sasl),
     ]
     result = subprocess.run(  # noqa: S603 - fixed argv
         argv, capture_output=True, text=True, timeout=120, check=False
@@ -262,7 +324,7 @@ def start(settings: KafkaSettings) -> None:
     something else, or when our broker already runs with different settings.
     Does not wait for readiness; call `wait_ready` for that.
     """
-    proc = _process()
+    proc = _process(settings)
     with locked(settings.dir / ".start.lock"):
         if _running_pid(settings) is not None:
             try:
@@ -320,7 +382,7 @@ def start(settings: KafkaSettings) -> None:
 
 def _running_pid(settings: KafkaSettings) -> int | None:
     """Our broker's pid, dropping a stale pid file (reboot, pid reused by another program)."""
-    proc = _process()
+    proc = _process(settings)
     pid = proc.pid()
     if pid is None:
         return _adopt_stray(settings)
@@ -341,7 +403,7 @@ def _adopt_stray(settings: KafkaSettings) -> int | None:
     strays = pids_with_args(MAIN_CLASS.encode(), str(settings.properties_file).encode())
     if not strays:
         return None
-    _process().pid_file.write_text(str(strays[0]))
+    _process(settings).pid_file.write_text(str(strays[0]))
     return strays[0]
 
 
@@ -353,7 +415,7 @@ def stop(settings: KafkaSettings, grace_seconds: float = 30.0) -> bool:
     """
     if _running_pid(settings) is None:
         return False  # a foreign listener on our ports is reported by status(), not killed
-    _process().stop(grace_seconds)
+    _process(settings).stop(grace_seconds)
     for port in (settings.port, settings.controller_port):
         try:
             wait_until(functools.partial(_port_closed, port), timeout=10.0, what=f"port {port}")
@@ -430,7 +492,7 @@ def log_tail(settings: KafkaSettings, lines: int = 30) -> str:
     if fresh:
         server = settings.server_log.read_text(errors="replace").splitlines()[-lines:]
         parts.append(f"--- {settings.server_log} (end) ---\n" + "\n".join(server))
-    jvm_log = _process().log_file
+    jvm_log = _process(settings).log_file
     with contextlib.suppress(FileNotFoundError):
         jvm = jvm_log.read_text(errors="replace").splitlines()
         marks = [i for i, line in enumerate(jvm) if line.startswith(_START_MARK)]

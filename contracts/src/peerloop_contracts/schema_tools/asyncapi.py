@@ -259,6 +259,8 @@ def _describe_message(message: dict[str, Any], event: type[Event]) -> None:
         description=_docstring(event),
         contentType="application/json",
         headers={"$ref": f"#/components/schemas/{HEADERS_SCHEMA}"},
+        # The one service that may publish it; consumers refuse other ce_source values.
+        **{"x-owner": event.owner, "x-ce-source": event.ce_source()},
         bindings={
             "kafka": {
                 "key": {
