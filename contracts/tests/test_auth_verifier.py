@@ -363,3 +363,15 @@ def test_settings_refuse_symmetric_and_none_algorithms() -> None:
     for alg in ("HS256", "none", "RS1"):
         with pytest.raises(ValueError, match=alg):
             AuthSettings(issuer="https://idp", audience="a", algorithms=(alg,))
+
+
+async def test_a_foreign_issuers_token_costs_no_key_fetch(issuer: LocalIssuer) -> None:
+    """Its unknown kid would otherwise make every such token ask the provider for keys."""
+    verifier = _verifier(issuer)
+    await verifier.verify(issuer.person_token("ada"))
+    fetched = issuer.key_source.fetches
+    foreign = LocalIssuer(issuer="https://evil.example/realms/peerloop")
+    for _ in range(3):
+        with pytest.raises(Unauthenticated, match="another issuer"):
+            await verifier.verify(foreign.person_token("ada"))
+    assert issuer.key_source.fetches == fetched

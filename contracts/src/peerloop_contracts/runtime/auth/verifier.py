@@ -106,6 +106,11 @@ class TokenVerifier:
         kid = header.get("kid")
         if kid is not None and not isinstance(kid, str):
             raise Unauthenticated("the token's kid is not a string")
+        # Also before any key lookup (its unknown kid would cost a fetch): a token another
+        # issuer signed. Nothing is trusted yet; the verified claims are checked again below.
+        issuer = _unverified_issuer(signed.payload)
+        if isinstance(issuer, str) and issuer != self.settings.issuer:
+            raise Unauthenticated(_CLAIM_PROBLEMS["iss"])
         key = await self.keys.key_for(kid)
         try:
             # Also refuses a key of another type than `alg` needs, or one whose JWK
@@ -127,6 +132,14 @@ class TokenVerifier:
                 _CLAIM_PROBLEMS.get(exc.claim, f"the token's {exc.claim} is invalid")
             ) from None
         return principal_from_claims(claims, self.settings)
+
+
+def _unverified_issuer(payload: bytes | None) -> object:
+    try:
+        claims = json.loads(payload or b"")
+    except ValueError:
+        return None
+    return claims.get("iss") if isinstance(claims, dict) else None
 
 
 def _claims(payload: bytes | None) -> dict[str, Any]:
