@@ -367,7 +367,7 @@ def test_settings_refuse_symmetric_and_none_algorithms() -> None:
 
 async def test_a_foreign_issuers_token_costs_no_key_fetch(issuer: LocalIssuer) -> None:
     """Its unknown kid would otherwise make every such token ask the provider for keys."""
-    verifier = _verifier(issuer)
+    verifier = _verifier(issuer, jwks_min_refresh_seconds=0)
     await verifier.verify(issuer.person_token("ada"))
     fetched = issuer.key_source.fetches
     foreign = LocalIssuer(issuer="https://evil.example/realms/peerloop")
