@@ -35,6 +35,7 @@ def e2e_deployment(**extra_env: str) -> Deployment:
         prefix=f"e2e-{tag}",
         ports={name: free_port() for name in ("profiles", "matching", "notifications")},
         smtp_port=free_port(),
+        web_port=None,
         database_prefix=f"e2e_{tag}_",
         group_prefix=f"e2e-{tag}-",
         extra_env={
