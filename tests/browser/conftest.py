@@ -80,7 +80,7 @@ def web_deployment(infra: stack.Endpoints, identity: IdentityProvider) -> Iterat
 
 @pytest.fixture(scope="session")
 async def browser() -> AsyncIterator[Browser]:
-    if not CHROMIUM.exists():
+    if not CHROMIUM.exists():  # noqa: ASYNC240 - once per session
         pytest.fail(f"{CHROMIUM} is missing: run ./scripts/install-system-tools")
     async with async_playwright() as pw:
         chromium = await pw.chromium.launch(

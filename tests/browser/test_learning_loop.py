@@ -10,9 +10,9 @@ from typing import Any
 
 import httpx
 import pytest
+from axe_playwright_python.async_playwright import Axe
 from peerloop_cli.identity import Tokens
 from peerloop_cli.platform import WEB, Deployment
-from axe_playwright_python.async_playwright import Axe
 from peerloop_cli.realm import DEMO_PASSWORD
 from playwright.async_api import Browser, BrowserContext, Page, expect
 
@@ -50,6 +50,7 @@ async def check_page(page: Page, shots: Path, name: str) -> None:
     await page.set_viewport_size(PHONE)
     await page.screenshot(path=str(shots / f"{name}-phone.png"), full_page=True)
     await page.set_viewport_size(DESKTOP)
+
 
 pytestmark = pytest.mark.timeout(240)
 
@@ -114,8 +115,7 @@ async def _ask(page: Page, base: str, skill: str, shots: Path) -> str:
     )
     assert len(set(urls)) == 1 and "/requests/" in urls[0], urls
     await page.goto(urls[0])
-    request_id = urls[0].rsplit("/", 1)[-1]
-    return request_id
+    return str(urls[0].rsplit("/", 1)[-1])
 
 
 @pytest.mark.asyncio(loop_scope="session")

@@ -72,7 +72,9 @@ def up(
         raise _fail(exc) from exc
     console.print(f"\n[green]Peerloop is up[/] in {time.monotonic() - started:.0f}s\n")
     if deployment.web_port is not None:
-        console.print(f"  {'web app':14} {deployment.url(platform.WEB)}  (sign in as p-001 … p-200)")
+        console.print(
+            f"  {'web app':14} {deployment.url(platform.WEB)}  (sign in as p-001 … p-200)"
+        )
     for name in platform.SERVICE_NAMES:
         console.print(f"  {name:14} {deployment.url(name)}/docs")
     console.print(f"  {'mail':14} {deployment.mail_dir} (every e-mail sent, as .eml)")

@@ -73,7 +73,7 @@ class Deployment:
 
     def process(self, service: str) -> ManagedProcess:
         if service not in (*SERVICE_NAMES, WEB):
-            raise InfraError(f"unknown service {service!r}; choose one of {SERVICE_NAMES + (WEB,)}")
+            raise InfraError(f"unknown service {service!r}; choose one of {(*SERVICE_NAMES, WEB)}")
         return ManagedProcess(f"{self.prefix}-{service}")
 
     def mail_catcher(self) -> ManagedProcess:

@@ -19,7 +19,7 @@ def _safe_next(value: object) -> str:
 
 
 @router.get("/login")
-async def login(request: Request, next: str = "/") -> Response:  # noqa: A002 - query name
+async def login(request: Request, next: str = "/") -> Response:
     state = state_of(request)
     request.session["next"] = _safe_next(next)
     redirect: Response = await state.provider.client.authorize_redirect(

@@ -107,7 +107,7 @@ async def home_live(who: Person, request: Request) -> Response:
 # ---------------------------------------------------------------------- ask
 
 
-def _ask_page(
+async def _ask_page(
     who: SignedIn,
     request: Request,
     values: dict[str, str],
@@ -115,8 +115,8 @@ def _ask_page(
     problem: str | None = None,
     fields: dict[str, str] | None = None,
     status_code: int = 200,
-) -> Any:
-    return render(
+) -> Response:
+    return await render(
         who,
         request,
         "ask.html",
@@ -184,7 +184,11 @@ async def ask(who: Person, request: Request) -> Response:
     fields = _check_ask(values)
     if fields:
         return await _ask_page(
-            who, request, values, problem="Please correct the marked fields.", fields=fields,
+            who,
+            request,
+            values,
+            problem="Please correct the marked fields.",
+            fields=fields,
             status_code=422,
         )
     body: Json = {
@@ -232,9 +236,7 @@ async def _request_context(who: SignedIn, request_id: str) -> dict[str, Any]:
 
 
 async def _error_page(who: SignedIn, request: Request, exc: ServiceError) -> Response:
-    return await render(
-        who, request, "problem.html", status_code=exc.status, problem=exc.message
-    )
+    return await render(who, request, "problem.html", status_code=exc.status, problem=exc.message)
 
 
 @router.get("/requests/{request_id}")
@@ -325,7 +327,11 @@ async def accept(who: Person, request: Request, request_id: str, proposal_id: st
             body["scheduled_at"] = local_moment(when, await _time_zone(who)).isoformat()
         except ValueError:
             return await _proposal_page(
-                who, request, request_id, proposal_id, values=values,
+                who,
+                request,
+                request_id,
+                proposal_id,
+                values=values,
                 problem="Please correct the marked fields.",
                 fields={"scheduled_at": "Give a date and time, or leave it empty."},
                 status_code=422,
@@ -334,8 +340,14 @@ async def accept(who: Person, request: Request, request_id: str, proposal_id: st
         await who.api.act(request_id, f"proposals/{proposal_id}/accept", body)
     except ServiceError as exc:
         return await _proposal_page(
-            who, request, request_id, proposal_id, values=values, problem=exc.message,
-            fields=exc.fields, status_code=exc.status,
+            who,
+            request,
+            request_id,
+            proposal_id,
+            values=values,
+            problem=exc.message,
+            fields=exc.fields,
+            status_code=exc.status,
         )
     who.session.flash("Thank you! The session is agreed; the learner has been told.")
     return _see(f"/requests/{request_id}/session")
@@ -349,8 +361,14 @@ async def decline(who: Person, request: Request, request_id: str, proposal_id: s
         await who.api.act(request_id, f"proposals/{proposal_id}/decline", {"reason": reason})
     except ServiceError as exc:
         return await _proposal_page(
-            who, request, request_id, proposal_id, values=values, problem=exc.message,
-            fields=exc.fields, status_code=exc.status,
+            who,
+            request,
+            request_id,
+            proposal_id,
+            values=values,
+            problem=exc.message,
+            fields=exc.fields,
+            status_code=exc.status,
         )
     who.session.flash("Declined. We ask the next person.")
     return _see("/")
@@ -375,7 +393,10 @@ async def _session_page(
         return await _error_page(who, request, exc)
     if context["role"] is None:
         return await render(
-            who, request, "problem.html", status_code=404,
+            who,
+            request,
+            "problem.html",
+            status_code=404,
             problem="There is no session of yours for this request (yet).",
         )
     return await render(
@@ -405,14 +426,24 @@ def _positive_int(text: str, low: int, high: int) -> int | None:
 
 
 async def _session_step(
-    who: SignedIn, request: Request, request_id: str, path: str, body: Json, done: str,
+    who: SignedIn,
+    request: Request,
+    request_id: str,
+    path: str,
+    body: Json,
+    done: str,
     values: dict[str, str],
 ) -> Response:
     try:
         await who.api.act(request_id, path, body)
     except ServiceError as exc:
         return await _session_page(
-            who, request, request_id, values=values, problem=exc.message, fields=exc.fields,
+            who,
+            request,
+            request_id,
+            values=values,
+            problem=exc.message,
+            fields=exc.fields,
             status_code=exc.status,
         )
     who.session.flash(done)
@@ -425,13 +456,22 @@ async def confirm(who: Person, request: Request, request_id: str) -> Response:
     minutes = _positive_int(values.get("duration_minutes", ""), 1, 1440)
     if minutes is None:
         return await _session_page(
-            who, request, request_id, values=values, problem="Please correct the marked fields.",
+            who,
+            request,
+            request_id,
+            values=values,
+            problem="Please correct the marked fields.",
             fields={"duration_minutes": "How many minutes did it take? A number from 1 to 1440."},
             status_code=422,
         )
     return await _session_step(
-        who, request, request_id, "session/confirm", {"duration_minutes": minutes},
-        "Thanks for confirming.", values,
+        who,
+        request,
+        request_id,
+        "session/confirm",
+        {"duration_minutes": minutes},
+        "Thanks for confirming.",
+        values,
     )
 
 
@@ -448,11 +488,21 @@ async def feedback(who: Person, request: Request, request_id: str) -> Response:
     rating = _positive_int(values.get("rating", ""), 1, 5)
     if rating is None:
         return await _session_page(
-            who, request, request_id, values=values, problem="Please correct the marked fields.",
-            fields={"rating": "Choose from 1 to 5 stars."}, status_code=422,
+            who,
+            request,
+            request_id,
+            values=values,
+            problem="Please correct the marked fields.",
+            fields={"rating": "Choose from 1 to 5 stars."},
+            status_code=422,
         )
     comment = values.get("comment", "").strip() or None
     return await _session_step(
-        who, request, request_id, "session/feedback", {"rating": rating, "comment": comment},
-        "Thank you for your feedback.", values,
+        who,
+        request,
+        request_id,
+        "session/feedback",
+        {"rating": rating, "comment": comment},
+        "Thank you for your feedback.",
+        values,
     )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from typing import Any
 
 import httpx
 from fastapi import APIRouter, Request
@@ -38,7 +39,7 @@ def link_of(item: dict[str, object]) -> str | None:
         return None
 
 
-async def _inbox_page(who: Person, request: Request, template: str, **extra: object) -> Response:
+async def _inbox_page(who: Person, request: Request, template: str, **extra: Any) -> Response:
     problem = None
     try:
         inbox = await who.api.inbox(limit=100)

@@ -3,6 +3,7 @@ the first-time "create my profile" step, and finding colleagues who offer a skil
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Awaitable, Callable
 from datetime import date
 from typing import Any
@@ -46,8 +47,14 @@ async def create_profile(who: Person, request: Request) -> Response:
         await who.api.register(body)
     except ServiceError as exc:
         return await render(
-            who, request, "welcome.html", status_code=exc.status, values=values,
-            fields=exc.fields, problem=exc.message, zones=time_zones(),
+            who,
+            request,
+            "welcome.html",
+            status_code=exc.status,
+            values=values,
+            fields=exc.fields,
+            problem=exc.message,
+            zones=time_zones(),
         )
     who.session.flash("Welcome! Your profile is ready.")
     return _see("/")
@@ -71,7 +78,9 @@ async def _profile_page(
     except ServiceError as exc:
         if exc.status == 404:
             return _see("/welcome")
-        return await render(who, request, "problem.html", status_code=exc.status, problem=exc.message)
+        return await render(
+            who, request, "problem.html", status_code=exc.status, problem=exc.message
+        )
     try:
         prefs: Json | None = await who.api.preferences()
     except ServiceError:
@@ -112,19 +121,34 @@ def _int(values: dict[str, str], name: str, low: int, high: int, fields: dict[st
 
 
 async def _change(
-    who: SignedIn, request: Request, form: str, values: dict[str, str],
-    fields: dict[str, str], call: Callable[[], Awaitable[Any]], done: str,
+    who: SignedIn,
+    request: Request,
+    form: str,
+    values: dict[str, str],
+    fields: dict[str, str],
+    call: Callable[[], Awaitable[Any]],
+    done: str,
 ) -> Response:
     if fields:
         return await _profile_page(
-            who, request, form=form, values=values, fields=fields,
-            problem="Please correct the marked fields.", status_code=422,
+            who,
+            request,
+            form=form,
+            values=values,
+            fields=fields,
+            problem="Please correct the marked fields.",
+            status_code=422,
         )
     try:
         await call()
     except ServiceError as exc:
         return await _profile_page(
-            who, request, form=form, values=values, fields=exc.fields, problem=exc.message,
+            who,
+            request,
+            form=form,
+            values=values,
+            fields=exc.fields,
+            problem=exc.message,
             status_code=exc.status,
         )
     who.session.flash(done)
@@ -149,12 +173,15 @@ async def offer_skill(who: Person, request: Request) -> Response:
     notification = values.get("notification_id")
     if notification and not fields:
         # The teach-back invitation is answered: it need not wait in the inbox any more.
-        try:
+        with contextlib.suppress(ServiceError):
             await who.api.mark_read(notification)
-        except ServiceError:
-            pass
     return await _change(
-        who, request, "skills", values, fields, lambda: who.api.offer_skill(body),
+        who,
+        request,
+        "skills",
+        values,
+        fields,
+        lambda: who.api.offer_skill(body),
         f"You now offer {skill_name(skill) if skill else 'it'}. Thank you for passing it on!",
     )
 
@@ -162,7 +189,12 @@ async def offer_skill(who: Person, request: Request) -> Response:
 @router.post("/profile/skills/{skill_id}/withdraw", dependencies=[Csrf])
 async def withdraw_skill(who: Person, request: Request, skill_id: str) -> Response:
     return await _change(
-        who, request, "skills", {}, {}, lambda: who.api.withdraw_skill(skill_id),
+        who,
+        request,
+        "skills",
+        {},
+        {},
+        lambda: who.api.withdraw_skill(skill_id),
         f"You no longer offer {skill_name(skill_id)}.",
     )
 
@@ -176,15 +208,26 @@ async def set_goal(who: Person, request: Request) -> Response:
         fields["goal_skill"] = "Name the skill you want to learn."
     level = _int(values, "target_level", 1, 5, fields)
     return await _change(
-        who, request, "goals", values, fields,
-        lambda: who.api.set_goal({"skill": skill, "target_level": level}), "Learning goal saved.",
+        who,
+        request,
+        "goals",
+        values,
+        fields,
+        lambda: who.api.set_goal({"skill": skill, "target_level": level}),
+        "Learning goal saved.",
     )
 
 
 @router.post("/profile/goals/{skill_id}/remove", dependencies=[Csrf])
 async def remove_goal(who: Person, request: Request, skill_id: str) -> Response:
     return await _change(
-        who, request, "goals", {}, {}, lambda: who.api.remove_goal(skill_id), "Learning goal removed."
+        who,
+        request,
+        "goals",
+        {},
+        {},
+        lambda: who.api.remove_goal(skill_id),
+        "Learning goal removed.",
     )
 
 
@@ -221,7 +264,12 @@ async def availability(who: Person, request: Request) -> Response:
     }
     values["days"] = ",".join(str(d) for d in days)
     return await _change(
-        who, request, "availability", values, fields, lambda: who.api.set_availability(body),
+        who,
+        request,
+        "availability",
+        values,
+        fields,
+        lambda: who.api.set_availability(body),
         "Availability saved.",
     )
 
@@ -233,14 +281,19 @@ async def preferences(who: Person, request: Request) -> Response:
     try:
         current = await who.api.preferences()
     except ServiceError as exc:
-        return await _profile_page(who, request, form="preferences", problem=exc.message,
-                                   status_code=exc.status)
+        return await _profile_page(
+            who, request, form="preferences", problem=exc.message, status_code=exc.status
+        )
     chosen = {c for c in form.getlist("channels") if isinstance(c, str)}
     prefs = dict(current.get("preferences") or {})
     prefs["channels"] = {name: name in chosen for name, _ in CHANNELS}
     prefs["digest"] = values.get("digest") == "on"
     return await _change(
-        who, request, "preferences", values, {},
+        who,
+        request,
+        "preferences",
+        values,
+        {},
         lambda: who.api.set_preferences(int(current.get("version", 0)), prefs),
         "Notification preferences saved.",
     )
@@ -259,6 +312,12 @@ async def people(who: Person, request: Request, offers: str = "", after: str = "
         except ServiceError as exc:
             problem = exc.message
     return await render(
-        who, request, "people.html", offers=offers, page=page, problem=problem,
-        skills=skill_choices(), skill_name=skill_name,
+        who,
+        request,
+        "people.html",
+        offers=offers,
+        page=page,
+        problem=problem,
+        skills=skill_choices(),
+        skill_name=skill_name,
     )

@@ -12,7 +12,9 @@ from typing import Any
 import httpx
 
 Json = dict[str, Any]
-TRY_AGAIN = "The service is busy for a moment. Please try again in a moment; nothing you typed is lost."
+TRY_AGAIN = (
+    "The service is busy for a moment. Please try again in a moment; nothing you typed is lost."
+)
 
 
 @dataclass
@@ -66,7 +68,9 @@ def error_from(answer: httpx.Response) -> ServiceError:
         return ServiceError(
             409, f"That changed in the meantime: {detail}." if detail else "That changed meanwhile."
         )
-    return ServiceError(answer.status_code, str(detail or f"The service answered {answer.status_code}."))
+    return ServiceError(
+        answer.status_code, str(detail or f"The service answered {answer.status_code}.")
+    )
 
 
 @dataclass
@@ -79,7 +83,9 @@ class ServiceUrls:
 class ServiceApi:
     """One person's view of the services; made per browser request with a fresh token."""
 
-    def __init__(self, http: httpx.AsyncClient, urls: ServiceUrls, token: str, person_id: str):
+    def __init__(
+        self, http: httpx.AsyncClient, urls: ServiceUrls, token: str, person_id: str
+    ) -> None:
         self._http = http
         self._urls = urls
         self._token = token
