@@ -23,12 +23,14 @@ class Provider:
     def __init__(self, settings: Settings, http: httpx.AsyncClient) -> None:
         self._settings = settings
         self._http = http
+        self._discovery_url = f"{settings.oidc_issuer.rstrip('/')}/.well-known/openid-configuration"
+        self._metadata: dict[str, Any] | None = None
         oauth = OAuth()
         oauth.register(
             name="idp",
             client_id=settings.oidc_client_id,
             client_secret=settings.oidc_client_secret.get_secret_value(),
-            server_metadata_url=f"{settings.oidc_issuer.rstrip('/')}/.well-known/openid-configuration",
+            server_metadata_url=self._discovery_url,
             client_kwargs={"scope": SCOPE, "code_challenge_method": "S256"},
         )
         client = oauth.create_client("idp")
@@ -36,8 +38,12 @@ class Provider:
         self.client = client
 
     async def metadata(self) -> dict[str, Any]:
-        result: dict[str, Any] = await self.client.load_server_metadata()
-        return result
+        """The provider's discovery document, read once (Authlib reads its own copy)."""
+        if self._metadata is None:
+            answer = await self._http.get(self._discovery_url)
+            answer.raise_for_status()
+            self._metadata = dict(answer.json())
+        return self._metadata
 
     @staticmethod
     def login_from(token: dict[str, Any]) -> Login:
