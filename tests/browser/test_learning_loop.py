@@ -199,12 +199,86 @@ async def test_two_people_close_the_loop(
         await expect(lp.locator("#offered-skills")).to_contain_text(skill)
         await check_page(lp, shots_dir, "profile")
 
+        # Bad input on the profile: a capacity that is no number; the message shows, the
+        # words typed stay.
+        await lp.fill("#offer-skill", "Go")
+        await lp.fill("#offer-capacity", "lots")
+        await lp.fill("#offer-description", "goroutines and channels")
+        await lp.click("button:has-text('Offer this skill')")
+        await expect(lp.locator("#weekly_capacity-error")).to_be_visible()
+        await expect(lp.locator("#offer-description")).to_have_value("goroutines and channels")
+        await check_page(lp, shots_dir, "profile-with-error")
+
         await lp.goto(f"{base}/inbox")
         await expect(lp.locator(".inbox li").first).to_be_visible()
         await check_page(lp, shots_dir, "inbox")
         await lp.goto(f"{base}/people?offers={skill}")
         await expect(lp.locator("table.people")).to_contain_text("Hana")
         await check_page(lp, shots_dir, "people")
+
+        # Signing out ends the provider's session too: the next visit asks for the password.
+        await lp.click("button:has-text('Sign out')")
+        await expect(lp).to_have_url(f"{base}/signed-out")
+        await check_page(lp, shots_dir, "signed-out")
+        await lp.goto(f"{base}/")
+        await expect(lp.locator("#kc-login")).to_be_visible()
+    finally:
+        await learner_ctx.close()
+        await helper_ctx.close()
+
+
+@pytest.mark.asyncio(loop_scope="session")
+async def test_after_a_decline_the_learner_sees_who_is_asked_next(
+    web_deployment: Deployment, tokens: Tokens, browser: Browser, shots_dir: Path
+) -> None:
+    base = web_deployment.url(WEB)
+    tag = uuid.uuid4().hex[:6]
+    learner, skill = f"wl-{tag}", f"web-skill-{tag}"
+    helpers = [f"wh-{tag}-a", f"wh-{tag}-b"]
+    await tokens.ensure_person(learner, email=f"{learner}@example.com", name=f"Lea {tag}")
+    for helper in helpers:
+        await _register_helper(web_deployment, tokens, helper, skill)
+    async with httpx.AsyncClient(timeout=30, auth=tokens.as_person(learner)) as http:
+        made = await http.post(
+            f"{web_deployment.url('profiles')}/people",
+            json={
+                "person_id": learner,
+                "display_name": f"Lea {tag}",
+                "email": f"{learner}@example.com",
+                "team": "data",
+                "time_zone": "Europe/Berlin",
+            },
+        )
+        assert made.status_code == 201, made.text
+
+    learner_ctx = await browser.new_context(viewport=DESKTOP)
+    helper_ctx = await browser.new_context(viewport=DESKTOP)
+    try:
+        lp = await sign_in(learner_ctx, base, learner)
+        # The keyboard comes first: Tab reaches the skip link, then the navigation.
+        await lp.goto(f"{base}/ask")
+        await lp.keyboard.press("Tab")
+        assert await lp.evaluate("document.activeElement.className") == "skip"
+        await lp.fill("#task", "Which index makes this report fast?")
+        await lp.fill("#skill", skill)
+        await lp.click("#ask-form button[type=submit]")
+        await expect(lp.locator("#asked-now")).to_be_visible(timeout=30_000)
+        first = await lp.locator("#asked-now strong").inner_text()
+        first_helper = next(h for h in helpers if first.endswith(h[-4:]))
+        other = next(h for h in helpers if h != first_helper)
+
+        hp = await sign_in(helper_ctx, base, first_helper)
+        await hp.locator("#proposals-for-me a").click()
+        await hp.fill("#decline-reason", "On holiday this week")
+        await hp.click("button:has-text('Decline')")
+        await expect(hp.locator(".flash")).to_contain_text("We ask the next person")
+
+        # Live on the learner's page: the decline with its reason, and who is asked now.
+        await expect(lp.locator("#asked-now strong")).to_have_text(
+            f"Hana {other[-4:]}", timeout=30_000
+        )
+        await expect(lp.locator("#request-live")).to_contain_text("On holiday this week")
+        await check_page(lp, shots_dir, "request-after-decline")
     finally:
         await learner_ctx.close()
         await helper_ctx.close()
