@@ -100,6 +100,7 @@ async def _ask(page: Page, base: str, skill: str, shots: Path) -> str:
     await page.fill("#skill", skill)
     await page.click("#ask-form button[type=submit]")
     await expect(page.locator("#task-error")).to_be_visible()
+    await expect(page.locator("#task")).to_be_focused()
     await expect(page.locator("#skill")).to_have_value(skill)
     await check_page(page, shots, "ask-with-error")
     await page.fill("#task", "Our nightly import keeps timing out; I need a second pair of eyes.")

@@ -102,7 +102,8 @@ def bars(breakdown: list[Json]) -> list[Bar]:
     widest = max((abs(float(c.get("weight", 0))) for c in breakdown), default=1.0) or 1.0
     result = []
     for part in breakdown:
-        contribution = float(part.get("contribution", 0))
+        # + 0.0 turns a rounded -0.0 into 0.0: "-0.00" reads like a penalty that is not there.
+        contribution = round(float(part.get("contribution", 0)), 2) + 0.0
         result.append(
             Bar(
                 name=str(part["name"]),

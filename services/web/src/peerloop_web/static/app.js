@@ -17,6 +17,10 @@
     });
   });
 
+  // After a refused form, start where the first problem is.
+  var invalid = document.querySelector("[aria-invalid=true]");
+  if (invalid) invalid.focus();
+
   var live = Array.prototype.slice.call(document.querySelectorAll("[data-live-src]"));
 
   function refresh(el) {
