@@ -64,4 +64,6 @@ def test_inbox_items_link_to_the_page_to_act_on():
     )
     # Items written before links existed, or about no request, lead nowhere.
     assert link_of({"kind": "match-proposed", "links": {}}) is None
-    assert link_of({"kind": "teach-back-invitation", "links": {"skill_id": "go"}}) is None
+    assert link_of({"kind": "feedback-received", "links": {"session_id": "s-1"}}) is None
+    invitation = {"kind": "teach-back-invitation", "links": {"skill_id": "go", "level": 2}}
+    assert link_of(invitation) == "/profile?offer=go&level=2#skills"

@@ -91,7 +91,13 @@ async def home(who: Person, request: Request) -> Response:
         return _see("/welcome")
     data = await gather_home(who.api, who.session.asked)
     return await render(
-        who, request, "home.html", home=data, tz=profile.get("time_zone"), **_common()
+        who,
+        request,
+        "home.html",
+        home=data,
+        tz=profile.get("time_zone"),
+        name=profile.get("display_name") or who.login.display_name,
+        **_common(),
     )
 
 

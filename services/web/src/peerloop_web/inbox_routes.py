@@ -24,6 +24,7 @@ ITEM_LINKS = {
     "match-expired": "/requests/{request_id}",
     "help-request-unmatched": "/requests/{request_id}",
     "help-request-cancelled": "/requests/{request_id}",
+    "teach-back-invitation": "/profile?offer={skill_id}&level={level}#skills",
 }
 
 

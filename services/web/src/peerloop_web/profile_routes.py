@@ -106,7 +106,11 @@ async def _profile_page(
 
 
 @router.get("/profile")
-async def profile(who: Person, request: Request) -> Response:
+async def profile(who: Person, request: Request, offer: str = "", level: str = "") -> Response:
+    """`?offer=` (from a teach-back invitation) fills in the offer form, ready to send."""
+    if offer:
+        values = {"skill": offer, "level": level or "2", "weekly_capacity": "1"}
+        return await _profile_page(who, request, form="skills", values=values)
     return await _profile_page(who, request)
 
 
