@@ -183,6 +183,8 @@ async def test_two_people_close_the_loop(
         await lp.check("input[name=rating][value='5']")
         await lp.click("button:has-text('Send feedback')")
         await expect(lp.locator("#rated")).to_contain_text("5 of 5")
+        # The helper, who confirmed first and waited, is shown the feedback form by itself.
+        await expect(hp.locator("#h-feedback")).to_be_visible(timeout=20_000)
 
         # Having learned it, the learner is invited to teach it on, and offers it in one click.
         await lp.goto(f"{base}/")

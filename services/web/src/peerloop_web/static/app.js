@@ -55,6 +55,10 @@
       }
       announce("New: " + (item.subject || "notification"));
       live.forEach(refresh);
+      // A page that only waits for this news (nothing typed on it) shows what comes next.
+      var waiting = document.querySelector("[data-reload-on~='" + item.kind + "']");
+      var typing = document.activeElement && document.activeElement.matches("input, textarea, select");
+      if (waiting && !typing) window.location.reload();
     });
   }
 })();
