@@ -146,6 +146,8 @@ async def test_two_people_close_the_loop(
         proposal_link = hp.locator("#proposals-for-me a")
         await expect(proposal_link).to_be_visible(timeout=45_000)
         assert await hp.evaluate("window.__notReloaded === true"), "the helper's page reloaded"
+        # Only the live stream counts up the badge: the proposal came through it.
+        await expect(hp.locator("#unread-count")).not_to_have_text("0")
         await check_page(hp, shots_dir, "home-with-proposal")
 
         # The learner's request page shows who is asked and why, live.

@@ -67,3 +67,15 @@ def test_inbox_items_link_to_the_page_to_act_on():
     assert link_of({"kind": "feedback-received", "links": {"session_id": "s-1"}}) is None
     invitation = {"kind": "teach-back-invitation", "links": {"skill_id": "go", "level": 2}}
     assert link_of(invitation) == "/profile?offer=go&level=2#skills"
+
+
+def test_times_typed_are_read_in_the_persons_time_zone():
+    from datetime import UTC, date
+
+    from peerloop_web.presenting import end_of_day, local_moment, shown
+
+    assert local_moment("2026-12-03T10:30", "Europe/Berlin").astimezone(UTC).hour == 9
+    assert end_of_day(date(2026, 12, 3), "Asia/Tokyo").isoformat() == "2026-12-03T23:59:00+09:00"
+    # An unknown zone is not an error for the person: UTC.
+    assert local_moment("2026-12-03T10:30", "Mars/Olympus").utcoffset().total_seconds() == 0
+    assert shown("2026-12-03T09:30:00+00:00", "Europe/Berlin") == "Thu 03 Dec 2026, 10:30 (CET)"
