@@ -18,7 +18,8 @@ async def web() -> AsyncIterator[httpx.AsyncClient]:
     app = create_app(Settings(oidc_issuer="http://127.0.0.1:9/realms/none"))
     async with LifespanManager(app) as manager:
         transport = httpx.ASGITransport(app=manager.app)
-        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1:8100") as c:
+        # https: the client keeps the Secure session cookie only there.
+        async with httpx.AsyncClient(transport=transport, base_url="https://127.0.0.1:8100") as c:
             yield c
 
 
@@ -91,3 +92,11 @@ async def test_an_expiring_access_token_is_renewed_with_the_refresh_token():
         assert seen[0]["client_id"] == "peerloop-web"
         # A refresh token the provider no longer honours: the person signs in again.
         assert not await idp.refresh(login)
+
+
+async def test_a_form_sent_after_the_sign_in_ran_out_says_so(web: httpx.AsyncClient):
+    page = await web.get("/signed-out")
+    token = page.text.split('name="csrf-token" content="', 1)[1].split('"', 1)[0]
+    answer = await web.post("/ask", data={"csrf_token": token, "task": "typed"})
+    assert answer.status_code == 401
+    assert "Your sign-in has run out" in answer.text

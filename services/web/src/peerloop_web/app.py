@@ -65,8 +65,19 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
     @app.exception_handler(LoginRequiredError)
     async def to_login(request: Request, exc: LoginRequiredError) -> Response:
-        if request.headers.get("X-Requested-With") == "fetch" or request.method != "GET":
+        if request.headers.get("X-Requested-With") == "fetch":
             return JSONResponse({"detail": "sign in again"}, status_code=401)
+        if request.method != "GET":
+            # Redirecting would drop what was sent; the browser's Back still has it.
+            return await render(
+                None,
+                request,
+                "problem.html",
+                status_code=401,
+                problem="Your sign-in has run out. Sign in again, then go back and send "
+                "the form once more: your browser still has what you typed.",
+                sign_in=True,
+            )
         return RedirectResponse(f"/login?next={quote(exc.next_path)}", status_code=303)
 
     @app.exception_handler(CsrfError)
