@@ -160,8 +160,11 @@ async def test_two_people_close_the_loop(
         await expect(hp.locator("figure.why")).to_contain_text("Why we asked you")
         assert await hp.locator(".why .bar").count() >= 5
         await check_page(hp, shots_dir, "proposal")
+        # A time typed is the helper's own (Europe/Berlin), and shown back as such.
+        await hp.fill("#scheduled_at", "2027-01-05T10:30")
         await hp.click("button:has-text('Accept')")
         await expect(hp).to_have_url(f"{base}/requests/{request_id}/session")
+        await expect(hp.locator("main")).to_contain_text("Planned for Tue 05 Jan 2027, 10:30 (CET)")
 
         # Bad input on the session form: the message shows and the input stays.
         await hp.fill("#duration_minutes", "forty")
