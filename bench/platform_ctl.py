@@ -83,6 +83,7 @@ def new_deployment(label: str) -> Deployment:
     tag = uuid.uuid4().hex[:6]
     return Deployment(
         prefix=f"bench-{label}",
+        web_port=None,
         database_prefix=f"bench_{label}_{tag}_",
         group_prefix=f"bench-{label}-{tag}-",
         extra_env={

@@ -53,6 +53,10 @@ SERVICES: Mapping[str, str] = {
     "notifications": "peerloop_notifications.config",
 }
 SETTINGS_PREFIX = "PEERLOOP_"
+# The web app calls the services over HTTP only (no Kafka, no store): its settings
+# have their own prefix and are checked by name.
+WEB_SETTINGS = "peerloop_web.settings"
+WEB_PREFIX = "PEERLOOP_WEB_"
 # Read by the token-validation library (peerloop_contracts.runtime.auth) through
 # the services' `auth` settings. Until a service's Settings has that field, they
 # are accepted by name; from then on the ordinary check applies.
@@ -86,6 +90,13 @@ def unknown_settings(service: str, names: Iterable[str]) -> list[str]:
         if field not in fields:
             unknown.append(name)
     return sorted(unknown)
+
+
+def unknown_web_settings(names: Iterable[str]) -> list[str]:
+    fields = {name.upper() for name in importlib.import_module(WEB_SETTINGS).Settings.model_fields}
+    return sorted(
+        n for n in names if n.startswith(WEB_PREFIX) and n.removeprefix(WEB_PREFIX) not in fields
+    )
 
 
 def default_port(service: str) -> int:
@@ -148,6 +159,12 @@ def compose_problems(doc: Any, *, where: str = "docker-compose.yml") -> list[str
         after = spec.get("depends_on", {})
         if after.get("kafka-topics", {}).get("condition") != "service_completed_successfully":
             problems.append(f"{where}: {name}: must start after the kafka-topics job succeeded")
+    web = services.get("web")
+    if web is None:
+        problems.append(f"{where}: service 'web' is missing")
+    else:
+        for bad in unknown_web_settings(_compose_env(web)):
+            problems.append(f"{where}: web: {bad} is not a setting of peerloop-web")
     job = services.get("kafka-topics", {})
     script = f"./{topics_job.SCRIPT_FILE.relative_to(ROOT)}"
     if not any(str(v).startswith(script + ":") for v in job.get("volumes", [])):
@@ -305,6 +322,18 @@ def policy_problems(docs: Sequence[Document], *, where: str) -> list[str]:
                     f"{where}: HorizontalPodAutoscaler {service}: maxReplicas above the "
                     f"{consumer_partitions()} partitions a consumer group can split"
                 )
+    if "web" not in deployments:
+        problems.append(f"{where}: Deployment web is missing")
+    else:
+        [container] = deployments["web"]["spec"]["template"]["spec"]["containers"]
+        sources = {
+            (source.get("configMapRef") or source.get("secretRef") or {}).get("name")
+            for source in container.get("envFrom", [])
+        }
+        web_env = [k.split("/", 2)[2] for k in data if k.split("/")[1] in sources]
+        web_env += [e["name"] for e in container.get("env", [])]
+        for bad in unknown_web_settings(web_env):
+            problems.append(f"{where}: Deployment web: {bad} is not a setting of peerloop-web")
     scripts = [v for k, v in data.items() if k.endswith("/create-topics.sh")]
     if scripts != [topics_job.expected_script()]:
         problems.append(

@@ -44,6 +44,7 @@ def e2e_deployment(**extra_env: str) -> Deployment:
             name: tuple(free_port() for _ in range(REPLICAS - 1)) for name in SERVICE_NAMES
         },
         smtp_port=free_port(),
+        web_port=None,
         database_prefix=f"e2e_{tag}_",
         group_prefix=f"e2e-{tag}-",
         extra_env={

@@ -58,7 +58,8 @@ def up(
         False, "--wait", help="Stay in the foreground; Ctrl-C or SIGTERM stops everything."
     ),
 ) -> None:
-    """Start Kafka, the store, the three services and a mail catcher; seed demo data."""
+    """Start Kafka, the store, the three services, the web app and a mail catcher; seed demo
+    data."""
     started = time.monotonic()
     try:
         deployment = platform.up(_progress)
@@ -72,6 +73,10 @@ def up(
     except (InfraError, SeedError, IdentityError) as exc:
         raise _fail(exc) from exc
     console.print(f"\n[green]Peerloop is up[/] in {time.monotonic() - started:.0f}s\n")
+    if deployment.web_port is not None:
+        console.print(
+            f"  {'web app':14} {deployment.url(platform.WEB)}  (sign in as p-001 … p-200)"
+        )
     for name in platform.SERVICE_NAMES:
         console.print(f"  {name:14} {deployment.url(name)}/docs")
     console.print(f"  {'mail':14} {deployment.mail_dir} (every e-mail sent, as .eml)")
@@ -127,10 +132,11 @@ def logs(
     lines: int = typer.Option(50, "--lines", "-n"),
 ) -> None:
     """Show the end of a component's log (all services when none is named)."""
-    names = [component] if component else list(platform.SERVICE_NAMES)
+    names = [component] if component else [*platform.SERVICE_NAMES, platform.WEB]
+    known = (*platform.SERVICE_NAMES, platform.WEB)
     for name in names:
         deployment = platform.Deployment()
-        proc = deployment.process(name) if name in platform.SERVICE_NAMES else ManagedProcess(name)
+        proc = deployment.process(name) if name in known else ManagedProcess(name)
         if not proc.log_file.exists():
             console.print(f"[yellow]no log for {name!r} in {component_dir(proc.name)}[/]")
             continue

@@ -1,4 +1,4 @@
-"""The three services and the mail catcher as separate local processes.
+"""The three services, the web app and the mail catcher as separate local processes.
 
 Each runs from the workspace's console scripts with `PEERLOOP_*` settings that
 point at Kafka and the store. A `Deployment` names the processes, ports,
@@ -33,7 +33,11 @@ from peerloop_cli.realm import AUDIENCE
 Progress = Callable[[str], None]
 HOST = "127.0.0.1"
 SERVICE_NAMES = ("profiles", "matching", "notifications")
+WEB = "web"
+"""The web app for people: a backend-for-frontend over the services' public APIs. It
+runs when the deployment names a port for it (`peerloop up` does; e2e tests need not)."""
 DEFAULT_PORTS = {"profiles": 8101, "matching": 8102, "notifications": 8103}
+DEFAULT_WEB_PORT = 8100
 
 
 def _quiet(_: str) -> None:
@@ -54,6 +58,9 @@ class Deployment:
         }
     )
     smtp_port: int = field(default_factory=lambda: _env_port("PEERLOOP_SMTP_PORT", 1025))
+    web_port: int | None = field(
+        default_factory=lambda: _env_port("PEERLOOP_WEB_PORT", DEFAULT_WEB_PORT)
+    )
     database_prefix: str = "peerloop_"
     group_prefix: str = "peerloop-"
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -65,14 +72,18 @@ class Deployment:
         return range(1 + len(self.replica_ports.get(service, ())))
 
     def port(self, service: str, replica: int = 0) -> int:
+        if service == WEB:
+            if self.web_port is None:
+                raise InfraError("this deployment runs no web app")
+            return self.web_port
         return self.ports[service] if replica == 0 else self.replica_ports[service][replica - 1]
 
     def url(self, service: str, replica: int = 0) -> str:
         return f"http://{HOST}:{self.port(service, replica)}"
 
     def process(self, service: str, replica: int = 0) -> ManagedProcess:
-        if service not in SERVICE_NAMES:
-            raise InfraError(f"unknown service {service!r}; choose one of {SERVICE_NAMES}")
+        if service not in (*SERVICE_NAMES, WEB):
+            raise InfraError(f"unknown service {service!r}; choose one of {(*SERVICE_NAMES, WEB)}")
         suffix = f"-{replica + 1}" if replica else ""
         return ManagedProcess(f"{self.prefix}-{service}{suffix}")
 
@@ -95,6 +106,17 @@ class Deployment:
             "PEERLOOP_SMTP_PORT": str(self.smtp_port),
             "PEERLOOP_AUTH__ISSUER": endpoints.oidc_issuer,
             "PEERLOOP_AUTH__AUDIENCE": AUDIENCE,
+            **self.extra_env,
+        }
+
+    def web_env(self, endpoints: stack.Endpoints) -> dict[str, str]:
+        return {
+            "PEERLOOP_WEB_HTTP_HOST": HOST,
+            "PEERLOOP_WEB_HTTP_PORT": str(self.web_port),
+            "PEERLOOP_WEB_PROFILES_URL": self.url("profiles"),
+            "PEERLOOP_WEB_MATCHING_URL": self.url("matching"),
+            "PEERLOOP_WEB_NOTIFICATIONS_URL": self.url("notifications"),
+            "PEERLOOP_WEB_OIDC_ISSUER": endpoints.oidc_issuer,
             **self.extra_env,
         }
 
@@ -138,6 +160,14 @@ class Deployment:
             proc.start([_bin(f"peerloop-{service}")], env=self.env(service, endpoints, replica))
             progress(f"starting {service} on {self.url(service, replica)}")
 
+    def start_web(self, endpoints: stack.Endpoints, progress: Progress = _quiet) -> None:
+        proc = self.process(WEB)
+        if self.web_port is None or proc.is_running():
+            return
+        ensure_port_free(HOST, self.web_port, "the web app")
+        proc.start([_bin("peerloop-web")], env=self.web_env(endpoints))
+        progress(f"starting the web app on {self.url(WEB)}")
+
     def ready(self, service: str, replica: int = 0) -> bool:
         try:
             url = f"{self.url(service, replica)}/readyz"
@@ -161,8 +191,14 @@ class Deployment:
         for service in SERVICE_NAMES:
             self.wait_ready(service)
             progress(f"{service} ready")
+        if self.web_port is not None:
+            self.start_web(endpoints, progress)
+            self.wait_ready(WEB, timeout=30)
+            progress(f"web app ready on {self.url(WEB)}")
 
     def down(self, progress: Progress = _quiet) -> None:
+        if self.process(WEB).stop():
+            progress("web app stopped")
         for service in reversed(SERVICE_NAMES):
             for replica in self.replicas(service):
                 if self.process(service, replica).stop():
@@ -181,6 +217,12 @@ class Deployment:
             else:
                 state = "ready" if self.ready(service) else "not ready"
                 rows[service] = f"{state} on {self.url(service)} (pid {pid})"
+        web = self.process(WEB).pid()
+        if web is not None:
+            state = "ready" if self.ready(WEB) else "not ready"
+            rows[WEB] = f"{state} on {self.url(WEB)} (pid {web})"
+        elif self.web_port is not None:
+            rows[WEB] = "stopped"
         catcher = self.mail_catcher().pid()
         rows["mail"] = (
             f"running on {HOST}:{self.smtp_port} (pid {catcher})" if catcher else "stopped"

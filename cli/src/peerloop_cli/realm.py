@@ -34,6 +34,10 @@ ACCESS_TOKEN_LIFESPAN_S = 30 * 60
 CLI_CLIENT = "peerloop-cli"
 WEB_CLIENT = "peerloop-web"
 WEB_REDIRECT = "http://127.0.0.1:8100/*"
+# Keycloak matches a redirect to the loopback address 127.0.0.1 on any port against a URI
+# registered without a port (RFC 8252, 7.3), so the web app's tests can run on free ports
+# while nothing outside this machine is a valid redirect.
+WEB_REDIRECT_ANY_LOOPBACK_PORT = "http://127.0.0.1/*"
 # client id -> (published demo secret, the one scope it may ask for)
 SERVICE_ACCOUNTS: dict[str, tuple[str, str]] = {
     "peerloop-hr": ("peerloop-hr-demo-secret", "profiles:provision"),
@@ -219,11 +223,11 @@ def clients() -> list[dict[str, Any]]:
             "standardFlowEnabled": True,
             "directAccessGrantsEnabled": False,
             "serviceAccountsEnabled": False,
-            "redirectUris": [WEB_REDIRECT],
+            "redirectUris": [WEB_REDIRECT, WEB_REDIRECT_ANY_LOOPBACK_PORT],
             "webOrigins": ["http://127.0.0.1:8100"],
             "attributes": {
                 "pkce.code.challenge.method": "S256",
-                "post.logout.redirect.uris": WEB_REDIRECT,
+                "post.logout.redirect.uris": f"{WEB_REDIRECT}##{WEB_REDIRECT_ANY_LOOPBACK_PORT}",
             },
             "defaultClientScopes": list(DEFAULT_SCOPES),
             "optionalClientScopes": [],

@@ -63,6 +63,10 @@ class SkillCatalogue:
     def ids(self) -> list[str]:
         return sorted(self._by_id)
 
+    def skills(self) -> list[Skill]:
+        """Every skill with its aliases, by id (type-ahead over names and aliases)."""
+        return [self._by_id[skill_id] for skill_id in self.ids()]
+
     def __len__(self) -> int:
         return len(self._by_id)
 

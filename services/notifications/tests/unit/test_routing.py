@@ -233,3 +233,15 @@ def test_a_scheduled_session_reminds_both_an_hour_before():
     assert text.subject == "Reminder: Kubernetes session with Rita Requester at 15:00 UTC"
     accepted = render(intents[0].kind, intents[0].context, recipient_name="Rita", names=NAMES)
     assert "planned for 2026-12-03 15:00 UTC" in accepted.body
+
+
+def test_items_link_to_what_they_are_about():
+    """An app opens the proposal, session or skill an item tells of: the ids travel along."""
+    [proposed] = intents_for(PROPOSED)
+    assert proposed.links == {
+        "request_id": "r-1",
+        "proposal_id": "pr-1",
+        "skill_id": "kubernetes",
+    }
+    [invitation] = intents_for(CASES[-1][0])
+    assert invitation.links == {"session_id": "s-1", "skill_id": "kubernetes", "level": 2}

@@ -58,6 +58,7 @@ def item_view(doc: Document) -> dict[str, Any]:
         "created_at": doc["created_at"].isoformat(),
         "visible_at": doc["visible_at"].isoformat(),
         "source_event_id": doc["source_event_id"],
+        "links": doc.get("links", {}),
     }
 
 

@@ -123,6 +123,8 @@ class Notifier:
         }
         if intent.request_id is not None:
             doc["request_id"] = intent.request_id
+        if intent.links:
+            doc["links"] = intent.links
         if channel == "inbox":
             doc |= {"read": False, "visible_at": due}
             if due > now:

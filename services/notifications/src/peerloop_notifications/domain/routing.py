@@ -6,7 +6,7 @@ templates with the context each intent carries.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -69,6 +69,12 @@ class Intent:
     pointless_after: datetime | None = None
     """Nobody needs it after this moment (the session it reminds of has begun)."""
     request_id: str | None = None
+    links: dict[str, str | int] = field(default_factory=dict)
+    """What the item is about (request, proposal, session, skill, level), so that an app can
+    link it to the thing to act on; filled from the event by `intents_for`."""
+
+
+LINK_FIELDS = ("request_id", "proposal_id", "session_id", "skill_id", "level")
 
 
 def suggestion_for(reason: UnmatchedReason) -> str:
@@ -125,6 +131,15 @@ def _reminders(event: MatchAccepted) -> list[Intent]:
 
 def intents_for(event: Event) -> list[Intent]:
     """The notifications an event causes; empty for events nobody needs to hear about."""
+    links: dict[str, str | int] = {}
+    for name in LINK_FIELDS:
+        value = getattr(event, name, None)
+        if isinstance(value, str | int):
+            links[name] = value
+    return [replace(intent, links=links) for intent in _intents_for(event)]
+
+
+def _intents_for(event: Event) -> list[Intent]:
     match event:
         case MatchProposed():
             return [

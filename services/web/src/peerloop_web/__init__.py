@@ -1,0 +1,1 @@
+"""Peerloop's web app for employees: a backend-for-frontend over the services' public APIs."""
