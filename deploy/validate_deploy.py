@@ -27,11 +27,12 @@ import subprocess
 import sys
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 from urllib.parse import urlsplit
 
 import jsonschema  # type: ignore[import-untyped,unused-ignore]
 import yaml
+from pydantic import BaseModel
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
@@ -82,14 +83,23 @@ def unknown_settings(service: str, names: Iterable[str]) -> list[str]:
     for name in names:
         if not name.startswith(SETTINGS_PREFIX):
             continue
-        if name in AUTH_SETTINGS and "auth" not in settings.model_fields:
-            continue
         field = name.removeprefix(SETTINGS_PREFIX)
+        inner = None
         if nested and nested in field:
-            field = field.split(nested, 1)[0]
-        if field not in fields:
+            field, inner = field.split(nested, 1)
+        if field not in fields or (
+            inner is not None and not _nested_field_known(settings, field, inner)
+        ):
             unknown.append(name)
     return sorted(unknown)
+
+
+def _nested_field_known(settings: Any, field: str, inner: str) -> bool:
+    """`PEERLOOP_AUTH__OPEN_DOCS`: `open_docs` must be a field of the `auth` model too."""
+    annotation = settings.model_fields[field.lower()].annotation
+    models = [a for a in (*get_args(annotation), annotation) if isinstance(a, type)]
+    model = next((m for m in models if issubclass(m, BaseModel)), None)
+    return model is None or inner.lower() in model.model_fields
 
 
 def unknown_web_settings(names: Iterable[str]) -> list[str]:

@@ -229,3 +229,10 @@ def test_overlay_grants_acls_and_gives_each_service_its_own_principal(
     assert validate_deploy.policy_problems(docs, where=OVERLAY) == []
     # The base (plaintext, no authorizer) has no ACL Job.
     assert not any(d["kind"] == "Job" and "acls" in d["metadata"]["name"] for d in rendered[BASE])
+
+
+@pytest.mark.parametrize("service", sorted(validate_deploy.SERVICES))
+def test_a_misspelt_nested_setting_is_caught(service: str) -> None:
+    """A typo under PEERLOOP_AUTH__ would be ignored by the service: the check names it."""
+    names = ["PEERLOOP_AUTH__ISSUER", "PEERLOOP_AUTH__OPEN_DOCS", "PEERLOOP_AUTH__OPEN_DOX"]
+    assert validate_deploy.unknown_settings(service, names) == ["PEERLOOP_AUTH__OPEN_DOX"]
