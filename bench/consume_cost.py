@@ -34,7 +34,11 @@ from bench.platform_ctl import (
     new_deployment,
     process_cpu_seconds,
 )
-from bench.report import print_profile, print_table, verdict
+from bench.report import fmt, print_profile, print_table, verdict
+
+P2_GOAL_RATIO = 2.0
+P2_JUDGED = ("matching", "notifications")
+"""Issue #21: matching and notifications within twice the raw loop's CPU per event."""
 
 MIN_EVENTS = 200
 """Fewer events than this in a service's topics say nothing about its per-event cost."""
@@ -200,10 +204,16 @@ async def measure(
         )
         print_profile(service, profile)
     results["worst_ratio"] = worst
+    # Issue #21 holds matching and notifications to twice the raw loop; profiles is
+    # reported (when its topic has events) but not judged.
+    judged = {s: results[s]["ratio"] for s in P2_JUDGED if "ratio" in results.get(s, {})}
+    worst_judged = max(judged.values(), default=math.nan)
+    results["worst_judged_ratio"] = worst_judged
+    figure = ", ".join(f"{s} {fmt(r)}×" for s, r in judged.items()) or "no service measured"
     results["verdict"] = verdict(
-        "P2 worst service CPU/event ÷ raw loop",
-        worst,
-        "≤ 1.3",
-        None if math.isnan(worst) else worst <= 1.3,
+        "P2 service CPU/event ÷ raw loop",
+        figure,
+        f"≤ {P2_GOAL_RATIO:g}× for {' and '.join(P2_JUDGED)}",
+        None if len(judged) < len(P2_JUDGED) else worst_judged <= P2_GOAL_RATIO,
     )
     return results

@@ -71,8 +71,36 @@ _CONSUMED = re.compile(r'^peerloop_events_consumed_total\{[^}]*topic="([^"]+)"[^
 
 
 def start_stack() -> stack.Endpoints:
-    """Kafka and the store on the PEERLOOP_* ports; a no-op when they already run."""
-    return stack.up(lambda line: print(f"  infra: {line}", flush=True))
+    """The servers the bench runs against.
+
+    `MONGODB_URI` and `KAFKA_BOOTSTRAP_SERVERS`, when set, name servers run
+    elsewhere (a real MongoDB, say): those are used as they are and nothing is
+    started for them. With both set nothing is started at all (the identity
+    provider is then `PEERLOOP_OIDC_ISSUER`, or the local Keycloak's address).
+    Otherwise the local stack runs on the PEERLOOP_* ports (a no-op when it
+    already runs) and stands in for whichever is not set.
+    """
+    mongodb_uri = os.environ.get("MONGODB_URI", "").strip()
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "").strip()
+    if mongodb_uri and bootstrap:
+        local = stack.endpoints()
+        issuer = os.environ.get("PEERLOOP_OIDC_ISSUER", "").strip() or local.oidc_issuer
+        print(f"  infra: given servers, Kafka {bootstrap}, store {mongodb_uri}", flush=True)
+        return stack.Endpoints(
+            kafka_bootstrap=bootstrap, mongodb_uri=mongodb_uri, oidc_issuer=issuer
+        )
+    started = stack.up(lambda line: print(f"  infra: {line}", flush=True))
+    return stack.Endpoints(
+        kafka_bootstrap=bootstrap or started.kafka_bootstrap,
+        mongodb_uri=mongodb_uri or started.mongodb_uri,
+        oidc_issuer=started.oidc_issuer,
+    )
+
+
+def store_kind(mongodb_uri: str) -> str:
+    """Which store a run measured: the figures of the local store and MongoDB differ a lot."""
+    local = stack.endpoints().mongodb_uri
+    return "local (mongo-java-server on H2)" if mongodb_uri == local else "given by MONGODB_URI"
 
 
 def new_deployment(label: str) -> Deployment:

@@ -66,9 +66,11 @@ def print_profile(service: str, profile: dict[str, list[tuple[str, float]]]) -> 
         print(f"  {service} profile, {title}: {items}")
 
 
-def verdict(name: str, ratio: float, goal: str, met: bool | None) -> str:
+def verdict(name: str, ratio: float | str, goal: str, met: bool | None) -> str:
+    """One line: the measured figure beside its goal. A string is printed as the figure itself."""
     status = "n/a" if met is None else ("MET" if met else "NOT MET")
-    line = f"verdict {name}: ratio {fmt(ratio)} (goal {goal}) → {status}"
+    figure = ratio if isinstance(ratio, str) else f"ratio {fmt(ratio)}"
+    line = f"verdict {name}: {figure} (goal {goal}) → {status}"
     print(line, flush=True)
     return line
 

@@ -23,7 +23,7 @@ from peerloop_contracts.profiles import ProfileRegistered, SkillOffered
 
 from bench import auth_tokens, consume_cost, flows, http_load, matching_speed, profiling, yardsticks
 from bench.observer import FlowObserver
-from bench.platform_ctl import end_offsets, new_deployment, skip_history, start_stack
+from bench.platform_ctl import end_offsets, new_deployment, skip_history, start_stack, store_kind
 from bench.report import RESULTS_DIR, Results, print_profile
 
 PARTS = ("yardsticks", "p1", "p3", "http", "p2", "p4", "auth")
@@ -178,6 +178,16 @@ async def run(args: argparse.Namespace) -> Path:
     results.add("arguments", {k: str(v) for k, v in vars(args).items()})
     needs_platform = parts - {"p4", "auth"}
     endpoints = await asyncio.to_thread(start_stack) if needs_platform else None
+    if endpoints is not None:
+        # The figures hold for one store: say which in the results.
+        results.add(
+            "servers",
+            {
+                "kafka_bootstrap": endpoints.kafka_bootstrap,
+                "store": store_kind(endpoints.mongodb_uri),
+            },
+        )
+        print(f"  store: {store_kind(endpoints.mongodb_uri)}", flush=True)
     yard: dict[str, Any] = {}
     if endpoints is not None and parts & {"yardsticks", "p1", "p3"}:
         yard = await yardsticks.measure(

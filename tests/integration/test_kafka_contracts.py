@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from peerloop_cli.testing.groups import start_groups_at_end
 from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.outbox import outbox_entry
@@ -265,3 +265,76 @@ async def test_an_impostor_goes_to_dead_letter_and_the_genuine_event_behind_it_i
     assert headers["dlq_error_type"] == "ImpostorEvent"
     assert headers["ce_id"] == forged.id
     assert dead.value == forged.value.encode()
+
+
+async def test_a_batch_consumer_dead_letters_the_poison_in_the_middle_applies_the_rest_and_commits(
+    broker: Any, kafka_bootstrap: str, run_id: str
+) -> None:
+    handled: list[tuple[str, int]] = []
+    all_seen = asyncio.Event()
+
+    async def handle(event: SkillOffered, meta: CloudEventMeta) -> None:
+        if run_id not in event.person_id:
+            return  # history of the shared topic
+        handled.append((event.person_id, event.sequence))
+        if len(handled) == 4:
+            all_seen.set()
+
+    group = f"test-{run_id}"
+    EventConsumer(broker, group_id=group, handlers={SkillOffered: handle}, batch=True)
+    person, other = f"batch-{run_id}", f"other-{run_id}"
+    records = [
+        outbox_entry(_offer(person, 1)),
+        None,  # the poison, between two records of the same key
+        outbox_entry(_offer(person, 2)),
+        outbox_entry(_offer(person, 3)),
+        outbox_entry(_offer(other, 1)),
+    ]
+    producer = AIOKafkaProducer(bootstrap_servers=kafka_bootstrap, linger_ms=50)
+    await producer.start()
+    try:
+        # Sent before the consumer starts, so one fetch holds them all.
+        headers = outbox_entry(_offer(person, 9)).headers
+        sent = [
+            producer.send(
+                "peerloop.skill-offered.v1",
+                b"{not json" if entry is None else entry.value.encode(),
+                key=(person if entry is None else entry.key).encode(),
+                headers=[
+                    (k, v.encode())
+                    for k, v in (headers if entry is None else entry.headers).items()
+                ],
+            )
+            for entry in records
+        ]
+        metadata = [await future for future in await asyncio.gather(*sent)]
+    finally:
+        await producer.stop()
+    await broker.start()
+
+    await asyncio.wait_for(all_seen.wait(), timeout=90)
+    assert [s for p, s in handled if p == person] == [1, 2, 3]  # one key in offset order
+    assert (other, 1) in handled
+    [dead] = [
+        r
+        for r in await _read_topic(kafka_bootstrap, "peerloop.skill-offered.v1.dlq", 1, run_id)
+        if dict(r.headers)["dlq_consumer_group"] == group.encode()
+    ]
+    dead_headers = {k: v.decode() for k, v in dead.headers}
+    assert dead_headers["dlq_reason"].startswith("unparseable:")
+    assert dead_headers["dlq_source_offset"] == str(metadata[1].offset)
+
+    # The offsets are committed past the whole batch, the poison included.
+    checker = AIOKafkaConsumer(
+        bootstrap_servers=kafka_bootstrap, group_id=group, enable_auto_commit=False
+    )
+    await checker.start()
+    try:
+        for md in metadata:
+            tp = TopicPartition(md.topic, md.partition)
+            deadline = asyncio.get_running_loop().time() + 30
+            while (await checker.committed(tp) or 0) <= md.offset:
+                assert asyncio.get_running_loop().time() < deadline, f"{tp} not committed"
+                await asyncio.sleep(0.2)
+    finally:
+        await checker.stop()

@@ -14,7 +14,7 @@ from peerloop_contracts.profiles import SkillOffered
 from peerloop_contracts.runtime.kafka import make_broker, publish_entry
 from peerloop_contracts.runtime.mongo import connect
 from peerloop_contracts.runtime.outbox_relay import PENDING, OutboxRelay, claims_collection
-from pymongo import AsyncMongoClient
+from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 
 pytestmark = pytest.mark.integration
@@ -156,7 +156,8 @@ async def test_a_named_document_is_published_at_once_and_the_rest_by_the_sweep(
 
         relay.notify()  # sweep now
         await _eventually(lambda: published == [named.id, unnamed.id])
-        assert relay.last_backlog == 1
+        # The sweep records its backlog after its last batch, a moment after publishing.
+        await _eventually(lambda: relay.last_backlog == 1)
         assert await people.count_documents({"outbox.0": {"$exists": True}}) == 0
     finally:
         await relay.stop()
@@ -222,3 +223,59 @@ async def test_a_claim_held_by_a_live_relay_is_respected_and_a_dead_ones_runs_ou
     assert await relay.drain() == 1
     assert published == [dead.id, live.id]
     assert await people.count_documents({"_id": {"$in": [live.key, dead.key]}, **PENDING}) == 0
+
+
+class _Commands(monitoring.CommandListener):
+    """Counts the store commands of one client, by name."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+
+    def started(self, event: monitoring.CommandStartedEvent) -> None:
+        self.names.append(event.command_name)
+
+    def succeeded(self, event: monitoring.CommandSucceededEvent) -> None:
+        pass
+
+    def failed(self, event: monitoring.CommandFailedEvent) -> None:
+        pass
+
+
+async def test_a_batch_of_documents_costs_one_round_trip_each_for_claims_pulls_and_releases(
+    mongodb_uri: str, mongo_db_name: str, run_id: str
+) -> None:
+    commands = _Commands()
+    client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(
+        mongodb_uri, tz_aware=True, event_listeners=[commands]
+    )
+    people = client[mongo_db_name].people
+    claims = people.database[claims_collection(people.name)]
+    published: list[str] = []
+
+    async def publish(entry: OutboxEntry) -> None:
+        published.append(entry.id)
+
+    try:
+        entries = [outbox_entry(_offer(f"p-{run_id}-{n}", 1)) for n in range(8)]
+        await people.insert_many([{"_id": e.key, "outbox": [e.to_document()]} for e in entries])
+        # One of them is held by another relay, alive: it must be skipped, its claim kept.
+        held = entries[3]
+        until = datetime.now(UTC) + timedelta(minutes=5)
+        await claims.insert_one({"_id": held.key, "owner": "another relay", "until": until})
+        relay = OutboxRelay([people], publish=publish, sweep_every=3600)
+        for entry in entries:
+            relay.notify(entry.key)
+        commands.names.clear()
+
+        assert await relay._relay_hinted() == 7
+
+        assert sorted(published) == sorted(e.id for e in entries if e is not held)
+        # Claims: one insert for all 8, then the one duplicate's lapse check (a delete).
+        assert commands.names.count("insert") == 1
+        assert commands.names.count("update") == 1  # every pull in one bulk write
+        assert commands.names.count("delete") == 2  # the lapse check, then all releases
+        assert commands.names.count("find") == 7  # the reads stay point lookups by `_id`
+        assert await claims.count_documents({}) == 1  # ours let go, the other relay's kept
+        assert await people.count_documents(PENDING) == 1
+    finally:
+        await client.close()  # the fixture drops the database

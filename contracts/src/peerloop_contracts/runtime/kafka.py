@@ -13,6 +13,19 @@
   partition moves on. Only failures of the infrastructure itself (store or
   broker unreachable) are retried without bound, because every later event
   would fail the same way and dead-lettering them would lose the flow.
+- With `batch=True` a consumer takes up to `max_records` records at a time
+  (across its partitions) and commits once, after the whole batch is applied.
+  Each record is still parsed and checked alone (a bad one is dead-lettered
+  with its own reason, the rest go on). Records of one key on one partition
+  are applied in offset order; different keys run concurrently, so a batch
+  costs about as many store round trips as its longest key, not the sum of
+  all. Event types with a `batch_handlers` entry are applied in one call for
+  the whole batch (its writes grouped); if that call fails, those records are
+  applied one by one through their ordinary handler, so retries and
+  dead-lettering stay per record. A transient failure nacks the batch: every
+  partition rewinds to its first record of the batch and the idempotent
+  handlers make the redelivery a no-op for what was already applied (a
+  record dead-lettered in the failed attempt may be dead-lettered twice).
 """
 
 from __future__ import annotations
@@ -22,7 +35,7 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,6 +60,11 @@ from peerloop_contracts.topics import dlq_topic
 log = logging.getLogger("peerloop.kafka")
 
 Handler = Callable[[Any, CloudEventMeta], Awaitable[None]]
+BatchHandler = Callable[[Sequence[tuple[Any, CloudEventMeta]]], Awaitable[None]]
+"""Applies several events in one go, with the effect of applying them one by one in order.
+
+It must be idempotent like a `Handler` (a batch may be redelivered whole) and raise
+if any event could not be applied; the consumer then applies them one by one."""
 
 
 def make_broker(bootstrap_servers: str, *, client_id: str, **options: Any) -> KafkaBroker:
@@ -109,11 +127,35 @@ class EventConsumer:
     stats: ConsumerStats = field(default_factory=ConsumerStats)
     service: str = ""
     """Label of this consumer's metrics; defaults to the consumer group."""
+    batch: bool = False
+    """Take records in batches and commit once per batch (see the module's docstring)."""
+    max_records: int = 200
+    """Most records in one batch."""
+    batch_timeout_ms: int = 10
+    """How long a fetch waits when nothing is buffered; a buffered record is taken at once.
+
+    Short, because after an empty fetch FastStream's batch subscriber sleeps this long
+    again before the next one: a record arriving then waits out the sleep."""
+    lanes: int = 16
+    """Keys applied concurrently within a batch (about the store's connection pool)."""
+    batch_handlers: Mapping[type[Event], BatchHandler] = field(default_factory=dict)
+    """Event types whose records of one batch are applied in one call."""
 
     def __post_init__(self) -> None:
         self._by_type = {cls.ce_type(): (cls, h) for cls, h in self.handlers.items()}
+        unhandled = set(self.batch_handlers) - set(self.handlers)
+        if unhandled:
+            # The per-record handler is the fallback of a failed batch call.
+            raise ValueError(f"batch handlers without a handler: {sorted(map(str, unhandled))}")
         self.service = self.service or self.group_id
         topics = sorted({cls.topic() for cls in self.handlers})
+        options: dict[str, Any] = {}
+        if self.batch:
+            options = {
+                "batch": True,
+                "max_records": self.max_records,
+                "batch_timeout_ms": self.batch_timeout_ms,
+            }
         self.subscriber = self.broker.subscriber(
             *topics,
             group_id=self.group_id,
@@ -121,8 +163,9 @@ class EventConsumer:
             auto_offset_reset="earliest",
             decoder=_raw_body,
             title=f"{self.group_id}",
+            **options,
         )
-        self.subscriber(self._consume)
+        self.subscriber(self._consume_batch if self.batch else self._consume)
 
     @property
     def topics(self) -> list[str]:
@@ -135,9 +178,36 @@ class EventConsumer:
     async def _consume(self, body: bytes, message: KafkaMessage) -> None:
         record = message.raw_message
         assert isinstance(record, ConsumerRecord)
+        self._observe_lag(message, record)
+        admitted = await self._admit(record, body)
+        if admitted is not None:
+            await self._apply(admitted)
+
+    async def _consume_batch(self, _bodies: Any, message: KafkaMessage) -> None:
+        """One batch: admit each record, apply them (per key in order), then FastStream commits."""
+        records = message.raw_message
+        assert isinstance(records, tuple)
+        admitted: list[_Admitted] = []
+        for record in records:
+            self._observe_lag(message, record)
+            one = await self._admit(record, record.value if record.value is not None else b"")
+            if one is not None:
+                admitted.append(one)
+        singles = [a for a in admitted if a.event_cls not in self.batch_handlers]
+        grouped: dict[BatchHandler, list[_Admitted]] = {}
+        for a in admitted:
+            if a.event_cls in self.batch_handlers:
+                grouped.setdefault(self.batch_handlers[a.event_cls], []).append(a)
+        # Per-record types first: in notifications these are the directory's facts about
+        # people, which the grouped notifications then read (as one at a time would have).
+        await self._apply_in_lanes(singles)
+        for batch_handler, items in grouped.items():
+            await self._apply_grouped(batch_handler, items)
+
+    async def _admit(self, record: ConsumerRecord[Any, Any], body: bytes) -> _Admitted | None:
+        """Parse and check one record; None when it was dead-lettered instead."""
         self.stats.consumed += 1
         self.stats.by_topic[record.topic] = self.stats.by_topic.get(record.topic, 0) + 1
-        self._observe_lag(message, record)
         started = time.perf_counter()
         try:
             meta = CloudEventMeta.from_headers(record.headers or ())
@@ -150,20 +220,65 @@ class EventConsumer:
                 event = event_cls.decode(body)
         except (EnvelopeError, ValidationError, ValueError) as exc:
             await self._dead_letter(record, f"unparseable: {_short(exc)}", type(exc).__name__, 0)
-            return
+            return None
         if refusal is not None:
             await self._dead_letter(record, f"impostor: {refusal}", "ImpostorEvent", 0)
-            return
-        event_token = current_event_id.set(meta.id)
-        trace_token = current_trace_id.set(trace_id_of(meta.traceparent))
+            return None
+        return _Admitted(record, event_cls, handler, event, meta, started)
+
+    async def _apply(self, a: _Admitted) -> None:
+        event_token = current_event_id.set(a.meta.id)
+        trace_token = current_trace_id.set(trace_id_of(a.meta.traceparent))
         try:
-            with consuming(record.topic, meta.traceparent, meta.id):
-                await self._handle_with_retries(record, handler, event, meta)
+            with consuming(a.record.topic, a.meta.traceparent, a.meta.id):
+                await self._handle_with_retries(a.record, a.handler, a.event, a.meta)
         finally:
             current_event_id.reset(event_token)
             current_trace_id.reset(trace_token)
-        EVENTS_CONSUMED.labels(self.service, record.topic).inc()
-        HANDLER_SECONDS.labels(self.service, record.topic).observe(time.perf_counter() - started)
+        self._count(a)
+
+    def _count(self, a: _Admitted) -> None:
+        EVENTS_CONSUMED.labels(self.service, a.record.topic).inc()
+        HANDLER_SECONDS.labels(self.service, a.record.topic).observe(
+            time.perf_counter() - a.started
+        )
+
+    async def _apply_in_lanes(self, admitted: Sequence[_Admitted]) -> None:
+        """Records of one key on one partition in offset order; keys concurrently."""
+        if not admitted:
+            return
+        lanes: dict[tuple[str, int, object], list[_Admitted]] = {}
+        for a in admitted:
+            lanes.setdefault((a.record.topic, a.record.partition, a.record.key), []).append(a)
+        gate = asyncio.Semaphore(self.lanes)
+
+        async def run(lane: list[_Admitted]) -> None:
+            async with gate:
+                for a in lane:
+                    await self._apply(a)
+
+        outcomes = await asyncio.gather(
+            *(run(lane) for lane in lanes.values()), return_exceptions=True
+        )
+        # Every lane ran to its end or its failure; the first failure nacks the batch.
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+    async def _apply_grouped(self, batch_handler: BatchHandler, items: list[_Admitted]) -> None:
+        try:
+            await batch_handler([(a.event, a.meta) for a in items])
+        except self.retry.transient as exc:
+            log.warning("transient failure on a batch of %d, will redeliver: %s", len(items), exc)
+            await asyncio.sleep(self.retry.delay(1))
+            raise
+        except Exception as exc:
+            # Find the culprit the slow way: one by one, with retries and dead-lettering each.
+            log.warning("batch of %d failed (%s); applying one by one", len(items), _short(exc))
+            await self._apply_in_lanes(items)
+            return
+        for a in items:
+            self._count(a)
 
     def _observe_lag(self, message: KafkaMessage, record: ConsumerRecord[Any, Any]) -> None:
         consumer = getattr(message, "consumer", None)
@@ -229,6 +344,18 @@ class EventConsumer:
         log.warning(
             "dead-lettered %s[%s]@%s: %s", record.topic, record.partition, record.offset, reason
         )
+
+
+@dataclass(frozen=True)
+class _Admitted:
+    """A record that parsed and passed the owner check, with what applies it."""
+
+    record: ConsumerRecord[Any, Any]
+    event_cls: type[Event]
+    handler: Handler
+    event: Any
+    meta: CloudEventMeta
+    started: float
 
 
 def impostor_reason(event_cls: type[Event], topic: str, source: str) -> str | None:

@@ -6,6 +6,9 @@ document's `_id` (`notify`); the relay claims that document (so several replicas
 never publish the same document at once and per-key order holds), reads it by
 `_id`, publishes its entries in order with the idempotent producer (documents
 concurrently), `$pullAll`s exactly the published entries, and lets the claim go.
+A batch of documents costs one store round trip for its claims (an unordered
+`insert_many`), one for its pulls and one for its releases (`bulk_write`s whose
+every operation is still filtered on `_id`); only the reads are per document.
 A crash between publish and pull only re-publishes; consumers dedupe by `ce_id`.
 
 A claim is a small document in a collection of its own (`<collection>_outbox_claims`),
@@ -32,9 +35,9 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DeleteOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from peerloop_contracts.envelope import utc_now
 from peerloop_contracts.outbox import OutboxEntry
@@ -46,6 +49,8 @@ log = logging.getLogger("peerloop.outbox")
 Publish = Callable[[OutboxEntry], Awaitable[None]]
 
 PENDING: Document = {"outbox.0": {"$exists": True}}
+
+_DUPLICATE_KEY = 11000
 
 
 async def ensure_outbox_indexes(collection: AsyncCollection[Document]) -> None:
@@ -206,8 +211,7 @@ class OutboxRelay:
         """
         claims = self._claims[collection.name]
         now = utc_now()
-        won = await asyncio.gather(*(self._claim(claims, doc_id, now) for doc_id in ids))
-        held = [doc_id for doc_id, ok in zip(ids, won, strict=True) if ok]
+        held = await self._claim_many(claims, ids, now)
         if not held:
             return 0, 0
         try:
@@ -218,13 +222,14 @@ class OutboxRelay:
             outcomes = await asyncio.gather(*(self._publish_in_order(d) for d in pending))
             # `$pullAll` of the entries exactly as read back: entries written meanwhile stay,
             # and a store that mishandled a conditional `$pull` would re-publish forever.
-            await asyncio.gather(
-                *(
-                    collection.update_one({"_id": doc["_id"]}, {"$pullAll": {"outbox": published}})
-                    for doc, (published, _) in zip(pending, outcomes, strict=True)
-                    if published
-                )
-            )
+            # One `bulk_write` for the batch, each update still filtered on `_id` alone.
+            pulls = [
+                UpdateOne({"_id": doc["_id"]}, {"$pullAll": {"outbox": published}})
+                for doc, (published, _) in zip(pending, outcomes, strict=True)
+                if published
+            ]
+            if pulls:
+                await collection.bulk_write(pulls, ordered=False)
         finally:
             await self._release(claims, held)
         count = sum(len(published) for published, _ in outcomes)
@@ -233,6 +238,35 @@ class OutboxRelay:
         if failures:
             raise failures[0]
         return count, len(held)
+
+    async def _claim_many(
+        self, claims: AsyncCollection[Document], ids: Sequence[object], now: datetime
+    ) -> list[object]:
+        """Claim the documents in one unordered insert; those held already go one by one.
+
+        The store's unique `_id` decides each claim, as with single inserts: a duplicate
+        is another relay's claim, live or lapsed (`_claim` tells which).
+        """
+        if not ids:
+            return []
+        until = now + self.lease
+        taken: set[int] = set()
+        try:
+            await claims.insert_many(
+                [{"_id": doc_id, "owner": self.owner, "until": until} for doc_id in ids],
+                ordered=False,
+            )
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            if not errors or any(e.get("code") != _DUPLICATE_KEY for e in errors):
+                # Some claims may have been written: release ours so nothing waits a lease.
+                await self._release(claims, ids)
+                raise
+            taken = {int(e["index"]) for e in errors}
+        held = [doc_id for i, doc_id in enumerate(ids) if i not in taken]
+        retried = [ids[i] for i in sorted(taken)]
+        won = await asyncio.gather(*(self._take_lapsed(claims, doc_id, now) for doc_id in retried))
+        return held + [doc_id for doc_id, ok in zip(retried, won, strict=True) if ok]
 
     async def _claim(
         self, claims: AsyncCollection[Document], doc_id: object, now: datetime
@@ -243,7 +277,13 @@ class OutboxRelay:
             return True
         except DuplicateKeyError:
             pass
-        # Held: by a live relay, or by one that died holding it and whose lease ran out.
+        return await self._take_lapsed(claims, doc_id, now)
+
+    async def _take_lapsed(
+        self, claims: AsyncCollection[Document], doc_id: object, now: datetime
+    ) -> bool:
+        """Take over a claim only if its lease ran out (its relay died holding it)."""
+        claim = {"_id": doc_id, "owner": self.owner, "until": now + self.lease}
         lapsed = await claims.delete_one({"_id": doc_id, "until": {"$lt": now}})
         if lapsed.deleted_count == 0:
             return False
@@ -254,13 +294,17 @@ class OutboxRelay:
             return False  # another relay took the lapsed claim first
 
     async def _release(self, claims: AsyncCollection[Document], held: Sequence[object]) -> None:
-        results = await asyncio.gather(
-            *(claims.delete_one({"_id": doc_id, "owner": self.owner}) for doc_id in held),
-            return_exceptions=True,
-        )
-        if errors := [r for r in results if isinstance(r, BaseException)]:
+        if not held:
+            return
+        try:
+            # Only our own claims: `owner` in each filter (with `_id` first, still a point lookup).
+            await claims.bulk_write(
+                [DeleteOne({"_id": doc_id, "owner": self.owner}) for doc_id in held],
+                ordered=False,
+            )
+        except Exception as exc:
             # The claims run out on their own; until then the sweep skips these documents.
-            log.warning("outbox relay: could not release %d claim(s): %s", len(errors), errors[0])
+            log.warning("outbox relay: could not release %d claim(s): %s", len(held), exc)
 
     async def _publish_in_order(self, doc: Document) -> tuple[list[Document], BaseException | None]:
         published: list[Document] = []

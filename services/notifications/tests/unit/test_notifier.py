@@ -8,7 +8,7 @@ from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.matching import HelpRequestCancelled, MatchAccepted, SessionCompleted
 from peerloop_notifications.adapters.people_store import Person
 from peerloop_notifications.application.notify import Notifier
-from peerloop_notifications.domain.preferences import Preferences, QuietHours
+from peerloop_notifications.domain.preferences import ChannelSwitches, Preferences, QuietHours
 
 NOON = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
@@ -49,6 +49,10 @@ class FakeNotifications:
             return False
         self.docs[doc["_id"]] = doc
         return True
+
+    async def insert_many(self, docs: list[dict]) -> list[bool]:
+        self.round_trips = getattr(self, "round_trips", 0) + 1
+        return [await self.insert(doc) for doc in docs]
 
 
 def someone(person_id: str, name: str, prefs: Preferences | None = None, **kw) -> Person:
@@ -206,3 +210,54 @@ async def test_no_reminder_for_a_session_already_begun_and_none_left_after_cance
     )
     await notifier(people, store, []).handle(cancelled, meta())
     assert not any(d["kind"] == "session-reminder" for d in store.docs.values())
+
+
+def _comparable(docs: dict[str, dict]) -> dict[str, dict]:
+    return {k: {**d, "outbox": [e["topic"] for e in d.get("outbox", [])]} for k, d in docs.items()}
+
+
+def _session(n: int, learner: str, teacher: str) -> SessionCompleted:
+    return SESSION.model_copy(
+        update={
+            "request_id": f"r-{n}",
+            "session_id": f"s-{n}",
+            "learner_id": learner,
+            "requester_id": learner,
+            "teacher_id": teacher,
+        }
+    )
+
+
+async def test_a_batch_notifies_as_one_by_one_would_in_one_write_and_its_redelivery_changes_nothing():
+    people = (
+        someone("learner", "Lena"),
+        someone("teacher", "Tom"),
+        someone("gone", "", erased=True),
+        someone("quiet", "Quinn", Preferences(channels=ChannelSwitches(email=False))),
+    )
+    events = [
+        (_session(1, "learner", "teacher"), meta()),
+        (_session(2, "gone", "teacher"), meta()),
+        (_session(3, "quiet", "learner"), meta()),
+    ]
+    one_by_one, one_woken = FakeNotifications(), []
+    single = notifier(FakePeople(*people), one_by_one, one_woken)
+    for event, event_meta in events:
+        await single.handle(event, event_meta)
+
+    batched, batch_woken = FakeNotifications(), []
+    use_case = notifier(FakePeople(*people), batched, batch_woken)
+    await use_case.handle_batch(events)
+
+    # Alike but for the fresh ce_id and time of each notification-delivered entry.
+    assert _comparable(batched.docs) == _comparable(one_by_one.docs)
+    assert not any(":gone:" in nid for nid in batched.docs)  # erased: nothing for them
+    assert sorted(batch_woken) == sorted(one_woken)
+    assert batched.round_trips == 1  # every notification of the batch in one write
+
+    # The batch redelivered whole (a crash before its commit): no new documents, no wakes.
+    before = dict(batched.docs)
+    batch_woken.clear()
+    await use_case.handle_batch(events)
+    assert batched.docs == before
+    assert batch_woken == []

@@ -97,6 +97,8 @@ class MatchingService:
                     FeedbackGiven: projection.on_feedback,
                 },
                 retry=retry,
+                # Batches of records, one key's in order, keys concurrently, one commit.
+                batch=True,
             )
         )
         self.runtime.consumers.append(
@@ -105,6 +107,8 @@ class MatchingService:
                 group_id=f"{group}.requests",
                 handlers={HelpRequested: self.help_requests.on_help_requested},
                 retry=retry,
+                # Batches of records, one key's in order, keys concurrently, one commit.
+                batch=True,
             )
         )
 

@@ -18,7 +18,7 @@ from peerloop_contracts.outbox import OutboxEntry
 from peerloop_contracts.runtime.mongo import Document
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
-from pymongo.errors import DuplicateKeyError
+from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from peerloop_notifications.domain.kinds import OUTBOUND_CHANNELS
 
@@ -37,6 +37,8 @@ class InboxPage:
     total: int
     unread: int
 
+
+_DUPLICATE_KEY = 11000
 
 _CANDIDATES = 16
 """Due deliveries looked at per claim; enough that a few workers rarely all chase one."""
@@ -93,6 +95,26 @@ class NotificationStore:
         except DuplicateKeyError:
             return False
         return True
+
+    async def insert_many(self, docs: list[Document]) -> list[bool]:
+        """Store new notifications in one round trip; per document, False when it existed.
+
+        Unordered: a duplicate (a redelivered event) does not stop the others. Any
+        other write error is raised, after the documents that could be written were.
+        """
+        if not docs:
+            return []
+        written = [True] * len(docs)
+        try:
+            await self.collection.insert_many(docs, ordered=False)
+        except BulkWriteError as exc:
+            errors = exc.details.get("writeErrors", [])
+            other = [e for e in errors if e.get("code") != _DUPLICATE_KEY]
+            if other or not errors:
+                raise
+            for error in errors:
+                written[error["index"]] = False
+        return written
 
     # -- inbox -----------------------------------------------------------------
 

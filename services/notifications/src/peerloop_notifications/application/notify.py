@@ -7,8 +7,9 @@ a slow mail server never holds a partition.
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -18,6 +19,7 @@ from peerloop_contracts.envelope import CloudEventMeta, utc_now
 from peerloop_contracts.matching import HelpRequestCancelled
 from peerloop_contracts.notifications import Channel
 from peerloop_contracts.runtime.mongo import Document
+from peerloop_contracts.runtime.tracing import consuming
 
 from peerloop_notifications.adapters.notification_store import (
     PENDING,
@@ -73,6 +75,82 @@ class Notifier:
         for doc in created:
             if doc.get("state") == PENDING:
                 self.on_outbound(doc["_id"])
+
+    async def handle_batch(self, items: Sequence[tuple[Event, CloudEventMeta]]) -> None:
+        """`handle` for several events, their notifications written in one `insert_many`.
+
+        The people they mention are looked up once for the whole batch. Idempotent
+        like `handle`: a notification's `_id` comes from its event, so one already
+        stored is left alone and nothing is woken for it.
+        """
+        now = self.now()
+        planned: list[tuple[Event, CloudEventMeta, list[Intent]]] = []
+        for event, meta in items:
+            if isinstance(event, HelpRequestCancelled):
+                # In order with the other events of the batch: rare, and it writes.
+                await self.store.cancel_pending(event.request_id, "session-reminder")
+            intents = [
+                i
+                for i in intents_for(event)
+                if i.pointless_after is None or now < i.pointless_after
+            ]
+            if intents:
+                planned.append((event, meta, intents))
+        if not planned:
+            return
+        intents_all = [i for _, _, intents in planned for i in intents]
+        mentioned = {i.recipient_id for i in intents_all} | {
+            p for i in intents_all for p in i.mentions
+        }
+        recipients = sorted({i.recipient_id for i in intents_all})
+        names, people = await asyncio.gather(
+            self.people.names(sorted(mentioned)),
+            asyncio.gather(*(self.people.get(r) for r in recipients)),
+        )
+        by_id = dict(zip(recipients, people, strict=True))
+        docs: list[Document] = []
+        for event, meta, intents in planned:
+            # Each event's outbox entries join the trace of the event that caused them.
+            with consuming(type(event).topic(), meta.traceparent, meta.id):
+                for intent in intents:
+                    person = by_id[intent.recipient_id]
+                    if person is not None and person.erased:
+                        continue
+                    docs += self._documents(intent, person, names, meta, now)
+        written = await self.store.insert_many(docs)
+        created = [doc for doc, new in zip(docs, written, strict=True) if new]
+        self._wake(created, now)
+
+    def _wake(self, created: list[Document], now: datetime) -> None:
+        for doc in created:
+            if doc.get("outbox"):
+                self.on_outbox(doc["_id"])
+        for doc in created:
+            if doc["channel"] == "inbox" and doc["visible_at"] <= now:
+                self.on_inbox(doc["person_id"])
+        for doc in created:
+            if doc.get("state") == PENDING:
+                self.on_outbound(doc["_id"])
+
+    def _documents(
+        self,
+        intent: Intent,
+        person: Person | None,
+        names: dict[str, str],
+        meta: CloudEventMeta,
+        now: datetime,
+    ) -> list[Document]:
+        prefs = person.preferences if person else Preferences()
+        text = render(
+            intent.kind,
+            intent.context,
+            recipient_name=names.get(intent.recipient_id),
+            names=names,
+        )
+        return [
+            self._document(intent, channel, text, meta, person, now)
+            for channel in channels_for(prefs, intent.kind)
+        ]
 
     async def _notify(
         self,

@@ -32,4 +32,13 @@ def build_consumer(
         ProfileErased: directory.on_erased,
     }
     handlers.update(dict.fromkeys(NOTIFYING_EVENTS, notifier.handle))
-    return EventConsumer(broker, group_id=group_id, handlers=handlers, retry=retry)
+    # Notifying events are the hot path (an inbox item per match proposed): their
+    # notifications of one batch go to the store in one write.
+    return EventConsumer(
+        broker,
+        group_id=group_id,
+        handlers=handlers,
+        retry=retry,
+        batch=True,
+        batch_handlers=dict.fromkeys(NOTIFYING_EVENTS, notifier.handle_batch),
+    )
