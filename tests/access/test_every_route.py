@@ -262,3 +262,45 @@ async def test_who_passes_each_rule(apps: dict[str, FastAPI], route: Route, who:
     else:
         assert answer.status_code == 403, answer.text
         assert answer.json()["detail"] in RULE_TEXTS
+
+
+@pytest.mark.parametrize(
+    ("service", "method", "url", "body"),
+    [
+        # JSON that Python reads as infinity: the 422 must still be JSON.
+        (
+            "matching",
+            "POST",
+            "/help-requests",
+            b'{"skill":"python","desired_level":2,"task":"t","max_minutes":1e400}',
+        ),
+        ("profiles", "PATCH", f"/people/{OWNER}", b'{"team": 1e400}'),
+        # Integers beyond what the store keeps never reach it.
+        ("notifications", "GET", f"/people/{OWNER}/inbox?offset={2**64}", None),
+        (
+            "notifications",
+            "PUT",
+            f"/people/{OWNER}/preferences",
+            json.dumps({"expected_version": 2**64, "preferences": {}}).encode(),
+        ),
+    ],
+)
+async def test_inputs_the_store_or_json_cannot_hold_are_422_not_500(
+    apps: dict[str, FastAPI], service: str, method: str, url: str, body: bytes | None
+) -> None:
+    # Notifications answers only for people it has heard of.
+    await apps["notifications"].state.service.people.apply_profile(
+        OWNER,
+        1,
+        {"display_name": "Owner", "email": "owner@example.com", "time_zone": "UTC"},
+        guard="profile_sequence",
+    )
+    headers = {"Authorization": f"Bearer {issuer.person_token(OWNER)}"}
+    if body is not None:
+        headers["Content-Type"] = "application/json"
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=apps[service]), base_url="http://svc", timeout=30
+    ) as http:
+        answer = await http.request(method, url, content=body, headers=headers)
+    assert answer.status_code == 422, answer.text
+    assert answer.json()["detail"]

@@ -10,6 +10,9 @@ from pydantic import Field, field_validator, model_validator
 
 from peerloop_contracts.base import WireModel
 
+MAX_STORED_INT = 2**63 - 1
+"""The largest integer the store keeps (BSON int64): a bound for any number sent to it."""
+
 PersonId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")]
 SkillId = Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9][a-z0-9+#.-]*$")]
 Level = Annotated[int, Field(ge=1, le=5, description="1 = beginner … 5 = expert")]

@@ -12,11 +12,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
@@ -141,6 +144,7 @@ class ServiceRuntime:
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
         for error in TRANSIENT_STORE_ERRORS:
             app.add_exception_handler(error, store_unavailable)
+        app.add_exception_handler(RequestValidationError, invalid_request)
 
     def secure(self, app: FastAPI) -> TokenVerifier:
         """Bearer tokens on `app` (401/403/503 answers, docs policy); see runtime.auth.
@@ -183,6 +187,26 @@ class ServiceRuntime:
             )
 
         return router
+
+
+def _json_safe(value: Any) -> Any:
+    """What a client sent, echoed back: infinities and NaN are not JSON, so they go as text."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    return value
+
+
+async def invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    """FastAPI's 422, but never a 500 for an input JSON cannot echo (`1e400` is infinity)."""
+    assert isinstance(exc, RequestValidationError)
+    return JSONResponse(
+        {"detail": _json_safe(jsonable_encoder(exc.errors()))},
+        status_code=422,
+    )
 
 
 async def store_unavailable(request: Request, exc: Exception) -> JSONResponse:

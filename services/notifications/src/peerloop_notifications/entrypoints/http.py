@@ -6,6 +6,7 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
+from peerloop_contracts.common import MAX_STORED_INT
 from peerloop_contracts.envelope import utc_now
 from peerloop_contracts.runtime.auth import CurrentPrincipal, Forbidden
 from pydantic import BaseModel, Field
@@ -52,7 +53,11 @@ class PreferencesView(BaseModel):
 
 
 class PreferencesChange(BaseModel):
-    expected_version: int = Field(ge=0, description="the version read; 409 if it changed since")
+    expected_version: int = Field(
+        ge=0,
+        le=MAX_STORED_INT,
+        description="the version read; 409 if it changed since",
+    )
     preferences: Preferences
 
 
@@ -87,7 +92,7 @@ def inbox_router() -> APIRouter:
     async def list_inbox(
         person: PersonDep,
         service: ServiceDep,
-        offset: Annotated[int, Query(ge=0)] = 0,
+        offset: Annotated[int, Query(ge=0, le=MAX_STORED_INT)] = 0,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> InboxPage:
         page = await service.store.inbox_page(
