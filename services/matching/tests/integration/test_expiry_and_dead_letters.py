@@ -73,7 +73,12 @@ async def test_an_unanswered_proposal_expires_after_a_restart_and_moves_on(
             (first, "expired"),
             (second, "pending"),
         ]
-        assert (await service.candidates.get(first)).reservations == ()
+
+        # Released right after the save that moved the request on (not inside it).
+        async def released() -> bool:
+            return (await service.candidates.get(first)).reservations == ()
+
+        await eventually(released, timeout=10)
 
         async def gave_up() -> dict | None:
             body = (await http.get(f"/help-requests/{rid}", auth=tokens.as_person(learner))).json()
