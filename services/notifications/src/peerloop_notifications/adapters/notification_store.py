@@ -213,6 +213,11 @@ class NotificationStore:
             }
         ).sort([("next_attempt_at", ASCENDING), ("_id", ASCENDING)])
         async for doc in due.limit(_CANDIDATES):
+            # A later batch of a cursor can carry a document as it is now, claimed by
+            # another worker since the query matched it (the local store does not match
+            # again): decide on the document in hand.
+            if not is_due(doc, now):
+                continue
             claimed = await self._claim(doc, owner, now, lease)
             if claimed is not None:
                 return claimed
@@ -234,6 +239,8 @@ class NotificationStore:
         ).sort([("created_at", ASCENDING), ("_id", ASCENDING)])
         batch = [first]
         async for doc in siblings:
+            if doc.get("state") != PENDING or not is_due(doc, now):
+                continue  # claimed by someone else since the query (see claim_next)
             claimed = await self._claim(doc, owner, now, lease)
             if claimed is not None:
                 batch.append(claimed)
@@ -268,7 +275,8 @@ class NotificationStore:
                 break
             except DuplicateKeyError:
                 taken = await self.claims.find_one({"_id": f"{doc['_id']}#{attempt}"})
-                if taken is not None and taken["claimed_at"] + lease > now:
+                # Step over only a claim seen to be stale: one not (yet) readable is held.
+                if taken is None or taken["claimed_at"] + lease > now:
                     return None  # another worker holds it
                 attempt += 1
         else:
