@@ -25,12 +25,12 @@ component `deploy/k8s/components/kafka-acls`. CI fails when it drifts:
 from __future__ import annotations
 
 import argparse
-import difflib
 import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import topics_job
 from peerloop_cli.infra.topics import load_topics
 from peerloop_contracts.catalogue import SERVICES, owned_by
 from peerloop_contracts.schema_tools.asyncapi import service_shape
@@ -199,34 +199,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode.add_argument("--write", action="store_true", help="regenerate the script")
     args = parser.parse_args(argv)
 
-    want = expected_script()
-    where = (
-        SCRIPT_FILE.relative_to(DEPLOY_DIR.parent)
-        if SCRIPT_FILE.is_relative_to(DEPLOY_DIR.parent)
-        else SCRIPT_FILE
+    return topics_job.sync_script(
+        SCRIPT_FILE,
+        expected_script(),
+        write=args.write,
+        rendered_from="the event owners, consumers and deploy/topics.yaml",
+        command="python deploy/kafka_acls.py --write",
     )
-    if args.write:
-        SCRIPT_FILE.parent.mkdir(parents=True, exist_ok=True)
-        SCRIPT_FILE.write_text(want, encoding="utf-8")
-        SCRIPT_FILE.chmod(0o755)
-        print(f"wrote {where}")
-        return 0
-    have = SCRIPT_FILE.read_text(encoding="utf-8") if SCRIPT_FILE.exists() else ""
-    if have == want:
-        print(f"{where} matches the event owners, consumers and deploy/topics.yaml")
-        return 0
-    diff = difflib.unified_diff(
-        have.splitlines(keepends=True),
-        want.splitlines(keepends=True),
-        fromfile=str(SCRIPT_FILE),
-        tofile="rendered by deploy/kafka_acls.py",
-    )
-    sys.stderr.writelines(diff)
-    print(
-        "error: the ACL script is out of date; run `python deploy/kafka_acls.py --write`",
-        file=sys.stderr,
-    )
-    return 1
 
 
 if __name__ == "__main__":

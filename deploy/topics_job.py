@@ -108,28 +108,36 @@ def main(argv: Sequence[str] | None = None) -> int:
     mode.add_argument("--write", action="store_true", help="regenerate the script")
     args = parser.parse_args(argv)
 
-    want = expected_script()
-    if args.write:
-        SCRIPT_FILE.parent.mkdir(parents=True, exist_ok=True)
-        SCRIPT_FILE.write_text(want, encoding="utf-8")
-        SCRIPT_FILE.chmod(0o755)
-        print(f"wrote {SCRIPT_FILE.relative_to(DEPLOY_DIR.parent)}")
+    return sync_script(
+        SCRIPT_FILE,
+        expected_script(),
+        write=args.write,
+        rendered_from="deploy/topics.yaml",
+        command="python deploy/topics_job.py --write",
+    )
+
+
+def sync_script(path: Path, want: str, *, write: bool, rendered_from: str, command: str) -> int:
+    """Write a generated script, or check the committed one against what it should be."""
+    where = path.relative_to(DEPLOY_DIR.parent) if path.is_relative_to(DEPLOY_DIR.parent) else path
+    if write:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(want, encoding="utf-8")
+        path.chmod(0o755)
+        print(f"wrote {where}")
         return 0
-    have = SCRIPT_FILE.read_text(encoding="utf-8") if SCRIPT_FILE.exists() else ""
+    have = path.read_text(encoding="utf-8") if path.exists() else ""
     if have == want:
-        print(f"{SCRIPT_FILE.relative_to(DEPLOY_DIR.parent)} matches deploy/topics.yaml")
+        print(f"{where} matches {rendered_from}")
         return 0
     diff = difflib.unified_diff(
         have.splitlines(keepends=True),
         want.splitlines(keepends=True),
-        fromfile=str(SCRIPT_FILE),
-        tofile="rendered from deploy/topics.yaml",
+        fromfile=str(path),
+        tofile=f"rendered from {rendered_from}",
     )
     sys.stderr.writelines(diff)
-    print(
-        "error: the topic script is out of date; run `python deploy/topics_job.py --write`",
-        file=sys.stderr,
-    )
+    print(f"error: {where} is out of date; run `{command}`", file=sys.stderr)
     return 1
 
 
