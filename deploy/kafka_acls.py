@@ -6,7 +6,8 @@ the AsyncAPI documents are generated from) and the declared topics
 (`deploy/topics.yaml`). From them:
 
 - `peerloop-<service>` (one per service): WRITE the topics of the events it owns,
-  and the `.dlq` twin of every topic it consumes (dead-lettering writes there);
+  their `.dlq` twins (the outbox relay dead-letters what the broker refuses for
+  good), and the `.dlq` twin of every topic it consumes (dead-lettering writes there);
   READ the topics it consumes and the consumer groups `peerloop-<service>*`.
 - `peerloop-subscriber` (outside subscribers): READ and DESCRIBE every
   `peerloop.` topic, READ the groups `peerloop-subscriber*`; it writes nothing.
@@ -82,7 +83,7 @@ def service_acls(service: str, declared: set[str]) -> list[Acl]:
     owned = sorted(e.topic() for e in owned_by(service))
     consumed = sorted({e.topic() for c in shape.consumes for e in c.events})
     groups = sorted({c.group_id for c in shape.consumes})
-    writes = sorted({*owned, *(dlq_topic(t) for t in consumed)})
+    writes = sorted({*owned, *(dlq_topic(t) for t in [*owned, *consumed])})
     for topic in [*writes, *consumed]:
         if topic not in declared:
             raise AclError(f"{service} needs topic {topic}, which deploy/topics.yaml lacks")

@@ -77,10 +77,12 @@ def test_check_reports_drift(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) ->
         ("peerloop-matching", "Write", "topic", "peerloop.skill-offered.v1", False),
         ("peerloop-notifications", "Write", "topic", "peerloop.notification-failed.v1", True),
         ("peerloop-notifications", "Write", "topic", "peerloop.profile-erased.v1", False),
-        # ... and the dead-letter twins of what it consumes, no others
+        # ... and the dead-letter twins of what it consumes or owns (the outbox relay
+        # dead-letters what the broker refuses for good), no others
         ("peerloop-matching", "Write", "topic", "peerloop.skill-offered.v1.dlq", True),
         ("peerloop-profiles", "Write", "topic", "peerloop.session-completed.v1.dlq", True),
-        ("peerloop-profiles", "Write", "topic", "peerloop.skill-offered.v1.dlq", False),
+        ("peerloop-profiles", "Write", "topic", "peerloop.skill-offered.v1.dlq", True),
+        ("peerloop-profiles", "Write", "topic", "peerloop.match-proposed.v1.dlq", False),
         # reads only what it consumes, in its own groups
         ("peerloop-profiles", "Read", "topic", "peerloop.session-completed.v1", True),
         ("peerloop-profiles", "Read", "topic", "peerloop.match-proposed.v1", False),

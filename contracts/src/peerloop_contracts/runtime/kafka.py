@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
 import random
 import time
@@ -40,6 +41,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from aiokafka import ConsumerRecord, TopicPartition
+from aiokafka.errors import (
+    CorruptRecordException,
+    MessageSizeTooLargeError,
+    RecordListTooLargeError,
+)
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from pydantic import ValidationError
@@ -54,6 +60,7 @@ from peerloop_contracts.runtime.metrics import (
     EVENTS_CONSUMED,
     HANDLER_SECONDS,
 )
+from peerloop_contracts.runtime.outbox_relay import DeadLettered
 from peerloop_contracts.runtime.tracing import consuming
 from peerloop_contracts.topics import dlq_topic
 
@@ -79,14 +86,112 @@ def make_broker(bootstrap_servers: str, *, client_id: str, **options: Any) -> Ka
     )
 
 
-async def publish_entry(broker: KafkaBroker, entry: OutboxEntry) -> None:
-    """Publish one outbox entry and wait for the broker's acknowledgement."""
+async def publish_entry(broker: KafkaBroker, entry: OutboxEntry) -> DeadLettered | None:
+    """Publish one outbox entry and wait for the broker's acknowledgement.
+
+    A record the broker will never take (`permanent_refusal`) goes to the topic's
+    dead-letter twin instead, and the answer says so; any other failure raises,
+    so the relay keeps the entry and tries again.
+    """
+    try:
+        await broker.publish(
+            entry.value.encode(),
+            topic=entry.topic,
+            key=entry.key.encode(),
+            headers=dict(entry.headers),
+        )
+    except Exception as exc:
+        reason = permanent_refusal(exc)
+        if reason is None:
+            raise
+        return await dead_letter_entry(broker, entry, reason, exc)
+    return None
+
+
+_PAYLOAD_REFUSALS: tuple[tuple[type[Exception], str], ...] = (
+    # The client's own size check (`max_request_size`) and the broker's
+    # (`message.max.bytes`, the topic's `max.message.bytes`) both raise this.
+    (MessageSizeTooLargeError, "too_large"),
+    (RecordListTooLargeError, "too_large"),
+    (CorruptRecordException, "invalid_record"),
+)
+
+
+def permanent_refusal(exc: BaseException) -> str | None:
+    """The reason code when the broker will never take this record, None when a retry may.
+
+    Only faults of the record itself are permanent: the same bytes fail the same
+    way on every attempt, so waiting would only hold back the aggregate's later
+    events. A fault of the topic or the connection is not, even when it looks
+    final: an unknown topic (the topic job has not run yet) or a refused ACL is
+    fixed by an operator, and every record of that topic fails alike, so
+    dead-lettering them would lose the flow, like an unreachable broker.
+    """
+    for kind, reason in _PAYLOAD_REFUSALS:
+        if isinstance(exc, kind):
+            return reason
+    return None
+
+
+_ENVELOPE_HEADER_CHARS = 512
+
+
+async def dead_letter_entry(
+    broker: KafkaBroker, entry: OutboxEntry, reason: str, exc: BaseException
+) -> DeadLettered:
+    """Put a refused entry on its topic's dead-letter twin, with the reason in headers.
+
+    A record refused for its size goes without its payload: an envelope (id, type,
+    subject, size, reason) cannot be refused the same way. Any other refusal keeps
+    the payload; should the twin refuse that too, the envelope goes instead.
+    """
+    detail = _short(exc)
+    headers = {
+        **{k: v[:_ENVELOPE_HEADER_CHARS] for k, v in entry.headers.items()},
+        "dlq_reason": f"refused by the broker: {reason}: {detail}",
+        "dlq_error_type": type(exc).__name__,
+        "dlq_source_topic": entry.topic,
+        "dlq_source": "outbox",
+        "dlq_payload_bytes": str(len(entry.value.encode())),
+        "dlq_failed_at": utc_now().isoformat(),
+    }
+    target = dlq_topic(entry.topic)
+    if reason != "too_large":
+        try:
+            await broker.publish(
+                entry.value.encode(),
+                topic=target,
+                key=entry.key.encode(),
+                headers={**headers, "dlq_payload": "kept"},
+            )
+            return DeadLettered(reason, detail)
+        except Exception as again:
+            if permanent_refusal(again) is None:
+                raise
     await broker.publish(
-        entry.value.encode(),
-        topic=entry.topic,
-        key=entry.key.encode(),
-        headers=dict(entry.headers),
+        refused_envelope(entry, reason, detail),
+        topic=target,
+        key=entry.key.encode()[:_ENVELOPE_HEADER_CHARS],
+        headers={**headers, "dlq_payload": "omitted", "content-type": "application/json"},
     )
+    return DeadLettered(reason, detail)
+
+
+def refused_envelope(entry: OutboxEntry, reason: str, detail: str) -> bytes:
+    """What is known of a refused entry without its payload: small by construction."""
+    cut = _ENVELOPE_HEADER_CHARS
+    return json.dumps(
+        {
+            "id": entry.id[:cut],
+            "type": entry.headers.get("ce_type", "")[:cut],
+            "subject": entry.headers.get("ce_subject", entry.key)[:cut],
+            "topic": entry.topic,
+            "size_bytes": len(entry.value.encode()),
+            "reason": reason,
+            "detail": detail,
+            "created_at": entry.created_at.isoformat(),
+        }
+    ).encode()
 
 
 @dataclass(frozen=True)

@@ -22,6 +22,11 @@ EVENTS_PUBLISHED = Counter(
 DEAD_LETTERS = Counter(
     "peerloop_dead_letters_total", "Events sent to a dead-letter topic", ["service", "topic"]
 )
+OUTBOX_DEAD_LETTERED = Counter(
+    "peerloop_outbox_dead_lettered_total",
+    "Outbox entries the broker refused for good, sent to the topic's dead-letter twin (alert)",
+    ["service", "topic", "reason"],
+)
 HANDLER_SECONDS = Histogram(
     "peerloop_handler_seconds",
     "Time to handle one consumed event, retries included",

@@ -11,6 +11,12 @@ A batch of documents costs one store round trip for its claims (an unordered
 every operation is still filtered on `_id`); only the reads are per document.
 A crash between publish and pull only re-publishes; consumers dedupe by `ce_id`.
 
+An entry the broker refuses for good (too large, invalid: `publish` answers
+`DeadLettered` instead of raising) is settled like a published one: it went to its
+topic's dead-letter twin, `peerloop_outbox_dead_lettered_total` counts it, and the
+aggregate's later entries go on. Any other failure keeps the entry and stops its
+aggregate's later entries until the next attempt, so per-key order holds.
+
 A claim is a small document in a collection of its own (`<collection>_outbox_claims`),
 inserted with the aggregate's `_id` as its own: the store's unique `_id` decides
 who holds it, and a claim whose relay died runs out after `lease`. Claims live
@@ -41,12 +47,28 @@ from pymongo.errors import BulkWriteError, DuplicateKeyError
 
 from peerloop_contracts.envelope import utc_now
 from peerloop_contracts.outbox import OutboxEntry
-from peerloop_contracts.runtime.metrics import EVENTS_PUBLISHED, OUTBOX_BACKLOG
+from peerloop_contracts.runtime.metrics import (
+    EVENTS_PUBLISHED,
+    OUTBOX_BACKLOG,
+    OUTBOX_DEAD_LETTERED,
+)
 from peerloop_contracts.runtime.mongo import TRANSIENT_STORE_ERRORS, Document
 
 log = logging.getLogger("peerloop.outbox")
 
-Publish = Callable[[OutboxEntry], Awaitable[None]]
+
+@dataclass(frozen=True)
+class DeadLettered:
+    """`publish`'s answer for an entry the broker will never take, now on the dead-letter twin."""
+
+    reason: str
+    """A short code (a metric label): `too_large`, `invalid_record`."""
+    detail: str
+
+
+Publish = Callable[[OutboxEntry], Awaitable[DeadLettered | None]]
+"""Publish one entry: None once the broker has it, `DeadLettered` when it went to the
+dead-letter twin instead; raises when it should be tried again later."""
 
 PENDING: Document = {"outbox.0": {"$exists": True}}
 
@@ -70,6 +92,8 @@ class OutboxRelay:
     service: str = ""
     """Label of this relay's metrics."""
     published: int = 0
+    """Entries settled: published, or dead-lettered (counted in `dead_lettered` too)."""
+    dead_lettered: int = 0
     last_backlog: int | None = None
     """Documents with unpublished events that the last sweep found."""
     owner: str = field(default_factory=lambda: uuid.uuid4().hex)
@@ -111,7 +135,7 @@ class OutboxRelay:
             self._task = None
 
     async def drain(self) -> int:
-        """Publish everything pending now; returns how many entries were published."""
+        """Publish everything pending now; returns how many entries were settled."""
         total = await self._relay_hinted()
         for collection in self.collections:
             more = True
@@ -307,17 +331,30 @@ class OutboxRelay:
             log.warning("outbox relay: could not release %d claim(s): %s", len(held), exc)
 
     async def _publish_in_order(self, doc: Document) -> tuple[list[Document], BaseException | None]:
-        published: list[Document] = []
+        """Publish the entries in order; returns those settled, and the failure that stopped it."""
+        settled: list[Document] = []
         for raw in doc.get("outbox", []):
             entry = OutboxEntry.model_validate(raw)
             try:
-                await self.publish(entry)
+                refused = await self.publish(entry)
             except Exception as exc:
                 # Later entries of this aggregate wait, so its order holds.
-                return published, exc
-            published.append(raw)
-            EVENTS_PUBLISHED.labels(self.service, entry.topic).inc()
-        return published, None
+                return settled, exc
+            settled.append(raw)
+            if refused is None:
+                EVENTS_PUBLISHED.labels(self.service, entry.topic).inc()
+                continue
+            self.dead_lettered += 1
+            OUTBOX_DEAD_LETTERED.labels(self.service, entry.topic, refused.reason).inc()
+            log.error(
+                "outbox relay: %s %s refused by the broker for good (%s: %s); "
+                "dead-lettered, the aggregate's later events go on",
+                entry.topic,
+                entry.id,
+                refused.reason,
+                refused.detail,
+            )
+        return settled, None
 
 
 def claims_collection(collection: str) -> str:

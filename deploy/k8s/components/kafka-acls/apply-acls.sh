@@ -52,15 +52,24 @@ allow() {
 
 allow peerloop-profiles topic literal Write \
   peerloop.availability-changed.v1 \
+  peerloop.availability-changed.v1.dlq \
   peerloop.learning-goal-removed.v1 \
+  peerloop.learning-goal-removed.v1.dlq \
   peerloop.learning-goal-set.v1 \
+  peerloop.learning-goal-set.v1.dlq \
   peerloop.profile-erased.v1 \
+  peerloop.profile-erased.v1.dlq \
   peerloop.profile-registered.v1 \
+  peerloop.profile-registered.v1.dlq \
   peerloop.profile-updated.v1 \
+  peerloop.profile-updated.v1.dlq \
   peerloop.session-completed.v1.dlq \
   peerloop.skill-acquired.v1 \
+  peerloop.skill-acquired.v1.dlq \
   peerloop.skill-offered.v1 \
-  peerloop.skill-withdrawn.v1
+  peerloop.skill-offered.v1.dlq \
+  peerloop.skill-withdrawn.v1 \
+  peerloop.skill-withdrawn.v1.dlq
 allow peerloop-profiles topic literal Read \
   peerloop.session-completed.v1
 allow peerloop-profiles group prefixed Read \
@@ -70,18 +79,26 @@ allow peerloop-matching topic literal Write \
   peerloop.feedback-given.v1 \
   peerloop.feedback-given.v1.dlq \
   peerloop.help-request-cancelled.v1 \
+  peerloop.help-request-cancelled.v1.dlq \
   peerloop.help-request-unmatched.v1 \
+  peerloop.help-request-unmatched.v1.dlq \
   peerloop.help-requested.v1 \
   peerloop.help-requested.v1.dlq \
   peerloop.match-accepted.v1 \
+  peerloop.match-accepted.v1.dlq \
   peerloop.match-declined.v1 \
+  peerloop.match-declined.v1.dlq \
   peerloop.match-expired.v1 \
+  peerloop.match-expired.v1.dlq \
   peerloop.match-proposed.v1 \
+  peerloop.match-proposed.v1.dlq \
   peerloop.profile-erased.v1.dlq \
   peerloop.profile-registered.v1.dlq \
   peerloop.profile-updated.v1.dlq \
   peerloop.session-completed.v1 \
+  peerloop.session-completed.v1.dlq \
   peerloop.session-not-happened.v1 \
+  peerloop.session-not-happened.v1.dlq \
   peerloop.skill-acquired.v1.dlq \
   peerloop.skill-offered.v1.dlq \
   peerloop.skill-withdrawn.v1.dlq
@@ -107,7 +124,9 @@ allow peerloop-notifications topic literal Write \
   peerloop.match-expired.v1.dlq \
   peerloop.match-proposed.v1.dlq \
   peerloop.notification-delivered.v1 \
+  peerloop.notification-delivered.v1.dlq \
   peerloop.notification-failed.v1 \
+  peerloop.notification-failed.v1.dlq \
   peerloop.profile-erased.v1.dlq \
   peerloop.profile-registered.v1.dlq \
   peerloop.profile-updated.v1.dlq \
