@@ -186,6 +186,26 @@ def client_scopes() -> list[dict[str, Any]]:
             ],
             in_scope=False,
         ),
+        _scope(
+            "service_account",
+            "client_id: only client-credentials tokens carry it (the services'"
+            " PEERLOOP_AUTH__SERVICE_ACCOUNT_MARKER), so a machine is never taken for a person",
+            [
+                _mapper(
+                    "client id",
+                    "oidc-usersessionmodel-note-mapper",
+                    **{
+                        "user.session.note": "client_id",
+                        "claim.name": "client_id",
+                        "jsonType.label": "String",
+                        "id.token.claim": "true",
+                        "access.token.claim": "true",
+                        "introspection.token.claim": "true",
+                    },
+                ),
+            ],
+            in_scope=False,
+        ),
         *(
             _scope(scope, f"granted to the {client} service account", [], in_scope=True)
             for client, (_secret, scope) in SERVICE_ACCOUNTS.items()
@@ -246,7 +266,12 @@ def clients() -> list[dict[str, Any]]:
                 "directAccessGrantsEnabled": False,
                 "serviceAccountsEnabled": True,
                 # profile: preferred_username is service-account-<client id>.
-                "defaultClientScopes": ["basic", "profile", "peerloop-audience"],
+                "defaultClientScopes": [
+                    "basic",
+                    "profile",
+                    "peerloop-audience",
+                    "service_account",
+                ],
                 "optionalClientScopes": [scope],
             }
         )

@@ -7,7 +7,8 @@ groups, routes), never ids or personal data.
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
 
 from prometheus_client import Counter, Gauge, Histogram
 from starlette.requests import Request
@@ -49,6 +50,20 @@ HTTP_SECONDS = Histogram(
 )
 
 
+HTTP_METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
+"""Methods counted by name; any other (a client may send any token) counts as `other`."""
+
+
+def method_label(method: str) -> str:
+    return method if method in HTTP_METHODS else "other"
+
+
+def route_label(scope: Mapping[str, Any]) -> str:
+    """The matched route's template, never the path: ids and probes must not become labels."""
+    path = getattr(scope.get("route"), "path", None)
+    return path if isinstance(path, str) else "unmatched"
+
+
 def http_metrics_middleware(
     service: str,
 ) -> Callable[[Request, Callable[[Request], Awaitable[Response]]], Awaitable[Response]]:
@@ -62,11 +77,9 @@ def http_metrics_middleware(
             status = response.status_code
             return response
         finally:
-            # The route template, not the path: ids must not become label values.
-            route = getattr(request.scope.get("route"), "path", "unmatched")
-            HTTP_REQUESTS.labels(service, request.method, route, str(status)).inc()
-            HTTP_SECONDS.labels(service, request.method, route).observe(
-                time.perf_counter() - started
-            )
+            route = route_label(request.scope)
+            method = method_label(request.method)
+            HTTP_REQUESTS.labels(service, method, route, str(status)).inc()
+            HTTP_SECONDS.labels(service, method, route).observe(time.perf_counter() - started)
 
     return middleware

@@ -34,6 +34,7 @@ from peerloop_contracts.runtime.kafka_security import kafka_security
 from peerloop_contracts.runtime.metrics import http_metrics_middleware
 from peerloop_contracts.runtime.mongo import TRANSIENT_STORE_ERRORS, Document, connect
 from peerloop_contracts.runtime.outbox_relay import OutboxRelay, ensure_outbox_indexes
+from peerloop_contracts.runtime.rate_limit import install_rate_limits
 from peerloop_contracts.runtime.settings import ServiceSettings
 
 log = logging.getLogger("peerloop.service")
@@ -139,12 +140,13 @@ class ServiceRuntime:
         return checks
 
     def instrument(self, app: FastAPI) -> None:
-        """HTTP request metrics, server spans, and 503 while the store is unreachable."""
+        """HTTP request metrics, server spans, 503 while the store is unreachable, rate limits."""
         app.middleware("http")(http_metrics_middleware(self.name))
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
         for error in TRANSIENT_STORE_ERRORS:
             app.add_exception_handler(error, store_unavailable)
         app.add_exception_handler(RequestValidationError, invalid_request)
+        install_rate_limits(app, self.name, self.settings.rate_limit)
 
     def secure(self, app: FastAPI) -> TokenVerifier:
         """Bearer tokens on `app` (401/403/503 answers, docs policy); see runtime.auth.

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from peerloop_contracts.runtime.auth.settings import AuthSettings
 from peerloop_contracts.runtime.kafka_security import SaslMechanism, SecurityProtocol
+from peerloop_contracts.runtime.rate_limit import RateLimitSettings
 
 
 class ServiceSettings(BaseSettings):
@@ -43,4 +44,9 @@ class ServiceSettings(BaseSettings):
         default=None,
         description="bearer-token validation (PEERLOOP_AUTH__ISSUER, …__AUDIENCE, …); "
         "`ServiceRuntime.secure(app)` refuses to start a service without it",
+    )
+    rate_limit: RateLimitSettings = Field(
+        default_factory=RateLimitSettings,
+        description="limits per person on creating calls (PEERLOOP_RATE_LIMIT__HELP_REQUESTS="
+        "20/minute, …); see runtime.rate_limit",
     )

@@ -11,6 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response, status
 from fastapi.responses import JSONResponse
 from peerloop_contracts.runtime.auth import CurrentPrincipal, require_person
+from peerloop_contracts.runtime.rate_limit import rate_limited
 
 from peerloop_matching.application.help_requests import HelpRequests, NewHelpRequest
 from peerloop_matching.config import Settings
@@ -93,6 +94,8 @@ _ERRORS: dict[int | str, dict[str, str]] = {
         503: {"description": "matching has not received the requester's profile yet: retry"},
     },
     summary="Ask for help with a skill for the task in hand (publishes help-requested)",
+    # An ask refused because matching lacks the requester's profile yet is a "retry".
+    dependencies=[rate_limited("help_requests", give_back_on=(UnknownPersonError,))],
 )
 async def create_help_request(
     body: NewHelpRequestIn,

@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 from peerloop_contracts.common import MAX_STORED_INT
 from peerloop_contracts.envelope import utc_now
 from peerloop_contracts.runtime.auth import CurrentPrincipal, Forbidden
+from peerloop_contracts.runtime.rate_limit import rate_limited
 from pydantic import BaseModel, Field
 
 from peerloop_notifications.adapters.people_store import Person, StalePreferencesError
@@ -182,7 +183,11 @@ def preferences_router() -> APIRouter:
             preferences=person.preferences,
         )
 
-    @router.put("/preferences", summary="Replace the preferences (optimistic version check)")
+    @router.put(
+        "/preferences",
+        summary="Replace the preferences (optimistic version check)",
+        dependencies=[rate_limited("preference_changes")],
+    )
     async def put_preferences(
         change: PreferencesChange, person: PersonDep, service: ServiceDep
     ) -> PreferencesView:

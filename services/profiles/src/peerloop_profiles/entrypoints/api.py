@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, 
 from fastapi.exceptions import RequestValidationError
 from peerloop_contracts.common import PersonId
 from peerloop_contracts.runtime.auth import CurrentPrincipal
+from peerloop_contracts.runtime.rate_limit import rate_limited
 from pydantic import AfterValidator
 
 from peerloop_profiles.application.use_cases import ProfilesService
@@ -28,6 +29,9 @@ from peerloop_profiles.entrypoints.schemas import (
     to_skill_id,
 )
 from peerloop_profiles.entrypoints.views import offering_person, person_view, public_person_view
+
+ProfileWrite = rate_limited("profile_writes")
+"""Every creating or changing call counts against the caller's profile-writes limit."""
 
 router = APIRouter(prefix="/people", tags=["people"])
 
@@ -92,6 +96,7 @@ def _answer(person: Person, response: Response) -> PersonView:
     status_code=status.HTTP_201_CREATED,
     summary="Register a person",
     responses={409: {"description": "The person id is taken"}},
+    dependencies=[ProfileWrite],
 )
 async def register(
     body: RegisterPerson,
@@ -159,7 +164,10 @@ async def get_person(
 
 
 @router.patch(
-    "/{person_id}", summary="Update a person's profile", responses={**NOT_FOUND, **CONFLICT}
+    "/{person_id}",
+    summary="Update a person's profile",
+    responses={**NOT_FOUND, **CONFLICT},
+    dependencies=[ProfileWrite],
 )
 async def update_person(
     person_id: PersonPath,
@@ -204,7 +212,12 @@ async def erase_person(
     )
 
 
-@router.post("/{person_id}/skills", summary="Offer a skill", responses={**NOT_FOUND, **CONFLICT})
+@router.post(
+    "/{person_id}/skills",
+    summary="Offer a skill",
+    responses={**NOT_FOUND, **CONFLICT},
+    dependencies=[ProfileWrite],
+)
 async def offer_skill(
     person_id: PersonPath,
     caller: CurrentPrincipal,
@@ -229,6 +242,7 @@ async def offer_skill(
     "/{person_id}/skills/{skill}",
     summary="Update an offered skill",
     responses={**NOT_FOUND, **CONFLICT},
+    dependencies=[ProfileWrite],
 )
 async def update_offer(
     person_id: PersonPath,
@@ -281,6 +295,7 @@ async def withdraw_skill(
     "/{person_id}/learning-goals",
     summary="Set a learning goal",
     responses={**NOT_FOUND, **CONFLICT},
+    dependencies=[ProfileWrite],
 )
 async def set_learning_goal(
     person_id: PersonPath,
@@ -331,6 +346,7 @@ async def remove_learning_goal(
     "/{person_id}/availability",
     summary="Set availability: capacity, away periods, working hours, time zone",
     responses={**NOT_FOUND, **CONFLICT},
+    dependencies=[ProfileWrite],
 )
 async def set_availability(
     person_id: PersonPath,
