@@ -42,7 +42,7 @@ from pymongo.errors import PyMongoError
 from peerloop_cli.infra.component import LocalComponent, problem_of
 from peerloop_cli.infra.jvm import fetch_jars, java_binary, locked
 from peerloop_cli.infra.paths import cache_dir, component_dir, repo_root
-from peerloop_cli.infra.process import InfraError, ManagedProcess, env_port, port_open
+from peerloop_cli.infra.process import InfraError, env_port, port_open
 
 log = logging.getLogger(__name__)
 
@@ -248,10 +248,6 @@ class LocalStore(LocalComponent):
 
     def serving(self) -> bool:
         return _pings(self.settings)
-
-
-def _process() -> ManagedProcess:
-    return ManagedProcess(NAME)
 
 
 def _address_file() -> Path:
