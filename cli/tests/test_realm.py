@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from peerloop_cli.demo_data import build_organisation
 from peerloop_cli.infra import keycloak
+from peerloop_cli.infra.jvm import java_major
 from peerloop_cli.infra.process import InfraError
 from peerloop_cli.realm import ADMINS, DEFAULT_SCOPES, SERVICE_ACCOUNTS, realm_path, render
 
@@ -74,5 +75,5 @@ def test_java_lookup_finds_a_new_enough_jdk_or_explains() -> None:
     if not found:
         assert "PEERLOOP_KEYCLOAK_JAVA_HOME" in message
         return
-    major = keycloak._java_major(Path(found))
+    major = java_major(Path(found))
     assert major is not None and major >= keycloak.MIN_JAVA

@@ -10,7 +10,6 @@ stop cleanly on SIGTERM.
 
 from __future__ import annotations
 
-import asyncio
 import fnmatch
 import os
 import shlex
@@ -20,12 +19,12 @@ import subprocess
 from pathlib import Path
 from typing import IO
 
-import httpx
 import pytest
 import validate_deploy
 from peerloop_cli.identity import IdentityProvider
 from peerloop_cli.infra.paths import cache_dir
 from peerloop_cli.infra.process import free_port
+from peerloop_cli.testing.waiting import answers
 
 pytestmark = pytest.mark.integration
 
@@ -127,20 +126,6 @@ def _start(entrypoint: Path, log: IO[bytes], env: dict[str, str]) -> subprocess.
     return subprocess.Popen([str(entrypoint)], env=env, stdout=log, stderr=subprocess.STDOUT)
 
 
-async def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 90) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    async with httpx.AsyncClient() as client:
-        while True:
-            assert process.poll() is None, f"service exited with {process.returncode}"
-            try:
-                if (await client.get(url, timeout=3)).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            assert asyncio.get_running_loop().time() < deadline, f"{url} never answered 200"
-            await asyncio.sleep(0.5)
-
-
 @pytest.mark.skipif(_uv() is None, reason="run scripts/bootstrap first: it installs uv")
 @pytest.mark.parametrize("service", sorted(validate_deploy.SERVICES))
 async def test_built_image_environment_runs_a_healthy_service(
@@ -175,8 +160,8 @@ async def test_built_image_environment_runs_a_healthy_service(
     }
     process = _start(entrypoint, log, env)
     try:
-        await _wait_for(f"http://127.0.0.1:{port}/healthz", process)
-        await _wait_for(f"http://127.0.0.1:{port}/readyz", process)
+        await answers(f"http://127.0.0.1:{port}/healthz", alive=lambda: process.poll() is None)
+        await answers(f"http://127.0.0.1:{port}/readyz", alive=lambda: process.poll() is None)
         process.send_signal(signal.SIGTERM)
         # uvicorn re-raises the signal once it has shut down, as a container runtime expects.
         assert process.wait(timeout=30) in (0, -signal.SIGTERM)

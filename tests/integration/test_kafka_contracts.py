@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from peerloop_cli.testing.groups import start_groups_at_end
+from peerloop_cli.testing.topics import key_has, read_records
 from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.outbox import outbox_entry
 from peerloop_contracts.profiles import SkillOffered
@@ -35,26 +36,6 @@ def _offer(person_id: str, sequence: int = 1) -> SkillOffered:
         weekly_capacity=2,
         sequence=sequence,
     )
-
-
-async def _read_topic(
-    bootstrap: str, topic: str, want: int, match: str, timeout: float = 90.0
-) -> list[Any]:
-    """Read `topic` from the start with a plain aiokafka consumer; keep records whose key has `match`."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", group_id=None
-    )
-    await consumer.start()
-    found: list[Any] = []
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while len(found) < want and asyncio.get_running_loop().time() < deadline:
-            batch = await consumer.getmany(timeout_ms=500)
-            for records in batch.values():
-                found.extend(r for r in records if r.key and match in r.key.decode())
-    finally:
-        await consumer.stop()
-    return found
 
 
 @pytest.fixture
@@ -107,7 +88,9 @@ async def test_plain_aiokafka_consumer_reads_the_same_event(
     entry = outbox_entry(_offer(f"p-{run_id}"))
     await publish_entry(broker, entry)
 
-    [record] = await _read_topic(kafka_bootstrap, "peerloop.skill-offered.v1", 1, run_id)
+    [record] = await read_records(
+        kafka_bootstrap, "peerloop.skill-offered.v1", match=key_has(run_id), want=1, within=90
+    )
     headers = {k: v.decode() for k, v in record.headers}
     assert record.key == f"p-{run_id}".encode()
     for name in ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time", "ce_subject"):
@@ -160,7 +143,13 @@ async def test_poison_message_goes_to_dead_letter_and_partition_moves_on(
     await asyncio.wait_for(good_seen.wait(), timeout=90)
     dead = [
         r
-        for r in await _read_topic(kafka_bootstrap, "peerloop.skill-offered.v1.dlq", 2, run_id)
+        for r in await read_records(
+            kafka_bootstrap,
+            "peerloop.skill-offered.v1.dlq",
+            match=key_has(run_id),
+            want=2,
+            within=90,
+        )
         # Other groups consuming the topic at the same time dead-letter these records too.
         if dict(r.headers)["dlq_consumer_group"] == f"test-{run_id}".encode()
     ]
@@ -209,7 +198,9 @@ async def test_failing_handler_is_retried_then_dead_lettered_with_attempts(
         await publish_entry(broker, outbox_entry(_offer(person)))
     await asyncio.wait_for(flaky_done.wait(), timeout=90)
 
-    dead = await _read_topic(kafka_bootstrap, "peerloop.skill-offered.v1.dlq", 2, run_id)
+    dead = await read_records(
+        kafka_bootstrap, "peerloop.skill-offered.v1.dlq", match=key_has(run_id), want=2, within=90
+    )
     by_key = {r.key.decode(): dict((k, v.decode()) for k, v in r.headers) for r in dead}
     assert by_key[f"broken-{run_id}"]["dlq_attempts"] == "3"
     assert "always fails" in by_key[f"broken-{run_id}"]["dlq_reason"]
@@ -254,7 +245,13 @@ async def test_an_impostor_goes_to_dead_letter_and_the_genuine_event_behind_it_i
     assert handled == [f"genuine-{run_id}"]
     [dead] = [
         r
-        for r in await _read_topic(kafka_bootstrap, "peerloop.skill-offered.v1.dlq", 1, run_id)
+        for r in await read_records(
+            kafka_bootstrap,
+            "peerloop.skill-offered.v1.dlq",
+            match=key_has(run_id),
+            want=1,
+            within=90,
+        )
         if dict(r.headers)["dlq_consumer_group"] == f"test-{run_id}".encode()
     ]
     headers = {k: v.decode() for k, v in dead.headers}
@@ -317,7 +314,13 @@ async def test_a_batch_consumer_dead_letters_the_poison_in_the_middle_applies_th
     assert (other, 1) in handled
     [dead] = [
         r
-        for r in await _read_topic(kafka_bootstrap, "peerloop.skill-offered.v1.dlq", 1, run_id)
+        for r in await read_records(
+            kafka_bootstrap,
+            "peerloop.skill-offered.v1.dlq",
+            match=key_has(run_id),
+            want=1,
+            within=90,
+        )
         if dict(r.headers)["dlq_consumer_group"] == group.encode()
     ]
     dead_headers = {k: v.decode() for k, v in dead.headers}

@@ -22,7 +22,7 @@ def test_a_server_whose_pid_file_was_lost_is_still_stopped(
     pid = store.start(own_home)
     try:
         store.wait_ready(own_home)
-        store._process().pid_file.unlink()
+        store.LocalStore(own_home).process.pid_file.unlink()
 
         assert store.status(own_home).pid == pid
         assert store.stop(own_home)
@@ -30,7 +30,7 @@ def test_a_server_whose_pid_file_was_lost_is_still_stopped(
         assert not port_open(own_home.host, own_home.port)
     finally:
         if pid_alive(pid):
-            store._process().pid_file.write_text(str(pid))
+            store.LocalStore(own_home).process.pid_file.write_text(str(pid))
             store.stop(own_home)
 
 
@@ -39,7 +39,7 @@ def test_start_adopts_a_running_server_instead_of_failing_on_its_port(
 ) -> None:
     pid = store.start(own_home)
     try:
-        store._process().pid_file.unlink()
+        store.LocalStore(own_home).process.pid_file.unlink()
         assert store.start(own_home) == pid
     finally:
         store.stop(own_home)

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from aiokafka import AIOKafkaConsumer
+from peerloop_cli.testing.waiting import eventually
 from peerloop_contracts.outbox import OutboxEntry, outbox_entry
 from peerloop_contracts.profiles import SkillOffered
 from peerloop_contracts.runtime.kafka import make_broker, publish_entry
@@ -118,13 +119,6 @@ async def test_crash_between_publish_and_clear_only_republishes_same_ids(
         await client.close()
 
 
-async def _eventually(check: Callable[[], bool], timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
 @pytest.fixture
 async def people(
     mongodb_uri: str, mongo_db_name: str
@@ -146,18 +140,20 @@ async def test_a_named_document_is_published_at_once_and_the_rest_by_the_sweep(
     named, unnamed = (outbox_entry(_offer(f"p-{run_id}-{n}", 1)) for n in ("a", "b"))
     relay.start()
     try:
-        await _eventually(lambda: relay.last_backlog is not None)  # the start-up sweep is done
+        await eventually(
+            lambda: relay.last_backlog is not None, 10, interval=0.02
+        )  # the start-up sweep is done
         await people.insert_one({"_id": "unnamed", "outbox": [unnamed.to_document()]})
         await people.insert_one({"_id": "named", "outbox": [named.to_document()]})
         relay.notify("named")
-        await _eventually(lambda: published == [named.id])
+        await eventually(lambda: published == [named.id], 10, interval=0.02)
         await asyncio.sleep(0.5)
         assert published == [named.id]  # the next sweep is an hour away
 
         relay.notify()  # sweep now
-        await _eventually(lambda: published == [named.id, unnamed.id])
+        await eventually(lambda: published == [named.id, unnamed.id], 10, interval=0.02)
         # The sweep records its backlog after its last batch, a moment after publishing.
-        await _eventually(lambda: relay.last_backlog == 1)
+        await eventually(lambda: relay.last_backlog == 1, 10, interval=0.02)
         assert await people.count_documents({"outbox.0": {"$exists": True}}) == 0
     finally:
         await relay.stop()
@@ -184,7 +180,7 @@ async def test_relays_named_the_same_documents_publish_each_entry_once(
     try:
         for relay in relays:
             relay.start()
-        await _eventually(lambda: len(published) >= 60)
+        await eventually(lambda: len(published) >= 60, 10, interval=0.02)
         await asyncio.sleep(0.5)
         assert sorted(published) == sorted(e.id for i in ids for e in entries[i])
         for i in ids:  # each person's entries in order

@@ -1,4 +1,4 @@
-"""What the local JVM servers (Kafka, the store) share: Java itself and jars from Maven.
+"""What the local JVM servers (Kafka, the store, Keycloak) share: Java and Maven downloads.
 
 A component lists its runtime jars in a pom under `deploy/local/<component>/`;
 `fetch_jars` copies them once into `<cache>/<component>-<version>/libs` and marks
@@ -15,7 +15,7 @@ import re
 import shlex
 import shutil
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 
 from peerloop_cli.infra.paths import cache_dir
@@ -58,18 +58,82 @@ def java_binary(tool: str = "java") -> str:
         )
     except (OSError, subprocess.TimeoutExpired) as exc:
         raise InfraError(f"could not run `{candidate} -version`: {exc}") from exc
-    match = re.search(r'(?:version "|javac )(\d+)(?:\.(\d+))?', probe.stderr + probe.stdout)
-    if match is None:
+    major = _major_of(probe.stderr + probe.stdout)
+    if major is None:
         raise InfraError(f"could not tell the Java version of {candidate}:\n{probe.stderr}")
-    major = int(match.group(1))
-    if major == 1 and match.group(2):  # "1.8.0_392"
-        major = int(match.group(2))
     if major < MIN_JAVA:
         raise InfraError(
             f"{candidate} is Java {major}; the local servers need Java {MIN_JAVA} or "
             "newer. Install a JDK 17 and point JAVA_HOME at it."
         )
     return candidate
+
+
+def java_major(java: Path) -> int | None:
+    """The major version of the `java` at `java`; None when it is not one that runs."""
+    if not java.is_file():
+        return None
+    try:
+        probe = subprocess.run(  # noqa: S603 - fixed argv
+            [str(java), "-version"], capture_output=True, text=True, timeout=30, check=False
+        )
+    except (OSError, subprocess.TimeoutExpired):
+        return None
+    return _major_of(probe.stderr + probe.stdout)
+
+
+def _major_of(version_output: str) -> int | None:
+    match = re.search(r'(?:version "|javac )(\d+)(?:\.(\d+))?', version_output)
+    if match is None:
+        return None
+    major = int(match.group(1))
+    if major == 1 and match.group(2):  # "1.8.0_392"
+        major = int(match.group(2))
+    return major
+
+
+def maven() -> str:
+    """`mvn` on PATH, needed once per machine to fetch a component from Maven Central."""
+    mvn = shutil.which("mvn")
+    if mvn is None:
+        raise InfraError(
+            "Maven (`mvn`) is needed once to fetch the local servers from Maven Central but "
+            "is not on PATH. Install it (Debian/Ubuntu: `sudo apt-get install maven`, "
+            "macOS: `brew install maven`) and run the command again."
+        )
+    return mvn
+
+
+def copy_dependencies(pom: Path, output: Path, *, what: str, options: Sequence[str]) -> None:
+    """`mvn dependency:copy-dependencies` of `pom` into `output`; InfraError saying why not."""
+    argv = [
+        maven(),
+        "-q",
+        "-B",
+        "-f",
+        str(pom),
+        f"-Dmaven.repo.local={cache_dir() / 'm2'}",
+        "dependency:copy-dependencies",
+        *options,
+        f"-DoutputDirectory={output}",
+    ]
+    try:
+        result = subprocess.run(  # noqa: S603 - fixed argv
+            argv, capture_output=True, text=True, timeout=_DOWNLOAD_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        raise InfraError(
+            f"downloading {what} took longer than {_DOWNLOAD_TIMEOUT_S:.0f}s; "
+            "check the connection to Maven Central (or your Maven mirror) and retry"
+        ) from None
+    if result.returncode != 0:
+        lines = (result.stdout + result.stderr).strip().splitlines()
+        raise InfraError(
+            f"could not download {what} from Maven Central "
+            f"(`{shlex.join(argv)}` exited {result.returncode}). Check network access "
+            "to https://repo.maven.apache.org (or the mirror in ~/.m2/settings.xml) "
+            "and retry.\n" + "\n".join(lines[-25:])
+        )
 
 
 def fetch_jars(pom: Path, libs: Path, *, what: str, complete: Callable[[set[str]], bool]) -> Path:
@@ -83,65 +147,37 @@ def fetch_jars(pom: Path, libs: Path, *, what: str, complete: Callable[[set[str]
         raise InfraError(f"{pom} is missing; run from a complete peerloop checkout")
     digest = hashlib.sha256(pom.read_bytes()).hexdigest()
     marker = libs / ".complete"
-    if _marker_matches(marker, digest):
+    if marker_matches(marker, digest):
         return libs
 
     java_binary()
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise InfraError(
-            f"Maven (`mvn`) is needed once to fetch the {what} jars from Maven Central but "
-            "is not on PATH. Install it (Debian/Ubuntu: `sudo apt-get install maven`, "
-            "macOS: `brew install maven`) and run the command again."
-        )
-
+    maven()
     with locked(libs.parent / ".download.lock"):
-        if _marker_matches(marker, digest):  # another process finished meanwhile
+        if marker_matches(marker, digest):  # another process finished meanwhile
             return libs
         staging = libs.parent / f"libs.tmp-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
-        argv = [
-            mvn,
-            "-q",
-            "-B",
-            "-f",
-            str(pom),
-            f"-Dmaven.repo.local={cache_dir() / 'm2'}",
-            "dependency:copy-dependencies",
-            "-DincludeScope=runtime",
-            f"-DoutputDirectory={staging}",
-        ]
         try:
-            result = subprocess.run(  # noqa: S603 - fixed argv
-                argv,
-                capture_output=True,
-                text=True,
-                timeout=_DOWNLOAD_TIMEOUT_S,
-                check=False,
+            copy_dependencies(
+                pom, staging, what=f"the {what} jars", options=("-DincludeScope=runtime",)
             )
-        except subprocess.TimeoutExpired:
+            names = {jar.name for jar in staging.glob("*.jar")} if staging.is_dir() else set()
+            if not complete(names):
+                raise InfraError(
+                    f"Maven fetched the {what} jars from {pom} but some are missing "
+                    f"(got {sorted(names)}); delete {libs.parent} and retry."
+                )
+        except InfraError:
             shutil.rmtree(staging, ignore_errors=True)
-            raise InfraError(
-                f"downloading the {what} jars took longer than {_DOWNLOAD_TIMEOUT_S:.0f}s; "
-                "check the connection to Maven Central (or your Maven mirror) and retry"
-            ) from None
-        names = {jar.name for jar in staging.glob("*.jar")} if staging.is_dir() else set()
-        if result.returncode != 0 or not complete(names):
-            shutil.rmtree(staging, ignore_errors=True)
-            output = (result.stdout + result.stderr).strip().splitlines()
-            raise InfraError(
-                f"could not download the {what} jars from Maven Central "
-                f"(`{shlex.join(argv)}` exited {result.returncode}). Check network access "
-                "to https://repo.maven.apache.org (or the mirror in ~/.m2/settings.xml) "
-                "and retry.\n" + "\n".join(output[-25:])
-            )
+            raise
         (staging / ".complete").write_text(digest + "\n")
         shutil.rmtree(libs, ignore_errors=True)
         staging.rename(libs)
     return libs
 
 
-def _marker_matches(marker: Path, digest: str) -> bool:
+def marker_matches(marker: Path, digest: str) -> bool:
+    """The marker file holds `digest`: what it marks was made from the same inputs."""
     try:
         return marker.read_text().strip() == digest
     except OSError:

@@ -36,11 +36,9 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
-import re
 import shlex
 import shutil
 import subprocess
-import time
 import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -49,19 +47,10 @@ from typing import Literal, TypedDict
 
 import httpx
 
-from peerloop_cli.infra.jvm import locked
+from peerloop_cli.infra.component import LocalComponent
+from peerloop_cli.infra.jvm import copy_dependencies, java_major, locked, marker_matches, maven
 from peerloop_cli.infra.paths import cache_dir, component_dir, repo_root
-from peerloop_cli.infra.process import (
-    InfraError,
-    ManagedProcess,
-    ensure_port_free,
-    env_port,
-    exec_pending,
-    pid_alive,
-    pids_with_args,
-    port_open,
-    wait_until,
-)
+from peerloop_cli.infra.process import InfraError, env_port, port_open
 
 KEYCLOAK_VERSION = "26.4.7"
 MIN_JAVA = 21
@@ -77,9 +66,7 @@ DEFAULT_ADMIN_USER = "admin"
 DEFAULT_ADMIN_PASSWORD = "peerloop-admin"  # noqa: S105 - local-only bootstrap admin
 
 _NAME = "keycloak"
-_DOWNLOAD_TIMEOUT_S = 900.0
 _BUILD_TIMEOUT_S = 600.0
-_START_MARK = "=== peerloop starting keycloak"
 _JVM_SEARCH_DIRS = (Path("/usr/lib/jvm"), Path("/Library/Java/JavaVirtualMachines"))
 # What kc.sh passes to the JVM, minus its heap default (ours is configurable).
 _JVM_OPTIONS = (
@@ -155,10 +142,6 @@ class KeycloakSettings:
         return self.dir / "cds.jsa"
 
 
-def _process() -> ManagedProcess:
-    return ManagedProcess(_NAME)
-
-
 def realm_file() -> Path:
     return repo_root() / "deploy" / "keycloak" / "peerloop-realm.json"
 
@@ -180,7 +163,7 @@ def java_binary(java_home: str = "") -> str:
     """
     if java_home:
         candidate = Path(java_home) / "bin" / "java"
-        major = _java_major(candidate)
+        major = java_major(candidate)
         if major is None or major < MIN_JAVA:
             found = "not a Java" if major is None else f"Java {major}"
             raise InfraError(
@@ -190,7 +173,7 @@ def java_binary(java_home: str = "") -> str:
         return str(candidate)
     best: tuple[int, str] | None = None
     for candidate in _java_candidates():
-        major = _java_major(candidate)
+        major = java_major(candidate)
         if major is not None and major >= MIN_JAVA and (best is None or major > best[0]):
             best = (major, str(candidate))
     if best is not None:
@@ -220,24 +203,6 @@ def _java_candidates() -> Iterator[Path]:
         yield Path(on_path)
 
 
-def _java_major(java: Path) -> int | None:
-    if not java.is_file():
-        return None
-    try:
-        probe = subprocess.run(  # noqa: S603 - fixed argv
-            [str(java), "-version"], capture_output=True, text=True, timeout=30, check=False
-        )
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    match = re.search(r'version "(\d+)(?:\.(\d+))?', probe.stderr + probe.stdout)
-    if match is None:
-        return None
-    major = int(match.group(1))
-    if major == 1 and match.group(2):  # "1.8.0_392"
-        major = int(match.group(2))
-    return major
-
-
 # --------------------------------------------------------------------------- distribution
 
 
@@ -263,24 +228,18 @@ def ensure_dist(java_home: str = "") -> Path:
     dist = dist_dir()
     digest = _dist_digest()
     marker = dist / ".complete"
-    if _marker_matches(marker, digest):
+    if marker_matches(marker, digest):
         return dist
     java = java_binary(java_home)
-    mvn = shutil.which("mvn")
-    if mvn is None:
-        raise InfraError(
-            "Maven (`mvn`) is needed once to fetch Keycloak from Maven Central but is not "
-            "on PATH. Install it (Debian/Ubuntu: `sudo apt-get install maven`, macOS: "
-            "`brew install maven`) and run the command again."
-        )
+    maven()
     with locked(cache_dir() / f".keycloak-{KEYCLOAK_VERSION}.lock"):
-        if _marker_matches(marker, digest):  # another process finished meanwhile
+        if marker_matches(marker, digest):  # another process finished meanwhile
             return dist
         shutil.rmtree(dist, ignore_errors=True)
         staging = cache_dir() / f"keycloak-download.tmp-{os.getpid()}"
         shutil.rmtree(staging, ignore_errors=True)
         try:
-            archive = _download(mvn, staging)
+            archive = _download(staging)
             _unpack(archive, dist)
         finally:
             shutil.rmtree(staging, ignore_errors=True)
@@ -289,37 +248,16 @@ def ensure_dist(java_home: str = "") -> Path:
     return dist
 
 
-def _download(mvn: str, staging: Path) -> Path:
-    argv = [
-        mvn,
-        "-q",
-        "-B",
-        "-f",
-        str(pom_file()),
-        f"-Dmaven.repo.local={cache_dir() / 'm2'}",
-        "dependency:copy-dependencies",
-        "-DincludeTypes=zip",
-        "-DexcludeTransitive=true",
-        f"-DoutputDirectory={staging}",
-    ]
-    try:
-        result = subprocess.run(  # noqa: S603 - fixed argv
-            argv, capture_output=True, text=True, timeout=_DOWNLOAD_TIMEOUT_S, check=False
-        )
-    except subprocess.TimeoutExpired:
-        raise InfraError(
-            f"downloading Keycloak took longer than {_DOWNLOAD_TIMEOUT_S:.0f}s; check the "
-            "connection to Maven Central (or your Maven mirror) and retry"
-        ) from None
+def _download(staging: Path) -> Path:
+    copy_dependencies(
+        pom_file(),
+        staging,
+        what="Keycloak",
+        options=("-DincludeTypes=zip", "-DexcludeTransitive=true"),
+    )
     archive = staging / f"keycloak-quarkus-dist-{KEYCLOAK_VERSION}.zip"
-    if result.returncode != 0 or not archive.is_file():
-        output = (result.stdout + result.stderr).strip().splitlines()
-        raise InfraError(
-            "could not download Keycloak from Maven Central "
-            f"(`{shlex.join(argv)}` exited {result.returncode}). Check network access to "
-            "Maven Central (or the mirror in ~/.m2/settings.xml) and retry.\n"
-            + "\n".join(output[-25:])
-        )
+    if not archive.is_file():
+        raise InfraError(f"Maven fetched Keycloak from {pom_file()} but not {archive.name}")
     return archive
 
 
@@ -380,13 +318,6 @@ def _home_options(home: Path) -> list[str]:
     return [f"-Dkc.home.dir={home}", f"-Djboss.server.config.dir={home / 'conf'}"]
 
 
-def _marker_matches(marker: Path, digest: str) -> bool:
-    try:
-        return marker.read_text().strip() == digest
-    except OSError:
-        return False
-
-
 # --------------------------------------------------------------------------- home
 
 
@@ -408,7 +339,7 @@ def _prepare_home(settings: KeycloakSettings, dist: Path) -> None:
         raise InfraError(f"{source} is missing; run from a complete peerloop checkout")
     digest = hashlib.sha256(source.read_bytes()).hexdigest()
     recorded = settings.dir / "realm.sha256"
-    if not _marker_matches(recorded, digest):
+    if not marker_matches(recorded, digest):
         # --import-realm skips a realm that exists; a changed file needs a fresh database.
         shutil.rmtree(settings.data_dir / "h2", ignore_errors=True)
     import_dir = settings.data_dir / "import"
@@ -420,83 +351,81 @@ def _prepare_home(settings: KeycloakSettings, dist: Path) -> None:
 # --------------------------------------------------------------------------- lifecycle
 
 
+class LocalKeycloak(LocalComponent):
+    host = HOST
+
+    def __init__(self, settings: KeycloakSettings) -> None:
+        self.settings = settings
+
+    @property
+    def name(self) -> str:
+        return _NAME
+
+    @property
+    def what(self) -> str:
+        return f"Keycloak on {self.settings.base_url}"
+
+    @property
+    def ports(self) -> tuple[tuple[int, str], ...]:
+        return ((self.settings.port, "PEERLOOP_KEYCLOAK_PORT"),)
+
+    def signature(self) -> tuple[bytes, ...]:
+        return MAIN_CLASS.encode(), f"-Dkc.home.dir={self.settings.home}".encode()
+
+    @property
+    def cwd(self) -> Path:
+        return self.settings.home
+
+    def environment(self) -> dict[str, str]:
+        return {
+            "KC_BOOTSTRAP_ADMIN_USERNAME": self.settings.admin_user,
+            "KC_BOOTSTRAP_ADMIN_PASSWORD": self.settings.admin_password,
+        }
+
+    def prepare_command(self) -> list[str]:
+        settings = self.settings
+        java = java_binary(settings.java_home)
+        dist = ensure_dist(settings.java_home)
+        _prepare_home(settings, dist)
+        return [
+            java,
+            *shlex.split(settings.heap),
+            *_JVM_OPTIONS,
+            # Loading the classes from an archive made at the previous exit saves ~1.5 s
+            # of a ~6 s warm start on two cores (JDK 19+ keeps it in step by itself).
+            f"-XX:SharedArchiveFile={settings.class_archive}",
+            "-XX:+AutoCreateSharedArchive",
+            *_home_options(settings.home),
+            "-cp",
+            str(dist / "lib" / "quarkus-run.jar"),
+            MAIN_CLASS,
+            "start",
+            "--optimized",
+            "--http-enabled=true",
+            f"--http-host={HOST}",
+            f"--http-port={settings.port}",
+            # A fixed hostname fixes the issuer, whatever Host header a client sends.
+            f"--hostname={settings.base_url}",
+            "--cache=local",
+            "--import-realm",
+            "--log-console-output=default",
+        ]
+
+    def probe(self, within_s: float) -> str | None:
+        if not port_open(HOST, self.settings.port):
+            return "the port is not open"
+        if not _discovery_answers(self.settings, timeout=min(within_s, 2.0)):
+            return f"the {REALM!r} realm's discovery document does not answer"
+        return None
+
+
 def start(settings: KeycloakSettings) -> None:
     """Start the server detached. Returns at once if ours already runs.
 
     Raises InfraError when the port is taken by something else. Does not wait for
     readiness; call `wait_ready` for that.
     """
-    if _running_pid(settings) is not None:
-        return
-    ensure_port_free(HOST, settings.port, "Keycloak")
-    java = java_binary(settings.java_home)
-    dist = ensure_dist(settings.java_home)
-    _prepare_home(settings, dist)
-    argv = [
-        java,
-        *shlex.split(settings.heap),
-        *_JVM_OPTIONS,
-        # Loading the classes from an archive made at the previous exit saves ~1.5 s
-        # of a ~6 s warm start on two cores (JDK 19+ keeps it in step by itself).
-        f"-XX:SharedArchiveFile={settings.class_archive}",
-        "-XX:+AutoCreateSharedArchive",
-        *_home_options(settings.home),
-        "-cp",
-        str(dist / "lib" / "quarkus-run.jar"),
-        MAIN_CLASS,
-        "start",
-        "--optimized",
-        "--http-enabled=true",
-        f"--http-host={HOST}",
-        f"--http-port={settings.port}",
-        # A fixed hostname fixes the issuer, whatever Host header a client sends.
-        f"--hostname={settings.base_url}",
-        "--cache=local",
-        "--import-realm",
-        "--log-console-output=default",
-    ]
-    proc = _process()
-    (settings.dir / "started_at").write_text(f"{time.time():.3f}\n")
-    with proc.log_file.open("a") as log:
-        log.write(f"{_START_MARK} {time.strftime('%Y-%m-%d %H:%M:%S')}: {shlex.join(argv)}\n")
-    # The bootstrap admin goes through the environment, not the visible command line.
-    proc.start(
-        argv,
-        cwd=settings.home,
-        env={
-            "KC_BOOTSTRAP_ADMIN_USERNAME": settings.admin_user,
-            "KC_BOOTSTRAP_ADMIN_PASSWORD": settings.admin_password,
-        },
-    )
-
-
-def _home_arg(settings: KeycloakSettings) -> bytes:
-    return f"-Dkc.home.dir={settings.home}".encode()
-
-
-def _running_pid(settings: KeycloakSettings) -> int | None:
-    """Our server's pid, dropping a stale pid file (reboot, pid reused by another program)."""
-    proc = _process()
-    pid = proc.pid()
-    if pid is None:
-        return _adopt_stray(settings)
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return pid  # no /proc (macOS): trust the pid file
-    if (MAIN_CLASS.encode() in cmdline and _home_arg(settings) in cmdline) or exec_pending(pid):
-        return pid
-    proc.pid_file.unlink(missing_ok=True)
-    return _adopt_stray(settings)
-
-
-def _adopt_stray(settings: KeycloakSettings) -> int | None:
-    """A server on our home that no pid file names: record it so it is stopped."""
-    strays = pids_with_args(MAIN_CLASS.encode(), _home_arg(settings))
-    if not strays:
-        return None
-    _process().pid_file.write_text(str(strays[0]))
-    return strays[0]
+    LocalKeycloak(settings).start()
 
 
 def stop(settings: KeycloakSettings, grace_seconds: float = 30.0) -> bool:
@@ -505,17 +434,7 @@ def stop(settings: KeycloakSettings, grace_seconds: float = 30.0) -> bool:
     Returns True if our server was running; then the port is closed afterwards, or
     this raises saying so.
     """
-    if _running_pid(settings) is None:
-        return False
-    _process().stop(grace_seconds)
-    try:
-        wait_until(lambda: not port_open(HOST, settings.port), timeout=10.0, what="the port")
-    except InfraError:
-        raise InfraError(
-            f"Keycloak is stopped but {HOST}:{settings.port} is still listening: another "
-            f"program holds it (`ss -ltnp 'sport = :{settings.port}'` shows which)."
-        ) from None
-    return True
+    return LocalKeycloak(settings).stop(grace_seconds)
 
 
 def reset(settings: KeycloakSettings) -> None:
@@ -534,28 +453,16 @@ class KeycloakStatus(TypedDict):
 
 def status(settings: KeycloakSettings) -> KeycloakStatus:
     """running: ours answers the realm's discovery document; starting: ours, not yet."""
-    pid = _running_pid(settings)
-    state: Literal["running", "starting", "stopped", "port-taken"]
-    if pid is not None:
-        state = "running" if _discovery_answers(settings) else "starting"
-    elif port_open(HOST, settings.port):
-        state = "port-taken"
-    else:
-        state = "stopped"
+    keycloak = LocalKeycloak(settings)
+    found = keycloak.state()
     return KeycloakStatus(
-        state=state, pid=pid, issuer=settings.issuer, log=str(_process().log_file)
+        state=found.state, pid=found.pid, issuer=settings.issuer, log=str(keycloak.process.log_file)
     )
 
 
 def log_tail(lines: int = 30) -> str:
     """The server output of the latest start only."""
-    try:
-        text = _process().log_file.read_text(errors="replace").splitlines()
-    except FileNotFoundError:
-        return ""
-    marks = [i for i, line in enumerate(text) if line.startswith(_START_MARK)]
-    text = text[marks[-1] :] if marks else text
-    return f"--- {_process().log_file} (end) ---\n" + "\n".join(text[-lines:])
+    return LocalKeycloak(KeycloakSettings.from_env()).log_tail(lines)
 
 
 # --------------------------------------------------------------------------- readiness
@@ -581,19 +488,4 @@ def wait_ready(settings: KeycloakSettings, timeout: float = 240.0) -> float:
     The first start on a fresh state directory creates the database and imports
     the realm (200 people), which takes longer than a warm start.
     """
-    began = time.monotonic()
-    deadline = began + timeout
-    while True:
-        pid = _running_pid(settings)
-        if pid is None or not pid_alive(pid):
-            raise InfraError(
-                "Keycloak is not running (it exited or was never started).\n" + log_tail()
-            )
-        if port_open(HOST, settings.port) and _discovery_answers(settings):
-            return time.monotonic() - began
-        if time.monotonic() > deadline:
-            raise InfraError(
-                f"Keycloak on {settings.base_url} did not serve the {REALM!r} realm within "
-                f"{timeout:.0f}s.\n" + log_tail()
-            )
-        time.sleep(0.5)
+    return LocalKeycloak(settings).wait_ready(timeout)

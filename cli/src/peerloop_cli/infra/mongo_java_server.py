@@ -39,19 +39,10 @@ from typing import Any
 from pymongo import MongoClient
 from pymongo.errors import PyMongoError
 
+from peerloop_cli.infra.component import LocalComponent, problem_of
 from peerloop_cli.infra.jvm import fetch_jars, java_binary, locked
 from peerloop_cli.infra.paths import cache_dir, component_dir, repo_root
-from peerloop_cli.infra.process import (
-    InfraError,
-    ManagedProcess,
-    ensure_port_free,
-    env_port,
-    exec_pending,
-    pids_with_args,
-    port_open,
-    wait_for_previous_exit,
-    wait_until,
-)
+from peerloop_cli.infra.process import InfraError, env_port, port_open
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +52,6 @@ MAIN_CLASS = "PeerloopStore"
 DEFAULT_PORT = 27017
 DEFAULT_HEAP = "-Xmx384m"
 _READY_DB = "peerloop_readiness"
-_START_MARK = "=== peerloop starting the store"
 
 
 @dataclass(frozen=True)
@@ -177,8 +167,87 @@ def _compile(source: Path, libs: Path, classes: Path) -> None:
 # --------------------------------------------------------------------------- process
 
 
-def _process() -> ManagedProcess:
-    return ManagedProcess(NAME)
+class LocalStore(LocalComponent):
+    poll_interval = 0.1
+    # The store may be one this package did not start (its port named by the settings).
+    ready_needs_process = False
+
+    def __init__(self, settings: StoreSettings, startup_timeout: float = 30.0) -> None:
+        self.settings = settings
+        self.host = settings.host
+        self.startup_timeout = startup_timeout
+
+    @property
+    def name(self) -> str:
+        return NAME
+
+    @property
+    def what(self) -> str:
+        return "the store"
+
+    @property
+    def start_mark(self) -> str:
+        return "=== peerloop starting the store"
+
+    @property
+    def ports(self) -> tuple[tuple[int, str], ...]:
+        return ((self.settings.port, "PEERLOOP_MONGO_PORT"),)
+
+    def signature(self) -> tuple[bytes, ...]:
+        return MAIN_CLASS.encode(), str(self.settings.data_file).encode()
+
+    def check_same_settings(self, pid: int) -> None:
+        recorded = _recorded_address()
+        if recorded not in (None, self.settings.address):
+            raise InfraError(
+                f"the store already runs (pid {pid}) on {recorded}, not on "
+                f"{self.settings.address}; stop it first (`peerloop infra down`)."
+            )
+
+    def prepare_command(self) -> list[str]:
+        classpath = ensure_classpath()
+        java = java_binary()
+        self.settings.data_file.parent.mkdir(parents=True, exist_ok=True)
+        return argv(self.settings, java, classpath)
+
+    def after_start(self, pid: int) -> None:
+        """Wait until it listens: a store that exits at once says why here."""
+        _address_file().write_text(self.settings.address)
+        deadline = time.monotonic() + self.startup_timeout
+        while time.monotonic() < deadline:
+            if self.running_pid() is None:
+                _address_file().unlink(missing_ok=True)
+                raise InfraError(
+                    f"the store exited during start-up on {self.settings.address}.\n"
+                    + self.log_tail()
+                )
+            if port_open(self.settings.host, self.settings.port):
+                return
+            time.sleep(0.05)
+        tail = self.log_tail()
+        self.process.stop()
+        _address_file().unlink(missing_ok=True)
+        raise InfraError(
+            f"the store did not listen on {self.settings.address} within "
+            f"{self.startup_timeout:.0f}s and was stopped.\n{tail}"
+        )
+
+    def after_stop(self) -> None:
+        _address_file().unlink(missing_ok=True)
+
+    def listening_ports(self) -> tuple[int, ...]:
+        recorded = _recorded_address()
+        return (int(recorded.rpartition(":")[2]),) if recorded else (self.settings.port,)
+
+    def probe(self, within_s: float) -> str | None:
+        try:
+            _round_trip(self.settings, timeout_ms=max(200, min(2000, int(within_s * 1000))))
+        except PyMongoError as exc:
+            return problem_of(exc)
+        return None
+
+    def serving(self) -> bool:
+        return _pings(self.settings)
 
 
 def _address_file() -> Path:
@@ -190,35 +259,6 @@ def _recorded_address() -> str | None:
         return _address_file().read_text().strip() or None
     except FileNotFoundError:
         return None
-
-
-def _our_pid(settings: StoreSettings) -> int | None:
-    """The pid from the pid file, if that process is alive *and* is our store.
-
-    A pid file that outlived a reboot can name an unrelated process; such a file
-    is removed instead of being trusted.
-    """
-    proc = _process()
-    pid = proc.pid()
-    if pid is None:
-        return _adopt_stray(settings)
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
-    except OSError:
-        return pid  # no /proc (macOS): trust the pid file
-    if MAIN_CLASS.encode() in cmdline or exec_pending(pid):
-        return pid
-    proc.pid_file.unlink(missing_ok=True)
-    return _adopt_stray(settings)
-
-
-def _adopt_stray(settings: StoreSettings) -> int | None:
-    """A store on our data file that no pid file names: record it so it is stopped."""
-    strays = pids_with_args(MAIN_CLASS.encode(), str(settings.data_file).encode())
-    if not strays:
-        return None
-    _process().pid_file.write_text(str(strays[0]))
-    return strays[0]
 
 
 def argv(settings: StoreSettings, java: str, classpath: str) -> list[str]:
@@ -250,67 +290,12 @@ def start(settings: StoreSettings, *, startup_timeout: float = 30.0) -> int:
     Harmless when it already runs on the same address. Raises InfraError when the
     port belongs to something else or the server exits during start-up.
     """
-    # Serialise concurrent `start` calls (parallel test workers): a loser would
-    # otherwise overwrite the pid file of the winner.
-    with locked(settings.dir / "start.lock"):
-        return _start_locked(settings, startup_timeout)
-
-
-def _start_locked(settings: StoreSettings, startup_timeout: float) -> int:
-    pid = _our_pid(settings)
-    if pid is not None:
-        recorded = _recorded_address()
-        if recorded not in (None, settings.address):
-            raise InfraError(
-                f"the store already runs (pid {pid}) on {recorded}, not on {settings.address}; "
-                "stop it first (`peerloop infra down`)."
-            )
-        return pid
-
-    wait_for_previous_exit(settings.dir / "last_pid", settings.host, (settings.port,))
-    ensure_port_free(
-        settings.host, settings.port, f"the store (PEERLOOP_MONGO_PORT={settings.port})"
-    )
-    classpath = ensure_classpath()
-    java = java_binary()
-    settings.data_file.parent.mkdir(parents=True, exist_ok=True)
-
-    proc = _process()
-    command = argv(settings, java, classpath)
-    with proc.log_file.open("a") as out:
-        out.write(f"{_START_MARK} {time.strftime('%Y-%m-%d %H:%M:%S')}: {shlex.join(command)}\n")
-    pid = proc.start(command, cwd=settings.dir)
-    (settings.dir / "last_pid").write_text(f"{pid}\n")
-    _address_file().write_text(settings.address)
-
-    deadline = time.monotonic() + startup_timeout
-    while time.monotonic() < deadline:
-        if _our_pid(settings) is None:
-            _address_file().unlink(missing_ok=True)
-            raise InfraError(
-                f"the store exited during start-up on {settings.address}. Last log lines "
-                f"({proc.log_file}):\n{log_tail()}"
-            )
-        if port_open(settings.host, settings.port):
-            return pid
-        time.sleep(0.05)
-    tail = log_tail()
-    proc.stop()
-    _address_file().unlink(missing_ok=True)
-    raise InfraError(
-        f"the store did not listen on {settings.address} within {startup_timeout:.0f}s "
-        f"and was stopped. Last log lines ({proc.log_file}):\n{tail}"
-    )
+    return LocalStore(settings, startup_timeout).start()
 
 
 def log_tail(lines: int = 30) -> str:
     """What the latest start logged (an old shutdown is not the reason of a new failure)."""
-    try:
-        text = _process().log_file.read_text(errors="replace").splitlines()
-    except FileNotFoundError:
-        return ""
-    marks = [i for i, line in enumerate(text) if line.startswith(_START_MARK)]
-    return "\n".join((text[marks[-1] :] if marks else text)[-lines:])
+    return LocalStore(StoreSettings.from_env()).log_tail(lines)
 
 
 def _client(settings: StoreSettings, timeout_ms: int) -> MongoClient[dict[str, Any]]:
@@ -348,45 +333,27 @@ def _round_trip(settings: StoreSettings, timeout_ms: int) -> None:
         client.close()
 
 
+def _pings(settings: StoreSettings) -> bool:
+    client = _client(settings, timeout_ms=1000)
+    try:
+        client.admin.command("ping")
+    except PyMongoError:
+        return False
+    finally:
+        client.close()
+    return True
+
+
 def wait_ready(settings: StoreSettings, timeout: float = 30.0) -> float:
     """Block until the store answers a ping and an insert/find round trip.
 
     Returns the seconds waited. Raises InfraError on timeout or if our process dies
     meanwhile (with the end of its log).
     """
-    started = time.monotonic()
-    deadline = started + timeout
-    last_error: Exception | None = None
-    managed = _our_pid(settings) is not None
-    while True:
-        remaining = deadline - time.monotonic()
-        try:
-            _round_trip(settings, timeout_ms=max(200, min(2000, int(remaining * 1000))))
-            return time.monotonic() - started
-        except PyMongoError as exc:
-            last_error = exc
-        if managed and _our_pid(settings) is None:
-            raise InfraError(
-                "the store died while waiting for it to be ready. Last log lines "
-                f"({_process().log_file}):\n{log_tail()}"
-            )
-        if time.monotonic() >= deadline:
-            raise InfraError(
-                f"the store on {settings.address} was not ready after {timeout:.0f}s: "
-                f"{last_error}. Log: {_process().log_file}"
-            )
-        time.sleep(0.1)
-
-
-def _wait_closed(address: str, after: str) -> None:
-    host, _, port = address.rpartition(":")
-    try:
-        wait_until(lambda: not port_open(host, int(port)), timeout=15.0, what=address)
-    except InfraError:
-        raise InfraError(
-            f"the store is {after} but {address} is still listening: another program holds "
-            f"it (`ss -ltnp 'sport = :{port}'` shows which)."
-        ) from None
+    store = LocalStore(settings)
+    # A store this package started must stay alive while it is awaited.
+    store.ready_needs_process = store.running_pid() is not None
+    return store.wait_ready(timeout)
 
 
 def stop(settings: StoreSettings, grace_seconds: float = 20.0) -> bool:
@@ -395,42 +362,20 @@ def stop(settings: StoreSettings, grace_seconds: float = 20.0) -> bool:
     True if one was running. Afterwards nothing of ours listens; if the port stays
     open, it belongs to another process and InfraError says so.
     """
-    address = _recorded_address() or settings.address
-    was_running = _our_pid(settings) is not None
-    if was_running:
-        _process().stop(grace_seconds=grace_seconds)
-    else:
-        _process().pid_file.unlink(missing_ok=True)
-    _address_file().unlink(missing_ok=True)
-    if was_running:
-        _wait_closed(address, "stopped")
-    return was_running
+    return LocalStore(settings).stop(grace_seconds)
 
 
 def kill(settings: StoreSettings) -> None:
     """SIGKILL at once, as a crash would (fault and durability tests)."""
-    address = _recorded_address() or settings.address
-    if _our_pid(settings) is None:
-        return
-    _process().kill()
-    _address_file().unlink(missing_ok=True)
-    _wait_closed(address, "killed")
+    LocalStore(settings).kill()
 
 
 def status(settings: StoreSettings) -> StoreStatus:
-    pid = _our_pid(settings)
+    found = LocalStore(settings).state()
+    pid = found.pid
     recorded = _recorded_address() if pid is not None else None
-    is_open = port_open(settings.host, settings.port)
-    responding = False
-    if is_open:
-        client = _client(settings, timeout_ms=1000)
-        try:
-            client.admin.command("ping")
-            responding = True
-        except PyMongoError:
-            responding = False
-        finally:
-            client.close()
+    is_open = settings.port in found.open_ports
+    responding = is_open and (found.state == "running" or _pings(settings))
 
     what = f"mongo-java-server {VERSION}"
     if pid is not None and recorded not in (None, settings.address):

@@ -18,7 +18,6 @@ import contextlib
 import os
 import shutil
 import subprocess
-import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
@@ -29,6 +28,7 @@ from peerloop_cli.infra import kafka as local_kafka
 from peerloop_cli.infra import keycloak as local_keycloak
 from peerloop_cli.infra import stack
 from peerloop_cli.infra.paths import topics_file
+from peerloop_cli.testing.names import unique_name
 
 
 def _docker_answers() -> bool:
@@ -132,7 +132,7 @@ def mongodb_uri(request: pytest.FixtureRequest) -> Iterator[str]:
 @pytest.fixture
 async def mongo_db_name(mongodb_uri: str) -> AsyncIterator[str]:
     """A fresh database for one test, dropped afterwards."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
+    name = unique_name("t_", 12)
     yield name
     client: AsyncMongoClient[dict[str, object]] = AsyncMongoClient(mongodb_uri)
     try:
@@ -144,7 +144,7 @@ async def mongo_db_name(mongodb_uri: str) -> AsyncIterator[str]:
 @pytest.fixture
 def run_id() -> str:
     """A short unique id so tests on shared topics only look at their own events."""
-    return uuid.uuid4().hex[:10]
+    return unique_name()
 
 
 @pytest.fixture(scope="session")

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from typing import Any, TypeVar
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import httpx
-from aiokafka import AIOKafkaConsumer
 from asgi_lifespan import LifespanManager
 from peerloop_cli.identity import IdentityProvider
 from peerloop_cli.realm import AUDIENCE
 from peerloop_cli.testing.groups import start_groups_at_end
+from peerloop_cli.testing.topics import read_records
+from peerloop_cli.testing.waiting import eventually
 from peerloop_contracts.base import Event
 from peerloop_contracts.catalogue import BY_CE_TYPE
 from peerloop_contracts.matching import EVENTS as MATCHING_EVENTS
@@ -23,8 +23,6 @@ from peerloop_contracts.runtime.kafka import make_broker, publish_entry
 from peerloop_matching.config import Settings
 from peerloop_matching.entrypoints.http import create_app
 from pymongo import AsyncMongoClient
-
-T = TypeVar("T")
 
 
 def settings_for(kafka: str, mongo: str, db: str, run_id: str, **overrides: Any) -> Settings:
@@ -56,17 +54,6 @@ async def running(settings: Settings) -> AsyncIterator[tuple[httpx.AsyncClient, 
         httpx.AsyncClient(transport=httpx.ASGITransport(app), base_url="http://matching") as http,
     ):
         yield http, app.state.service
-
-
-async def eventually(check: Callable[[], Awaitable[T | None]], timeout: float = 30.0) -> T:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
-        value = await check()
-        if value:
-            return value
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"not true within {timeout}s: {check}")
-        await asyncio.sleep(0.1)
 
 
 async def publish(kafka: str, events: Sequence[Event]) -> None:
@@ -142,50 +129,27 @@ async def request_events(
     A re-publish of the same outbox entry (same `ce_id`) is kept once, as a consumer
     deduping by `ce_id` would; `republished` counts them for the tests that care.
     """
-    consumer = AIOKafkaConsumer(
-        *sorted({e.topic() for e in MATCHING_EVENTS}),
-        bootstrap_servers=kafka,
-        auto_offset_reset="earliest",
-        group_id=None,
+    records = await read_records(
+        kafka,
+        sorted({e.topic() for e in MATCHING_EVENTS}),
+        match=lambda r: r.key is not None and r.key.decode() == request_id,
+        want=want,
+        within=timeout,
+        linger=settle,
+        distinct=lambda r: dict(r.headers)["ce_id"],
     )
-    await consumer.start()
     found: list[tuple[Event, dict[str, str]]] = []
-    try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + timeout
-        settled_at: float | None = None
-        while loop.time() < deadline:
-            batch = await consumer.getmany(timeout_ms=300)
-            for records in batch.values():
-                for r in records:
-                    if r.key is None or r.key.decode() != request_id:
-                        continue
-                    headers = {k: v.decode() for k, v in r.headers}
-                    if any(h["ce_id"] == headers["ce_id"] for _, h in found):
-                        continue
-                    found.append((BY_CE_TYPE[headers["ce_type"]].decode(r.value), headers))
-            if len(found) >= want:
-                # Wait a little longer so an unexpected extra event shows up too.
-                settled_at = settled_at or loop.time()
-                if loop.time() - settled_at >= settle:
-                    break
-    finally:
-        await consumer.stop()
+    for r in records:
+        headers = {k: v.decode() for k, v in r.headers}
+        found.append((BY_CE_TYPE[headers["ce_type"]].decode(r.value), headers))
     return sorted(found, key=lambda item: item[0].sequence)
 
 
 async def read_dlq(kafka: str, topic: str, key: str, timeout: float = 30.0) -> list[Any]:
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=kafka, auto_offset_reset="earliest", group_id=None
+    return await read_records(
+        kafka,
+        topic,
+        match=lambda r: r.key is not None and r.key.decode() == key,
+        want=1,
+        within=timeout,
     )
-    await consumer.start()
-    try:
-        deadline = asyncio.get_running_loop().time() + timeout
-        while asyncio.get_running_loop().time() < deadline:
-            batch = await consumer.getmany(timeout_ms=300)
-            hits = [r for recs in batch.values() for r in recs if r.key and r.key.decode() == key]
-            if hits:
-                return hits
-    finally:
-        await consumer.stop()
-    return []

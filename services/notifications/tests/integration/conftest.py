@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import socket
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
@@ -26,6 +27,8 @@ from fastapi import FastAPI
 from peerloop_cli.identity import BearerAuth, IdentityProvider, Tokens
 from peerloop_cli.infra.process import free_port
 from peerloop_cli.realm import AUDIENCE
+from peerloop_cli.testing.topics import read_records
+from peerloop_cli.testing.waiting import eventually as shared_eventually
 from peerloop_contracts.base import Event
 from peerloop_contracts.outbox import OutboxEntry, outbox_entry
 from peerloop_contracts.profiles import ProfileRegistered
@@ -59,21 +62,6 @@ def free_smtp_port() -> int:
         if _port_is_free(port):
             return port
     raise RuntimeError("all SMTP test ports 2525-2530 are taken")
-
-
-async def _eventually(
-    probe: Callable[[], Awaitable[Any]], *, timeout: float = 30.0, interval: float = 0.2
-) -> Any:
-    """Wait until `probe()` returns something truthy; return it."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        value = await probe()
-        if value:
-            return value
-        if loop.time() > deadline:
-            raise AssertionError(f"condition not met within {timeout}s (last value {value!r})")
-        await asyncio.sleep(interval)
 
 
 @pytest.fixture
@@ -255,32 +243,6 @@ def _person(
     )
 
 
-async def _read_topic(
-    bootstrap: str, topic: str, *, match: Callable[[Any], bool], want: int, linger: float = 1.5
-) -> list[Any]:
-    """Records of `topic` (from the start) that `match`; waits for `want`, then a little
-    longer so a duplicate would show up too."""
-    consumer = AIOKafkaConsumer(
-        topic, bootstrap_servers=bootstrap, auto_offset_reset="earliest", enable_auto_commit=False
-    )
-    await consumer.start()
-    found: list[Any] = []
-    try:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + 30
-        settle: float | None = None
-        while loop.time() < deadline:
-            for records in (await consumer.getmany(timeout_ms=300)).values():
-                found += [r for r in records if match(r)]
-            if len(found) >= want:
-                settle = settle or loop.time() + linger
-                if loop.time() >= settle:
-                    break
-    finally:
-        await consumer.stop()
-    return found
-
-
 @pytest.fixture
 def as_person(tokens: Tokens) -> Callable[[str], BearerAuth]:
     """httpx auth acting as a person, with a token from the identity provider."""
@@ -289,7 +251,7 @@ def as_person(tokens: Tokens) -> Callable[[str], BearerAuth]:
 
 @pytest.fixture
 def eventually() -> Callable[..., Awaitable[Any]]:
-    return _eventually
+    return functools.partial(shared_eventually, interval=0.2)
 
 
 @pytest.fixture
@@ -304,7 +266,9 @@ def person() -> Callable[..., ProfileRegistered]:
 
 @pytest.fixture
 def read_topic() -> Callable[..., Awaitable[list[Any]]]:
-    return _read_topic
+    """Records of a topic (from the start) that `match`; waits for `want`, then a little
+    longer so a duplicate would show up too."""
+    return functools.partial(read_records, linger=1.5)
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from peerloop_cli.testing.waiting import eventually
 from peerloop_notifications.adapters.notification_store import NotificationStore, notification_id
 from peerloop_notifications.adapters.people_store import PeopleStore
 from peerloop_notifications.adapters.senders import DeliveryError, Outgoing
@@ -286,13 +287,6 @@ async def test_a_sender_bug_counts_as_a_failed_attempt(stores, run_id):
     assert "KeyError" in doc["last_error"]
 
 
-async def _until(check, timeout: float = 10.0) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not check():
-        assert asyncio.get_running_loop().time() < deadline, "timed out"
-        await asyncio.sleep(0.02)
-
-
 async def test_a_named_delivery_is_sent_at_once_and_the_rest_by_the_sweep(stores, run_id):
     store, people = stores
     me = f"p-{run_id}"
@@ -304,12 +298,12 @@ async def test_a_named_delivery_is_sent_at_once_and_the_rest_by_the_sweep(stores
         await asyncio.sleep(0.3)  # the start-up sweep found nothing; the next is an hour away
         named, unnamed = await _queue(store, me, 2)
         worker.notify(named)
-        await _until(lambda: [m.delivery_id for m in sender.sent] == [named])
+        await eventually(lambda: [m.delivery_id for m in sender.sent] == [named], 10, interval=0.02)
         await asyncio.sleep(0.3)
         assert (await store.get(unnamed))["state"] == "pending"
 
         worker.notify()  # look for due deliveries now
-        await _until(lambda: len(sender.sent) == 2)
+        await eventually(lambda: len(sender.sent) == 2, 10, interval=0.02)
         assert [m.delivery_id for m in sender.sent] == [named, unnamed]
     finally:
         await worker.stop()

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from typing import Any
 
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from peerloop_cli.testing.waiting import eventually
 from peerloop_contracts.matching import SessionCompleted
 from peerloop_contracts.outbox import OutboxEntry, outbox_entry
 from peerloop_contracts.profiles import SkillAcquired
@@ -61,13 +61,11 @@ async def _register(client: httpx.AsyncClient, pid: str) -> None:
 async def _wait_for(
     client: httpx.AsyncClient, pid: str, done: Any, timeout: float = 60
 ) -> dict[str, Any]:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while True:
+    async def person() -> dict[str, Any] | None:
         body: dict[str, Any] = (await client.get(f"/people/{pid}")).json()
-        if done(body):
-            return body
-        assert asyncio.get_running_loop().time() < deadline, body
-        await asyncio.sleep(0.2)
+        return body if done(body) else None
+
+    return await eventually(person, timeout, interval=0.2, what=f"person {pid}")
 
 
 async def test_a_duplicate_session_completed_is_applied_once(
