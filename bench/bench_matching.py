@@ -25,12 +25,12 @@ from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
 
 from peerloop_contracts.skills import default_catalogue
+from peerloop_matching.bootstrap import related_both_ways
 from peerloop_matching.domain.availability import week_mask, week_start
 from peerloop_matching.domain.candidate import Candidate, Hours, Offer, Reservation, iso_week
 from peerloop_matching.domain.engine import Need, find_helpers, rank_all
 from peerloop_matching.domain.scoring import Requester, Weights
 from peerloop_matching.domain.skill_index import SkillIndex
-from peerloop_matching.entrypoints.service import related_both_ways
 
 NOW = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)
 ZONES = (

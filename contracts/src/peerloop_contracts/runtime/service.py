@@ -1,10 +1,13 @@
 """What every service runs besides its own logic: broker, store, outbox relay, health.
 
-A service builds a `ServiceRuntime`, registers its consumers on `runtime.broker`,
-and hands `runtime.lifespan` to FastAPI. Start order: store, broker (consumers
-join their groups), relay. Stop order is the reverse, so in-flight handlers
-finish, the relay drains what they wrote, the producer flushes, and offsets of
-finished work are committed before the process exits.
+A service's `bootstrap.py` builds a `ServiceRuntime`, registers its consumers
+(`add_consumer`), background workers (`add_worker`) and start/stop hooks on it, and
+hands `runtime.lifespan` to FastAPI. Start order: `on_start` hooks (indexes, warm-up:
+done before any consumer joins), store, broker (consumers join their groups), relay,
+then workers in the order added. Stop order is the reverse: workers (last added
+first, so what they settle lands in outboxes the relay still drains), consumers (in-flight
+handlers finish and commit), relay, producer, store, then `on_stop` hooks (clients the
+workers used). All of stopping fits in the shutdown grace.
 """
 
 from __future__ import annotations
@@ -13,9 +16,9 @@ import asyncio
 import contextlib
 import logging
 import math
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -28,8 +31,16 @@ from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
+from peerloop_contracts.base import Event
 from peerloop_contracts.runtime.auth import PublicRoute, TokenVerifier, install_auth
-from peerloop_contracts.runtime.kafka import EventConsumer, make_broker, publish_entry
+from peerloop_contracts.runtime.kafka import (
+    BatchHandler,
+    EventConsumer,
+    Handler,
+    RetryPolicy,
+    make_broker,
+    publish_entry,
+)
 from peerloop_contracts.runtime.kafka_security import kafka_security
 from peerloop_contracts.runtime.metrics import http_metrics_middleware
 from peerloop_contracts.runtime.mongo import TRANSIENT_STORE_ERRORS, Document, connect
@@ -39,6 +50,24 @@ from peerloop_contracts.runtime.settings import ServiceSettings
 
 log = logging.getLogger("peerloop.service")
 
+Hook = Callable[[], Awaitable[None]]
+
+
+class Worker(Protocol):
+    """A background loop the runtime starts after the relay and stops before the consumers."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> Awaitable[None]: ...
+
+
+@dataclass(frozen=True)
+class Background:
+    """A worker whose own start or stop takes arguments (an interval, a grace)."""
+
+    start: Callable[[], None]
+    stop: Callable[[], Awaitable[None]]
+
 
 @dataclass
 class ServiceRuntime:
@@ -46,6 +75,9 @@ class ServiceRuntime:
     settings: ServiceSettings
     outbox_collections: Sequence[str] = ()
     consumers: list[EventConsumer] = field(default_factory=list)
+    workers: list[Worker] = field(default_factory=list)
+    start_hooks: list[Hook] = field(default_factory=list)
+    stop_hooks: list[Hook] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.broker: KafkaBroker = make_broker(
@@ -94,15 +126,66 @@ class ServiceRuntime:
     def collection(self, name: str) -> AsyncCollection[Document]:
         return self.db[name]
 
+    def add_consumer(
+        self,
+        handlers: Mapping[type[Event], Handler],
+        *,
+        group: str | None = None,
+        retry: RetryPolicy | None = None,
+        batch: bool = False,
+        batch_handlers: Mapping[type[Event], BatchHandler] | None = None,
+    ) -> EventConsumer:
+        """A consumer group on this runtime's broker, stopped with it.
+
+        `group` names a further group of this service (`<group_id>.<group>`): a burst
+        on one never delays the other. Store outages are retried unless `retry` says.
+        """
+        consumer = EventConsumer(
+            self.broker,
+            group_id=f"{self.group_id}.{group}" if group else self.group_id,
+            handlers=handlers,
+            retry=retry or RetryPolicy(transient=TRANSIENT_STORE_ERRORS),
+            batch=batch,
+            batch_handlers=batch_handlers or {},
+        )
+        self.consumers.append(consumer)
+        return consumer
+
+    def add_worker(self, worker: Worker) -> None:
+        self.workers.append(worker)
+
+    def on_start(self, hook: Hook) -> None:
+        """Run before any consumer joins (indexes, an index that must be whole first)."""
+        self.start_hooks.append(hook)
+
+    def on_stop(self, hook: Hook) -> None:
+        """Run after everything else stopped (clients the workers used)."""
+        self.stop_hooks.append(hook)
+
     async def start(self) -> None:
-        for name in self.outbox_collections:
-            await ensure_outbox_indexes(self.db[name])
-        await self.broker.start()
-        self.relay.start()
+        for hook in self.start_hooks:
+            await hook()
+        await self.start_infrastructure()
+        for worker in self.workers:
+            worker.start()
         self.started = True
 
     async def stop(self) -> None:
         self.started = False
+        # Workers first: what they settle lands in outboxes the relay still drains.
+        for worker in reversed(self.workers):
+            await worker.stop()
+        await self.stop_infrastructure()
+        for hook in self.stop_hooks:
+            await hook()
+
+    async def start_infrastructure(self) -> None:
+        for name in self.outbox_collections:
+            await ensure_outbox_indexes(self.db[name])
+        await self.broker.start()
+        self.relay.start()
+
+    async def stop_infrastructure(self) -> None:
         # Consumers first: no new work; in-flight handlers finish and commit.
         for consumer in self.consumers:
             await consumer.subscriber.stop()

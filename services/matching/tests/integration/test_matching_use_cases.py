@@ -9,8 +9,8 @@ from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.matching import HelpRequested
 from peerloop_contracts.profiles import ProfileRegistered, SkillOffered
 from peerloop_matching.application.help_requests import NewHelpRequest
+from peerloop_matching.bootstrap import MatchingService
 from peerloop_matching.domain.errors import UnknownPersonError
-from peerloop_matching.entrypoints.service import MatchingService
 
 pytestmark = pytest.mark.integration
 

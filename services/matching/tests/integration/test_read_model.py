@@ -18,7 +18,7 @@ from peerloop_contracts.profiles import (
     SkillWithdrawn,
 )
 from peerloop_matching.application.help_requests import NewHelpRequest
-from peerloop_matching.entrypoints.service import MatchingService
+from peerloop_matching.bootstrap import MatchingService
 
 pytestmark = pytest.mark.integration
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from peerloop_contracts.skills import Skill, SkillCatalogue, default_catalogue
-from peerloop_matching.entrypoints.service import related_both_ways
+from peerloop_matching.bootstrap import related_both_ways
 
 
 def test_a_one_way_relation_is_used_both_ways():

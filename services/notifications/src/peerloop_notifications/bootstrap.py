@@ -1,18 +1,16 @@
-"""Wiring: the stores, the notifier, the delivery worker and the consumer of one service."""
+"""Builds the notifications service: runtime, stores, senders, use cases, consumer, worker.
+
+Tests pass their own stores and get the same graph.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 
 import httpx
-from fastapi import FastAPI
-from peerloop_contracts.runtime.kafka import EventConsumer, RetryPolicy
-from peerloop_contracts.runtime.mongo import TRANSIENT_STORE_ERRORS
-from peerloop_contracts.runtime.service import ServiceRuntime
+from peerloop_contracts.runtime.kafka import EventConsumer
+from peerloop_contracts.runtime.service import Background, ServiceRuntime
 
 from peerloop_notifications.adapters.email_sender import SmtpSender
 from peerloop_notifications.adapters.notification_store import NotificationStore
@@ -25,7 +23,7 @@ from peerloop_notifications.application.live_feed import LiveFeed
 from peerloop_notifications.application.notify import Notifier
 from peerloop_notifications.config import Settings
 from peerloop_notifications.domain.retry import Backoff
-from peerloop_notifications.entrypoints.consumers import build_consumer
+from peerloop_notifications.entrypoints.consumers import batch_handlers, consumer_handlers
 
 NOTIFICATIONS = "notifications"
 PEOPLE = "people"
@@ -33,84 +31,91 @@ PREFERENCES = "preferences"
 DELIVERY_CLAIMS = "delivery_claims"
 
 
-@dataclass
+@dataclass(frozen=True)
 class NotificationsService:
     settings: Settings
-    runtime: ServiceRuntime = field(init=False)
+    runtime: ServiceRuntime
+    people: PeopleStore
+    store: NotificationStore
+    feed: LiveFeed
+    worker: DeliveryWorker
+    notifier: Notifier
+    directory: Directory
+    consumer: EventConsumer
 
-    def __post_init__(self) -> None:
-        s = self.settings
-        self.runtime = ServiceRuntime(
-            name="notifications", settings=s, outbox_collections=[NOTIFICATIONS]
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    people: PeopleStore | None = None,
+    store: NotificationStore | None = None,
+) -> NotificationsService:
+    s = settings or Settings()
+    runtime = ServiceRuntime(name="notifications", settings=s, outbox_collections=[NOTIFICATIONS])
+    # Indexes before the consumer joins, so the first write already has them.
+    if store is None:
+        store = NotificationStore(
+            runtime.collection(NOTIFICATIONS), runtime.collection(DELIVERY_CLAIMS)
         )
-        self.people = PeopleStore(
-            self.runtime.collection(PEOPLE), self.runtime.collection(PREFERENCES)
-        )
-        self.store = NotificationStore(
-            self.runtime.collection(NOTIFICATIONS), self.runtime.collection(DELIVERY_CLAIMS)
-        )
-        self.feed = LiveFeed()
-        self.http = httpx.AsyncClient(timeout=s.webhook_timeout_seconds)
-        self.worker = DeliveryWorker(
-            store=self.store,
-            people=self.people,
-            senders={
-                "inbox": InboxReveal(),
-                "email": SmtpSender(
-                    host=s.smtp_host,
-                    port=s.smtp_port,
-                    sender=s.smtp_sender,
-                    timeout=s.smtp_timeout_seconds,
-                    start_tls=s.smtp_start_tls,
-                    username=s.smtp_username,
-                    password=s.smtp_password,
-                ),
-                "webhook": WebhookSender(secret=s.webhook_secret, client=self.http),
-            },
-            backoff=Backoff(
-                base_seconds=s.delivery_base_delay_seconds,
-                max_seconds=s.delivery_max_delay_seconds,
-                max_attempts=s.delivery_max_attempts,
+        runtime.on_start(store.ensure_indexes)
+    if people is None:
+        people = PeopleStore(runtime.collection(PEOPLE), runtime.collection(PREFERENCES))
+        runtime.on_start(people.ensure_indexes)
+    feed = LiveFeed()
+    http = httpx.AsyncClient(timeout=s.webhook_timeout_seconds)
+    worker = DeliveryWorker(
+        store=store,
+        people=people,
+        senders={
+            "inbox": InboxReveal(),
+            "email": SmtpSender(
+                host=s.smtp_host,
+                port=s.smtp_port,
+                sender=s.smtp_sender,
+                timeout=s.smtp_timeout_seconds,
+                start_tls=s.smtp_start_tls,
+                username=s.smtp_username,
+                password=s.smtp_password,
             ),
-            lease=timedelta(seconds=s.delivery_lease_seconds),
-            concurrency=s.delivery_concurrency,
-            poll_seconds=s.delivery_poll_seconds,
-            on_outbox=self.runtime.relay.notify,
-        )
-        self.notifier = Notifier(
-            people=self.people,
-            store=self.store,
-            on_inbox=self.feed.announce,
-            on_outbound=self.worker.notify,
-            on_outbox=self.runtime.relay.notify,
-        )
-        self.directory = Directory(people=self.people, notifications=self.store)
-        self.consumer: EventConsumer = build_consumer(
-            self.runtime.broker,
-            self.runtime.group_id,
-            directory=self.directory,
-            notifier=self.notifier,
-            retry=RetryPolicy(transient=TRANSIENT_STORE_ERRORS),
-        )
-        self.runtime.consumers.append(self.consumer)
-
-    async def start(self) -> None:
-        # Indexes before the consumer joins, so the first write already has them.
-        await self.store.ensure_indexes()
-        await self.people.ensure_indexes()
-        await self.runtime.start()
-        self.worker.start()
-
-    async def stop(self) -> None:
-        # The worker first: what it settles lands in outboxes the runtime's relay drains.
-        await self.worker.stop(grace=self.settings.shutdown_grace_seconds / 2)
-        await self.runtime.stop()
-        await self.http.aclose()
-
-    @contextlib.asynccontextmanager
-    async def lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
-        await self.start()
-        try:
-            yield
-        finally:
-            await asyncio.wait_for(self.stop(), timeout=self.settings.shutdown_grace_seconds)
+            "webhook": WebhookSender(secret=s.webhook_secret, client=http),
+        },
+        backoff=Backoff(
+            base_seconds=s.delivery_base_delay_seconds,
+            max_seconds=s.delivery_max_delay_seconds,
+            max_attempts=s.delivery_max_attempts,
+        ),
+        lease=timedelta(seconds=s.delivery_lease_seconds),
+        concurrency=s.delivery_concurrency,
+        poll_seconds=s.delivery_poll_seconds,
+        on_outbox=runtime.relay.notify,
+    )
+    notifier = Notifier(
+        people=people,
+        store=store,
+        on_inbox=feed.announce,
+        on_outbound=worker.notify,
+        on_outbox=runtime.relay.notify,
+    )
+    directory = Directory(people=people, notifications=store)
+    consumer = runtime.add_consumer(
+        consumer_handlers(directory=directory, notifier=notifier),
+        batch=True,
+        batch_handlers=batch_handlers(notifier),
+    )
+    # Stopped before the runtime: what it settles lands in outboxes the relay drains.
+    # Half the grace: the runtime's own stop needs the rest.
+    runtime.add_worker(
+        Background(start=worker.start, stop=lambda: worker.stop(grace=s.shutdown_grace_seconds / 2))
+    )
+    runtime.on_stop(http.aclose)
+    return NotificationsService(
+        settings=s,
+        runtime=runtime,
+        people=people,
+        store=store,
+        feed=feed,
+        worker=worker,
+        notifier=notifier,
+        directory=directory,
+        consumer=consumer,
+    )

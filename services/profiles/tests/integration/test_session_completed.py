@@ -14,11 +14,9 @@ from peerloop_contracts.outbox import OutboxEntry, outbox_entry
 from peerloop_contracts.profiles import SkillAcquired
 from peerloop_contracts.runtime.kafka import RetryPolicy, publish_entry
 from peerloop_profiles.adapters.memory_people import InMemoryPersonRepository
-from peerloop_profiles.application.use_cases import ProfilesService
+from peerloop_profiles.bootstrap import bootstrap
 from peerloop_profiles.config import Settings
 from peerloop_profiles.domain.model import Person
-from peerloop_profiles.entrypoints.consumers import session_completed_consumer
-from peerloop_profiles.entrypoints.http import build_runtime
 
 from .conftest import ReadPublished
 
@@ -167,12 +165,12 @@ class BrokenStore(InMemoryPersonRepository):
 async def test_a_handler_that_keeps_failing_is_retried_with_backoff_then_dead_lettered(
     settings: Settings, read_events: ReadPublished, run_id: str
 ) -> None:
-    runtime = build_runtime(settings)
-    consumer = session_completed_consumer(
-        runtime,
-        ProfilesService(BrokenStore()),
+    runtime = bootstrap(
+        settings,
+        people=BrokenStore(),
         retry=RetryPolicy(max_attempts=3, base_delay=0.05, max_delay=0.2),
-    )
+    ).runtime
+    [consumer] = runtime.consumers
     await runtime.broker.start()
     try:
         entry = outbox_entry(_session(run_id, "s1", f"lea-{run_id}", f"tea-{run_id}"))

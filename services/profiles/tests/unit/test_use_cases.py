@@ -11,7 +11,7 @@ from peerloop_contracts.matching import SessionCompleted
 from peerloop_contracts.outbox import OutboxEntry
 from peerloop_profiles.adapters.memory_people import InMemoryPersonRepository
 from peerloop_profiles.application.errors import AlreadyRegistered, PersonNotFound, VersionConflict
-from peerloop_profiles.application.use_cases import ProfilesService
+from peerloop_profiles.application.use_cases import Profiles
 from peerloop_profiles.domain.errors import PersonErased, RuleViolation
 from peerloop_profiles.domain.model import OfferedSkill, Person, ProfileDetails
 
@@ -40,8 +40,8 @@ def wakeups() -> Wakeups:
 
 
 @pytest.fixture
-def svc(repo: InMemoryPersonRepository, wakeups: Wakeups) -> ProfilesService:
-    return ProfilesService(repo, on_committed=wakeups, clock=lambda: NOW)
+def svc(repo: InMemoryPersonRepository, wakeups: Wakeups) -> Profiles:
+    return Profiles(repo, on_outbox=wakeups, clock=lambda: NOW)
 
 
 def _types(entries: Sequence[OutboxEntry]) -> list[str]:
@@ -64,7 +64,7 @@ def _session(session_id: str, learner: str = "p-ada", teacher: str = "p-tim") ->
 
 
 async def test_register_stores_version_one_with_its_events_in_the_outbox(
-    svc: ProfilesService, repo: InMemoryPersonRepository, wakeups: Wakeups
+    svc: Profiles, repo: InMemoryPersonRepository, wakeups: Wakeups
 ) -> None:
     person = await svc.register(
         ADA,
@@ -85,7 +85,7 @@ async def test_register_stores_version_one_with_its_events_in_the_outbox(
     assert wakeups.named == ["p-ada"]
 
 
-async def test_register_generates_an_id_when_none_is_given(svc: ProfilesService) -> None:
+async def test_register_generates_an_id_when_none_is_given(svc: Profiles) -> None:
     first = await svc.register(ADA, weekly_capacity=2)
     second = await svc.register(ADA, weekly_capacity=2)
     assert first.person_id != second.person_id
@@ -93,7 +93,7 @@ async def test_register_generates_an_id_when_none_is_given(svc: ProfilesService)
 
 
 async def test_registering_a_taken_id_is_refused_and_writes_nothing(
-    svc: ProfilesService, repo: InMemoryPersonRepository
+    svc: Profiles, repo: InMemoryPersonRepository
 ) -> None:
     await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
     with pytest.raises(AlreadyRegistered):
@@ -104,7 +104,7 @@ async def test_registering_a_taken_id_is_refused_and_writes_nothing(
     assert repo.people["p-ada"].details == ADA
 
 
-async def test_unknown_person_is_not_found(svc: ProfilesService) -> None:
+async def test_unknown_person_is_not_found(svc: Profiles) -> None:
     with pytest.raises(PersonNotFound):
         await svc.get("p-nobody")
     with pytest.raises(PersonNotFound):
@@ -112,7 +112,7 @@ async def test_unknown_person_is_not_found(svc: ProfilesService) -> None:
 
 
 async def test_each_change_bumps_the_version_and_appends_its_events(
-    svc: ProfilesService, repo: InMemoryPersonRepository
+    svc: Profiles, repo: InMemoryPersonRepository
 ) -> None:
     await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
     person = await svc.offer_skill(
@@ -127,7 +127,7 @@ async def test_each_change_bumps_the_version_and_appends_its_events(
 
 
 async def test_a_stale_version_is_a_conflict_and_writes_nothing(
-    svc: ProfilesService, repo: InMemoryPersonRepository
+    svc: Profiles, repo: InMemoryPersonRepository
 ) -> None:
     await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
     await svc.offer_skill("p-ada", OfferedSkill(skill_id="go", level=3), expected_version=1)
@@ -156,7 +156,7 @@ class RacingRepository(InMemoryPersonRepository):
 
 async def test_a_concurrent_write_is_a_conflict_when_the_client_sent_a_version() -> None:
     repo = RacingRepository()
-    svc = ProfilesService(repo)
+    svc = Profiles(repo)
     await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
     with pytest.raises(VersionConflict):
         await svc.offer_skill("p-ada", OfferedSkill(skill_id="go", level=3), expected_version=1)
@@ -165,7 +165,7 @@ async def test_a_concurrent_write_is_a_conflict_when_the_client_sent_a_version()
 
 async def test_a_concurrent_write_is_retried_on_a_fresh_read_when_no_version_was_sent() -> None:
     repo = RacingRepository()
-    svc = ProfilesService(repo)
+    svc = Profiles(repo)
     await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
     person = await svc.offer_skill("p-ada", OfferedSkill(skill_id="go", level=3))
     assert person.version == 3
@@ -173,7 +173,7 @@ async def test_a_concurrent_write_is_retried_on_a_fresh_read_when_no_version_was
 
 
 async def test_a_change_that_changes_nothing_writes_nothing(
-    svc: ProfilesService, repo: InMemoryPersonRepository, wakeups: Wakeups
+    svc: Profiles, repo: InMemoryPersonRepository, wakeups: Wakeups
 ) -> None:
     await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
     person = await svc.update_profile("p-ada", lambda d: d)
@@ -182,7 +182,7 @@ async def test_a_change_that_changes_nothing_writes_nothing(
     assert wakeups.named == ["p-ada"]
 
 
-async def test_erased_people_refuse_changes(svc: ProfilesService) -> None:
+async def test_erased_people_refuse_changes(svc: Profiles) -> None:
     await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
     erased = await svc.erase("p-ada")
     assert erased.details is None
@@ -192,14 +192,14 @@ async def test_erased_people_refuse_changes(svc: ProfilesService) -> None:
     assert await svc.erase("p-ada") == erased
 
 
-async def test_bad_skill_names_are_rule_violations(svc: ProfilesService) -> None:
+async def test_bad_skill_names_are_rule_violations(svc: Profiles) -> None:
     await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
     with pytest.raises(RuleViolation):
         await svc.withdraw_skill("p-ada", "!!!")
 
 
 async def test_a_session_is_recorded_once_for_learner_and_teacher(
-    svc: ProfilesService, repo: InMemoryPersonRepository
+    svc: Profiles, repo: InMemoryPersonRepository
 ) -> None:
     await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
     await svc.register(ADA, person_id="p-tim", weekly_capacity=2)
@@ -213,7 +213,7 @@ async def test_a_session_is_recorded_once_for_learner_and_teacher(
 
 
 async def test_a_session_about_people_we_do_not_know_is_skipped(
-    svc: ProfilesService, repo: InMemoryPersonRepository
+    svc: Profiles, repo: InMemoryPersonRepository
 ) -> None:
     await svc.register(ADA, person_id="p-tim", weekly_capacity=2)
     await svc.record_session(_session("s-1", learner="p-stranger", teacher="p-tim"))
@@ -222,7 +222,7 @@ async def test_a_session_about_people_we_do_not_know_is_skipped(
     assert set(repo.people) == {"p-tim"}
 
 
-async def test_people_offering_a_skill_are_paged_by_id(svc: ProfilesService) -> None:
+async def test_people_offering_a_skill_are_paged_by_id(svc: Profiles) -> None:
     for n in range(5):
         await svc.register(ADA, person_id=f"p-{n}", weekly_capacity=2)
         if n != 2:

@@ -90,7 +90,7 @@ class HelpRequests:
         sync: IndexSync,
         catalogue: SkillCatalogue,
         policy: MatchingPolicy,
-        notify: Callable[[str], None] = lambda _request_id: None,
+        on_outbox: Callable[[str], None] = lambda _request_id: None,
         clock: Callable[[], datetime] = utc_now,
     ) -> None:
         self.requests = requests
@@ -98,7 +98,7 @@ class HelpRequests:
         self.sync = sync
         self.catalogue = catalogue
         self.policy = policy
-        self.notify = notify
+        self.on_outbox = on_outbox
         self.clock = clock
 
     # -- queries ---------------------------------------------------------------------------
@@ -143,7 +143,7 @@ class HelpRequests:
             created_at=self.clock(),
         )
         if await self.requests.insert(request, events):
-            self.notify(request.request_id)
+            self.on_outbox(request.request_id)
             return request, False
         stored = await self.requests.load(request_id)
         if stored is None or not stored.asks_the_same_as(request):
@@ -152,7 +152,7 @@ class HelpRequests:
                 f"idempotency key {idempotency_key!r} was already used for another help request"
             )
         # Its events may still wait in the outbox if the first attempt died after storing.
-        self.notify(request_id)
+        self.on_outbox(request_id)
         return stored, True
 
     async def _wait_for_requester(self, requester_id: str) -> None:
@@ -356,7 +356,7 @@ class HelpRequests:
                 self.sync.put(await self.candidates.release(*decision.held))
             return False
         if decision.events:
-            self.notify(request.request_id)
+            self.on_outbox(request.request_id)
         for step in decision.after:
             self.sync.put(await step())
         return True

@@ -9,11 +9,12 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response, status
-from fastapi.responses import JSONResponse
 from peerloop_contracts.runtime.auth import CurrentPrincipal, require_person
+from peerloop_contracts.runtime.http_errors import Answer, Refusals, field_error, install_refusals
 from peerloop_contracts.runtime.rate_limit import rate_limited
 
 from peerloop_matching.application.help_requests import HelpRequests, NewHelpRequest
+from peerloop_matching.bootstrap import MatchingService, bootstrap
 from peerloop_matching.config import Settings
 from peerloop_matching.domain.errors import (
     DomainError,
@@ -41,7 +42,6 @@ from peerloop_matching.entrypoints.schemas import (
     NewHelpRequestIn,
     NotHappenedIn,
 )
-from peerloop_matching.entrypoints.service import MatchingService
 from peerloop_matching.entrypoints.views import (
     HelpRequestView,
     WhyThisMatch,
@@ -49,11 +49,21 @@ from peerloop_matching.entrypoints.views import (
     why_view,
 )
 
-_STATUS: dict[type[DomainError], int] = {
+REFUSALS: Refusals = {
+    # Any other refusal: the request is not in a state where this is possible.
+    DomainError: status.HTTP_409_CONFLICT,
     NotFoundError: status.HTTP_404_NOT_FOUND,
     NotAllowedError: status.HTTP_403_FORBIDDEN,
     InvalidTransitionError: status.HTTP_409_CONFLICT,
     StaleVersionError: status.HTTP_409_CONFLICT,
+    UnknownPersonError: Answer(
+        status.HTTP_503_SERVICE_UNAVAILABLE,
+        headers=lambda exc: {"Retry-After": str(exc.retry_after_seconds)},
+    ),
+    IdempotencyKeyReusedError: Answer(
+        status.HTTP_422_UNPROCESSABLE_CONTENT,
+        detail=lambda exc: field_error(["header", "Idempotency-Key"], str(exc), "reused"),
+    ),
 }
 
 
@@ -253,32 +263,15 @@ async def feedback(
     return request_view(request, person)
 
 
-async def _refused(_request: Request, exc: Exception) -> JSONResponse:
-    if isinstance(exc, UnknownPersonError):
-        return JSONResponse(
-            {"detail": str(exc)},
-            status_code=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": str(exc.retry_after_seconds)},
-        )
-    if isinstance(exc, IdempotencyKeyReusedError):
-        return JSONResponse(
-            {"detail": [{"loc": ["header", "Idempotency-Key"], "msg": str(exc), "type": "reused"}]},
-            status_code=status.HTTP_422_UNPROCESSABLE_CONTENT,
-        )
-    code = next(
-        (c for kind, c in _STATUS.items() if isinstance(exc, kind)), status.HTTP_409_CONFLICT
-    )
-    return JSONResponse({"detail": str(exc)}, status_code=code)
-
-
-def create_app(settings: Settings | None = None) -> FastAPI:
-    service = MatchingService(settings or Settings())
-    app = FastAPI(title="Peerloop matching", version="0.1.0", lifespan=service.lifespan)
+def create_app(settings: Settings | None = None, service: MatchingService | None = None) -> FastAPI:
+    service = service or bootstrap(settings)
+    runtime = service.runtime
+    app = FastAPI(title="Peerloop matching", version="0.1.0", lifespan=runtime.lifespan)
     app.state.service = service
-    app.state.runtime = service.runtime
-    service.runtime.instrument(app)
-    service.runtime.secure(app)
-    app.include_router(service.runtime.health_router())
+    app.state.runtime = runtime
+    runtime.instrument(app)
+    runtime.secure(app)
+    app.include_router(runtime.health_router())
     app.include_router(router)
-    app.add_exception_handler(DomainError, _refused)
+    install_refusals(app, REFUSALS)
     return app

@@ -60,6 +60,12 @@ class Person:
 class StalePreferencesError(Exception):
     """The preferences changed since the version the caller read."""
 
+    def __init__(self, person_id: str, expected_version: int) -> None:
+        super().__init__(
+            f"preferences changed since version {expected_version}; read them again and retry"
+        )
+        self.person_id = person_id
+
 
 @dataclass
 class PeopleStore:
@@ -140,7 +146,7 @@ class PeopleStore:
                 }
             )
         except DuplicateKeyError as exc:
-            raise StalePreferencesError(person_id) from exc
+            raise StalePreferencesError(person_id, expected_version) from exc
         # A version from the future (expected 5 while 3 is the latest) would leave a gap.
         latest = await self.preferences.find_one(
             {"person_id": person_id, "version": {"$lt": version}},
@@ -148,5 +154,5 @@ class PeopleStore:
         )
         if (latest["version"] if latest else 0) != expected_version:
             await self.preferences.delete_one({"_id": f"{person_id}#{version}"})
-            raise StalePreferencesError(person_id)
+            raise StalePreferencesError(person_id, expected_version)
         return version

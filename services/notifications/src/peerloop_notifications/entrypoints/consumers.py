@@ -1,8 +1,7 @@
-"""The Kafka consumer: parse, then hand each event to the use case that owns it."""
+"""The Kafka consumer's handlers: each event goes to the use case that owns it."""
 
 from __future__ import annotations
 
-from faststream.kafka import KafkaBroker
 from peerloop_contracts.base import Event
 from peerloop_contracts.profiles import (
     AvailabilityChanged,
@@ -10,21 +9,14 @@ from peerloop_contracts.profiles import (
     ProfileRegistered,
     ProfileUpdated,
 )
-from peerloop_contracts.runtime.kafka import EventConsumer, Handler, RetryPolicy
+from peerloop_contracts.runtime.kafka import BatchHandler, Handler
 
 from peerloop_notifications.application.directory import Directory
 from peerloop_notifications.application.notify import Notifier
 from peerloop_notifications.domain.routing import NOTIFYING_EVENTS
 
 
-def build_consumer(
-    broker: KafkaBroker,
-    group_id: str,
-    *,
-    directory: Directory,
-    notifier: Notifier,
-    retry: RetryPolicy,
-) -> EventConsumer:
+def consumer_handlers(*, directory: Directory, notifier: Notifier) -> dict[type[Event], Handler]:
     handlers: dict[type[Event], Handler] = {
         ProfileRegistered: directory.on_profile,
         ProfileUpdated: directory.on_profile,
@@ -32,13 +24,10 @@ def build_consumer(
         ProfileErased: directory.on_erased,
     }
     handlers.update(dict.fromkeys(NOTIFYING_EVENTS, notifier.handle))
-    # Notifying events are the hot path (an inbox item per match proposed): their
-    # notifications of one batch go to the store in one write.
-    return EventConsumer(
-        broker,
-        group_id=group_id,
-        handlers=handlers,
-        retry=retry,
-        batch=True,
-        batch_handlers=dict.fromkeys(NOTIFYING_EVENTS, notifier.handle_batch),
-    )
+    return handlers
+
+
+def batch_handlers(notifier: Notifier) -> dict[type[Event], BatchHandler]:
+    """Notifying events are the hot path (an inbox item per match proposed): their
+    notifications of one batch go to the store in one write."""
+    return dict.fromkeys(NOTIFYING_EVENTS, notifier.handle_batch)

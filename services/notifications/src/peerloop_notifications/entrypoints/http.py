@@ -9,12 +9,13 @@ from fastapi.responses import StreamingResponse
 from peerloop_contracts.common import MAX_STORED_INT
 from peerloop_contracts.envelope import utc_now
 from peerloop_contracts.runtime.auth import CurrentPrincipal, Forbidden
+from peerloop_contracts.runtime.http_errors import Refusals, install_refusals
 from peerloop_contracts.runtime.rate_limit import rate_limited
 from pydantic import BaseModel, Field
 
 from peerloop_notifications.adapters.people_store import Person, StalePreferencesError
 from peerloop_notifications.application.live_feed import inbox_stream, item_view
-from peerloop_notifications.bootstrap import NotificationsService
+from peerloop_notifications.bootstrap import NotificationsService, bootstrap
 from peerloop_notifications.config import Settings
 from peerloop_notifications.domain.preferences import Preferences
 
@@ -191,16 +192,9 @@ def preferences_router() -> APIRouter:
     async def put_preferences(
         change: PreferencesChange, person: PersonDep, service: ServiceDep
     ) -> PreferencesView:
-        try:
-            version = await service.people.set_preferences(
-                person.person_id, change.preferences, change.expected_version
-            )
-        except StalePreferencesError as exc:
-            raise HTTPException(
-                409,
-                f"preferences changed since version {change.expected_version}; "
-                "read them again and retry",
-            ) from exc
+        version = await service.people.set_preferences(
+            person.person_id, change.preferences, change.expected_version
+        )
         return PreferencesView(
             person_id=person.person_id, version=version, preferences=change.preferences
         )
@@ -208,14 +202,21 @@ def preferences_router() -> APIRouter:
     return router
 
 
-def create_app(settings: Settings | None = None) -> FastAPI:
-    service = NotificationsService(settings or Settings())
-    app = FastAPI(title="Peerloop notifications", version="0.1.0", lifespan=service.lifespan)
+REFUSALS: Refusals = {StalePreferencesError: 409}
+
+
+def create_app(
+    settings: Settings | None = None, service: NotificationsService | None = None
+) -> FastAPI:
+    service = service or bootstrap(settings)
+    runtime = service.runtime
+    app = FastAPI(title="Peerloop notifications", version="0.1.0", lifespan=runtime.lifespan)
     app.state.service = service
-    app.state.runtime = service.runtime
-    service.runtime.instrument(app)
-    service.runtime.secure(app)
-    app.include_router(service.runtime.health_router())
+    app.state.runtime = runtime
+    runtime.instrument(app)
+    runtime.secure(app)
+    app.include_router(runtime.health_router())
     app.include_router(inbox_router())
     app.include_router(preferences_router())
+    install_refusals(app, REFUSALS)
     return app

@@ -45,9 +45,9 @@ def _new_person_id() -> str:
 
 
 @dataclass
-class ProfilesService:
+class Profiles:
     people: PersonRepository
-    on_committed: Callable[[str], None] = lambda _person_id: None
+    on_outbox: Callable[[str], None] = lambda _person_id: None
     """Told the person id after a write that queued events (wakes the outbox relay)."""
     clock: Callable[[], datetime] = field(default=_now)
 
@@ -68,7 +68,7 @@ class ProfilesService:
         )
         person = decision.person.model_copy(update={"version": 1})
         await self.people.add(person, _entries(decision, traceparent))
-        self.on_committed(person.person_id)
+        self.on_outbox(person.person_id)
         return person
 
     async def get(self, person_id: str) -> Person:
@@ -237,7 +237,7 @@ class ProfilesService:
             stored = decision.person.model_copy(update={"version": person.version + 1})
             if await self.people.save(stored, person.version, _entries(decision, traceparent)):
                 if decision.events:
-                    self.on_committed(person.person_id)
+                    self.on_outbox(person.person_id)
                 return stored
             if expected_version is not None:
                 raise VersionConflict(person_id, expected_version, None)

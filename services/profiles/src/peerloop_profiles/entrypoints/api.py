@@ -13,7 +13,8 @@ from peerloop_contracts.runtime.auth import CurrentPrincipal
 from peerloop_contracts.runtime.rate_limit import rate_limited
 from pydantic import AfterValidator
 
-from peerloop_profiles.application.use_cases import ProfilesService
+from peerloop_profiles.application.use_cases import Profiles
+from peerloop_profiles.bootstrap import ProfilesService
 from peerloop_profiles.domain.model import LearningGoal, OfferedSkill, Person, ProfileDetails
 from peerloop_profiles.entrypoints.access import may_change, may_register, sees_private_part
 from peerloop_profiles.entrypoints.schemas import (
@@ -57,12 +58,12 @@ NOT_FOUND: Responses = {404: {"description": "No such person (or skill/goal)"}}
 CONFLICT: Responses = {409: {"description": "Stale version, or the person was erased"}}
 
 
-def service(request: Request) -> ProfilesService:
-    svc: ProfilesService = request.app.state.service
-    return svc
+def service(request: Request) -> Profiles:
+    built: ProfilesService = request.app.state.service
+    return built.profiles
 
 
-Service = Annotated[ProfilesService, Depends(service)]
+Service = Annotated[Profiles, Depends(service)]
 
 
 def _expected_version(if_match: str | None, body_version: int | None) -> int | None:

@@ -1,0 +1,109 @@
+"""Builds the matching service: runtime, stores, index, use cases, consumers and workers.
+
+Tests pass their own stores and get the same graph.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+from peerloop_contracts.runtime.service import Background, ServiceRuntime
+from peerloop_contracts.skills import SkillCatalogue, default_catalogue
+
+from peerloop_matching.adapters.candidate_store import CandidateStore
+from peerloop_matching.adapters.request_store import RequestStore
+from peerloop_matching.application.expiry import ExpirySweeper
+from peerloop_matching.application.help_requests import HelpRequests, MatchingPolicy
+from peerloop_matching.application.index_sync import IndexSync
+from peerloop_matching.application.read_model import CandidateProjection
+from peerloop_matching.config import Settings
+from peerloop_matching.domain.skill_index import SkillIndex
+from peerloop_matching.entrypoints.consumers import candidate_handlers, request_handlers
+
+REQUESTS = "help_requests"
+CANDIDATES = "candidates"
+
+
+def related_both_ways(catalogue: SkillCatalogue) -> Callable[[str], tuple[str, ...]]:
+    """The catalogue lists relations one way; an expert in either can help with the other."""
+    links: dict[str, set[str]] = {}
+    for skill_id in catalogue.ids():
+        for other in catalogue.related(skill_id):
+            links.setdefault(skill_id, set()).add(other)
+            links.setdefault(other, set()).add(skill_id)
+    frozen = {k: tuple(sorted(v - {k})) for k, v in links.items()}
+    return lambda skill_id: frozen.get(skill_id, ())
+
+
+@dataclass(frozen=True)
+class MatchingService:
+    settings: Settings
+    runtime: ServiceRuntime
+    candidates: CandidateStore
+    request_store: RequestStore
+    index: SkillIndex
+    sync: IndexSync
+    help_requests: HelpRequests
+    projection: CandidateProjection
+    sweeper: ExpirySweeper
+
+
+def bootstrap(
+    settings: Settings | None = None,
+    *,
+    candidates: CandidateStore | None = None,
+    requests: RequestStore | None = None,
+) -> MatchingService:
+    settings = settings or Settings()
+    runtime = ServiceRuntime("matching", settings, outbox_collections=[REQUESTS])
+    if candidates is None:
+        candidates = CandidateStore(runtime.collection(CANDIDATES))
+        runtime.on_start(candidates.ensure_indexes)
+    if requests is None:
+        requests = RequestStore(runtime.collection(REQUESTS))
+        runtime.on_start(requests.ensure_indexes)
+    catalogue = default_catalogue()
+    weights = settings.weights.to_weights()
+    index = SkillIndex(related=related_both_ways(catalogue), weights=weights)
+    sync = IndexSync(candidates, index)
+    help_requests = HelpRequests(
+        requests,
+        candidates,
+        sync,
+        catalogue,
+        MatchingPolicy(
+            weights=weights,
+            proposal_ttl=settings.proposal_ttl,
+            requester_wait=timedelta(seconds=settings.requester_wait_seconds),
+        ),
+        on_outbox=runtime.relay.notify,
+    )
+    projection = CandidateProjection(candidates, sync, help_requests)
+    sweeper = ExpirySweeper(help_requests, settings.expiry_sweep_seconds)
+
+    async def fill_index() -> None:
+        await sync.refresh()
+
+    # The index must be whole before the first help request is matched.
+    runtime.on_start(fill_index)
+    # Two groups: a burst of profile changes never delays matching, nor the reverse.
+    # Batches of records, one key's in order, keys concurrently, one commit.
+    runtime.add_consumer(candidate_handlers(projection), group="candidates", batch=True)
+    runtime.add_consumer(request_handlers(help_requests), group="requests", batch=True)
+    runtime.add_worker(
+        Background(start=lambda: sync.start(settings.index_refresh_seconds), stop=sync.stop)
+    )
+    runtime.add_worker(sweeper)
+    return MatchingService(
+        settings=settings,
+        runtime=runtime,
+        candidates=candidates,
+        request_store=requests,
+        index=index,
+        sync=sync,
+        help_requests=help_requests,
+        projection=projection,
+        sweeper=sweeper,
+    )

@@ -1,0 +1,37 @@
+"""Kafka consumers of the matching service: which event goes to which use case."""
+
+from __future__ import annotations
+
+from peerloop_contracts.base import Event
+from peerloop_contracts.matching import FeedbackGiven, HelpRequested
+from peerloop_contracts.profiles import (
+    AvailabilityChanged,
+    ProfileErased,
+    ProfileRegistered,
+    ProfileUpdated,
+    SkillAcquired,
+    SkillOffered,
+    SkillWithdrawn,
+)
+from peerloop_contracts.runtime.kafka import Handler
+
+from peerloop_matching.application.help_requests import HelpRequests
+from peerloop_matching.application.read_model import CandidateProjection
+
+
+def candidate_handlers(projection: CandidateProjection) -> dict[type[Event], Handler]:
+    """The candidates read model, from what profiles and feedback publish."""
+    return {
+        ProfileRegistered: projection.on_profile,
+        ProfileUpdated: projection.on_profile,
+        AvailabilityChanged: projection.on_availability,
+        SkillOffered: projection.on_skill_offered,
+        SkillWithdrawn: projection.on_skill_withdrawn,
+        SkillAcquired: projection.on_skill_acquired,
+        ProfileErased: projection.on_profile_erased,
+        FeedbackGiven: projection.on_feedback,
+    }
+
+
+def request_handlers(help_requests: HelpRequests) -> dict[type[Event], Handler]:
+    return {HelpRequested: help_requests.on_help_requested}
