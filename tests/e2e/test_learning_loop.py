@@ -8,10 +8,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
-from aiokafka import AIOKafkaConsumer
 from peerloop_cli.demo import _ask_when_known, _wait_proposed, ask_until_proposed
 from peerloop_cli.loop_client import PeerloopClient, wait_for
 from peerloop_cli.platform import Deployment
+from peerloop_cli.testing.topics import read_records
 
 pytestmark = pytest.mark.e2e
 
@@ -20,17 +20,9 @@ REQUIRED_HEADERS = ("ce_specversion", "ce_id", "ce_source", "ce_type", "ce_time"
 
 async def _events_for(bootstrap: str, topics: list[str], key: str, want: int) -> list[Any]:
     """Every record with this key on these topics, in partition order per topic."""
-    consumer = AIOKafkaConsumer(*topics, bootstrap_servers=bootstrap, auto_offset_reset="earliest")
-    await consumer.start()
-    found: list[Any] = []
-    try:
-        deadline = asyncio.get_running_loop().time() + 60
-        while asyncio.get_running_loop().time() < deadline and len(found) < want:
-            for records in (await consumer.getmany(timeout_ms=500)).values():
-                found.extend(r for r in records if r.key == key.encode())
-    finally:
-        await consumer.stop()
-    return found
+    return await read_records(
+        bootstrap, topics, match=lambda r: r.key == key.encode(), want=want, within=60
+    )
 
 
 def _headers(record: Any) -> dict[str, str]:
