@@ -402,17 +402,22 @@ class HelpRequest(_State):
         """Erasure of a helper: their name and their words leave this (someone else's) request.
 
         Their proposals keep their place (the requester's history stays whole) but name
-        `ERASED` and lose the reason they gave; as the session's teacher they are
-        `ERASED` too, and both comments go: the one they wrote, and the learner's about
-        them (it speaks of them, often by name); the ratings stay. No event: there is nothing
-        to announce, and an event would carry what is being forgotten. The requester's
-        own requests are deleted, not forgotten (see the use case).
+        `ERASED` and lose the reason they gave and the explanations of their score; as
+        the session's teacher they are `ERASED` too, and both comments go: the one they
+        wrote, and the learner's about them (it speaks of them, often by name); the
+        ratings stay. No event: there is nothing to announce, and an event would carry
+        what is being forgotten. The requester's own requests are deleted, not forgotten
+        (see the use case).
         """
         if person_id == self.requester_id:
             raise InvalidTransitionError("a requester's own help requests are deleted, not kept")
         for proposal in self.proposals:
             if proposal.helper_id == person_id:
                 proposal.helper_id = ERASED
+                # The scores stay; the words explaining them describe the person (their team).
+                proposal.breakdown = [
+                    c.model_copy(update={"explanation": ""}) for c in proposal.breakdown
+                ]
                 if proposal.status == "declined":
                     proposal.reason = None
         session = self.session
