@@ -229,3 +229,43 @@ async def test_the_index_follows_changes_other_replicas_wrote_to_the_store(
     await offline_service.sync.refresh()
     assert offline_service.index.get(p) is None
     assert list(offline_service.index.offerers(skill)) == []
+
+
+async def test_erasing_a_helper_leaves_none_of_their_name_or_words_in_the_stored_requests(
+    offline_service: MatchingService, run_id: str
+) -> None:
+    """Their decline reason, the session's comments and their id leave the documents."""
+    learner, gone, skill = f"lea-{run_id}", f"gone-{run_id}", f"skill-{run_id}"
+    projection, use_cases = offline_service.projection, offline_service.help_requests
+    for pid in (learner, gone):
+        await projection.on_profile(_registered(pid, 1, team=pid), META)
+    await projection.on_skill_offered(_offered(gone, skill, 2), META)
+
+    declined = await use_cases.create(NewHelpRequest(learner, skill, 3, "first task"))
+    await use_cases.on_help_requested(await _requested(offline_service, declined.request_id), META)
+    await use_cases.decline(
+        declined.request_id, f"{declined.request_id}.p1", gone, reason=f"{gone} is on leave"
+    )
+    taught = await use_cases.create(NewHelpRequest(learner, skill, 3, "second task"))
+    await use_cases.on_help_requested(await _requested(offline_service, taught.request_id), META)
+    await use_cases.accept(taught.request_id, f"{taught.request_id}.p1", gone)
+    await use_cases.confirm(taught.request_id, learner)
+    await use_cases.confirm(taught.request_id, gone)
+    await use_cases.give_feedback(taught.request_id, learner, rating=5, comment=f"{gone} rocks")
+    await use_cases.give_feedback(taught.request_id, gone, rating=4, comment="well prepared")
+
+    await projection.on_profile_erased(ProfileErased(person_id=gone, sequence=9), META)
+
+    collection = offline_service.request_store.collection
+    # The state; events not yet relayed still go out (the topics' retention bounds them).
+    for request_id in (declined.request_id, taught.request_id):
+        doc = await collection.find_one({"_id": request_id}, projection={"outbox": 0})
+        assert doc is not None and gone not in repr(doc)
+    first = await use_cases.get(declined.request_id)
+    assert [(p.helper_id, p.reason) for p in first.proposals] == [("erased", None)]
+    second = await use_cases.get(taught.request_id)
+    assert second.session is not None
+    assert {r: (f.rating, f.comment) for r, f in second.session.feedback.items()} == {
+        "learner": (5, None),
+        "teacher": (4, None),
+    }

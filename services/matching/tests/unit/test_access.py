@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from peerloop_contracts.runtime.auth import Forbidden, Principal
-from peerloop_matching.domain.help_request import HelpRequest, Proposal, Session
+from peerloop_matching.domain.help_request import Feedback, HelpRequest, Proposal, Session
 from peerloop_matching.entrypoints.access import reader_of
 from peerloop_matching.entrypoints.views import request_view, why_view
 
@@ -73,3 +73,62 @@ def test_each_reader_sees_their_part(
 def test_strangers_and_machines_are_refused(caller: Principal) -> None:
     with pytest.raises(Forbidden, match="visible to its requester, its proposed helpers"):
         reader_of(REQUEST, caller)
+
+
+RATED = REQUEST.model_copy(
+    update={
+        "state": "completed",
+        "session": Session(
+            session_id="s-1",
+            learner_id="lea",
+            teacher_id="tom",
+            skill_id="python",
+            feedback={
+                "learner": Feedback(rating=5, comment="tom was patient", given_at=NOW),
+                "teacher": Feedback(rating=4, comment="lea came prepared", given_at=NOW),
+            },
+        ),
+    }
+)
+
+
+@pytest.mark.parametrize(
+    ("caller", "comments"),
+    [
+        (person("lea"), {"learner": "tom was patient", "teacher": "lea came prepared"}),
+        (person("tom"), {"learner": "tom was patient", "teacher": "lea came prepared"}),
+        (person("root", admin=True), {"learner": None, "teacher": None}),
+    ],
+)
+def test_feedback_comments_are_read_only_by_the_pair(
+    caller: Principal, comments: dict[str, str | None]
+) -> None:
+    view = request_view(RATED, reader_of(RATED, caller))
+    assert view.session is not None
+    assert {r: f.comment for r, f in view.session.feedback.items()} == comments
+    assert {r: f.rating for r, f in view.session.feedback.items()} == {"learner": 5, "teacher": 4}
+    assert RATED.session is not None and RATED.session.feedback["learner"].comment  # untouched
+
+
+def test_the_api_documents_its_views_and_no_store_bookkeeping(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("PEERLOOP_AUTH__ISSUER", "http://identity.invalid/realms/peerloop")
+    monkeypatch.setenv("PEERLOOP_AUTH__AUDIENCE", "peerloop")
+    from peerloop_matching.entrypoints.http import create_app
+
+    spec = create_app().openapi()
+    answers = {
+        f"{method.upper()} {path}": op["responses"]
+        for path, ops in spec["paths"].items()
+        if path.startswith("/help-requests")
+        for method, op in ops.items()
+    }
+    assert len(answers) == 9
+    for route, responses in answers.items():
+        ok = next(v for k, v in responses.items() if k.startswith("2"))
+        schema = ok["content"]["application/json"]["schema"]
+        ref = schema.get("$ref") or schema["items"]["$ref"]
+        assert ref.rsplit("/", 1)[1] in {"HelpRequestView", "WhyThisMatch"}, route
+    schemas = spec["components"]["schemas"]
+    assert all("sequence" not in s.get("properties", {}) for s in schemas.values())

@@ -201,3 +201,51 @@ def test_a_retried_ask_is_the_same_only_if_everything_asked_is(change: dict, sam
     stored, _ = HelpRequest.create(**asked)
     retried, _ = HelpRequest.create(**{**asked, **change})
     assert stored.asks_the_same_as(retried) is same
+
+
+# -- forget (erasure of a helper) ------------------------------------------------------------
+
+
+def test_forget_drops_a_helpers_name_reason_explanations_and_the_sessions_comments() -> None:
+    request = _new()
+    request.propose(_scored("h1"), now=NOW, ttl=TTL)
+    request.decline("r-1.p1", "h1", reason="h1 is on leave", now=NOW, will_retry=True)
+    request.propose(_scored("h2"), now=NOW, ttl=TTL)
+    request.accept("r-1.p2", "h2", scheduled_at=None, now=NOW)
+    request.confirm("req", minutes=30, now=NOW)
+    request.confirm("h2", minutes=30, now=NOW)
+    request.give_feedback("req", rating=5, comment="h2 was great", now=NOW)
+    request.give_feedback("h2", rating=4, comment="keen learner", now=NOW)
+    sequence = request.sequence
+
+    request.forget("h1")
+    assert [(p.helper_id, p.reason) for p in request.proposals] == [
+        ("erased", None),
+        ("h2", None),
+    ]
+    assert request.proposals[0].breakdown[0].explanation == ""
+    assert request.proposals[1].breakdown[0].explanation == "offers python"
+    assert request.session is not None
+    assert request.session.feedback["learner"].comment == "h2 was great"  # not about h1
+
+    request.forget("h2")
+    assert request.session.teacher_id == "erased"
+    assert {r: (f.rating, f.comment) for r, f in request.session.feedback.items()} == {
+        "learner": (5, None),
+        "teacher": (4, None),
+    }
+    assert "h1" not in request.model_dump_json() and "h2" not in request.model_dump_json()
+    assert (request.state, request.sequence) == ("completed", sequence)  # no event
+
+
+def test_forget_keeps_a_requesters_own_cancel_reason_on_a_helpers_proposal() -> None:
+    request = _new()
+    request.propose(_scored("h1"), now=NOW, ttl=TTL)
+    request.cancel("req", reason="solved it", now=NOW)
+    request.forget("h1")
+    assert [(p.helper_id, p.reason) for p in request.proposals] == [("erased", "solved it")]
+
+
+def test_a_requester_is_not_forgotten_from_their_own_request() -> None:
+    with pytest.raises(InvalidTransitionError, match="deleted"):
+        _new().forget("req")

@@ -10,12 +10,13 @@ bring the person back.
 Load (reservations), reputation and partners change through optimistic
 read-modify-write on `load_version`: no transactions needed (the store conformance
 suite, tests/store, checks that exactly one of concurrent conditional updates wins).
+The document shape and the changes are in `candidate_documents.py`.
 """
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
-from datetime import date, datetime, timedelta
+from collections.abc import AsyncIterator
+from datetime import datetime
 
 from peerloop_contracts.envelope import utc_now
 from peerloop_contracts.runtime.mongo import Document
@@ -23,79 +24,17 @@ from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
-from peerloop_matching.domain.candidate import Candidate, Hours, Offer, Reservation, iso_week
-
-KEEP_SESSIONS_FOR = timedelta(weeks=8)
-MAX_OPTIMISTIC_TRIES = 8
-
-Mutation = Callable[[Candidate, Document], Document | None]
-"""Given the current candidate and its document, the `$set` to write, or None to write nothing."""
-
-
-def skill_key(skill_id: str) -> str:
-    """Skill ids may hold dots, which MongoDB reads as paths."""
-    return skill_id.replace(".", "%2E")
+from peerloop_matching.adapters.candidate_documents import (
+    MAX_OPTIMISTIC_TRIES,
+    LoadChanges,
+    Mutation,
+    part_path,
+    to_candidate,
+)
+from peerloop_matching.domain.candidate import Candidate
 
 
-def _minutes(hhmm: str) -> int:
-    hours, minutes = hhmm.split(":")
-    return int(hours) * 60 + int(minutes)
-
-
-def _hours(raw: Document | None) -> Hours | None:
-    if not raw:
-        return None
-    return Hours(
-        start=_minutes(raw["start"]), end=_minutes(raw["end"]), days=tuple(raw.get("days", ()))
-    )
-
-
-def to_candidate(doc: Document) -> Candidate:
-    profile: Document = doc.get("profile") or {}
-    availability: Document = doc.get("availability") or {}
-    offers = {
-        s["skill_id"]: Offer(
-            skill_id=s["skill_id"],
-            level=s["level"],
-            willing_to_teach=s["willing_to_teach"],
-            weekly_capacity=s["weekly_capacity"],
-        )
-        for s in (doc.get("skills") or {}).values()
-        if not s.get("withdrawn")
-    }
-    return Candidate(
-        person_id=doc["_id"],
-        team=profile.get("team", ""),
-        time_zone=availability.get("time_zone") or profile.get("time_zone") or "UTC",
-        hours=_hours(availability.get("working_hours"))
-        or _hours(profile.get("working_hours"))
-        or Hours(),
-        weekly_capacity=availability.get("weekly_capacity"),
-        away=tuple(
-            (date.fromisoformat(a["start"]), date.fromisoformat(a["end"]))
-            for a in availability.get("away_periods", ())
-        ),
-        offers=offers,
-        rating_sum=doc.get("rating_sum", 0),
-        rating_count=doc.get("rating_count", 0),
-        reservations=tuple(Reservation(**r) for r in doc.get("reservations", ())),
-        partners=tuple(doc.get("partners", ())),
-    )
-
-
-def _reservation_doc(r: Reservation) -> Document:
-    return {
-        "proposal_id": r.proposal_id,
-        "request_id": r.request_id,
-        "skill_id": r.skill_id,
-        "week": r.week,
-        "kind": r.kind,
-        "created_at": r.created_at,
-        "expires_at": r.expires_at,
-    }
-
-
-class CandidateStore:
+class CandidateStore(LoadChanges):
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.collection = collection
 
@@ -145,6 +84,26 @@ class CandidateStore:
             {"$pull": {"partners": person_id}, "$set": {"updated_at": utc_now()}},
         )
 
+    async def apply_profile(
+        self, person_id: str, sequence: int, part: Document
+    ) -> Candidate | None:
+        return await self.apply_part(person_id, part_path("profile"), sequence, part)
+
+    async def apply_availability(
+        self, person_id: str, sequence: int, part: Document
+    ) -> Candidate | None:
+        return await self.apply_part(person_id, part_path("availability"), sequence, part)
+
+    async def apply_offer(
+        self, person_id: str, skill_id: str, sequence: int, part: Document
+    ) -> Candidate | None:
+        return await self.apply_part(person_id, part_path("skills", skill_id), sequence, part)
+
+    async def apply_learned(
+        self, person_id: str, skill_id: str, sequence: int, part: Document
+    ) -> Candidate | None:
+        return await self.apply_part(person_id, part_path("learned", skill_id), sequence, part)
+
     # -- queries ---------------------------------------------------------------------------
 
     async def get(self, person_id: str) -> Candidate | None:
@@ -166,7 +125,7 @@ class CandidateStore:
             erased = doc.get("erased", False)
             yield doc["_id"], None if erased else to_candidate(doc), doc["updated_at"]
 
-    # -- load, reputation, partners --------------------------------------------------------
+    # -- load, reputation, partners: the changes are `LoadChanges`' -------------------------
 
     async def mutate(self, person_id: str, change: Mutation) -> Candidate | None:
         """Apply `change` with optimistic concurrency; the candidate after it (None if absent)."""
@@ -188,100 +147,3 @@ class CandidateStore:
             if result.modified_count:
                 return to_candidate({**doc, **update})
         raise RuntimeError(f"candidate {person_id} kept changing under us")
-
-    async def reserve(
-        self, person_id: str, reservation: Reservation, now: datetime
-    ) -> Candidate | None:
-        """Hold one unit of capacity for a proposal; None if the person has none left."""
-        held = False
-
-        def change(candidate: Candidate, doc: Document) -> Document | None:
-            nonlocal held
-            # `mutate` calls this again after losing a race: only the last call's verdict counts.
-            held = False
-            kept = _live(candidate.reservations, now)
-            if any(r.proposal_id == reservation.proposal_id for r in kept):
-                held = True
-                return None
-            offer = candidate.offers.get(reservation.skill_id)
-            if (
-                offer is None
-                or not offer.willing_to_teach
-                or candidate.is_away(now.date())
-                or not candidate.has_capacity(reservation.skill_id, now)
-            ):
-                return None
-            held = True
-            return {"reservations": [_reservation_doc(r) for r in (*kept, reservation)]}
-
-        after = await self.mutate(person_id, change)
-        return after if held else None
-
-    async def release(self, person_id: str, proposal_id: str) -> Candidate | None:
-        def change(candidate: Candidate, _doc: Document) -> Document | None:
-            if not any(r.proposal_id == proposal_id for r in candidate.reservations):
-                return None
-            return {
-                "reservations": [
-                    _reservation_doc(r)
-                    for r in candidate.reservations
-                    if r.proposal_id != proposal_id
-                ]
-            }
-
-        return await self.mutate(person_id, change)
-
-    async def hold_for_session(
-        self,
-        person_id: str,
-        *,
-        proposal_id: str,
-        request_id: str,
-        skill_id: str,
-        learner_id: str,
-        now: datetime,
-    ) -> Candidate | None:
-        """Turn the proposal's reservation into a session's and remember the pairing."""
-
-        def change(candidate: Candidate, _doc: Document) -> Document | None:
-            mine = [r for r in candidate.reservations if r.proposal_id == proposal_id]
-            if mine and mine[0].kind == "session":
-                return None
-            others = [r for r in candidate.reservations if r.proposal_id != proposal_id]
-            session = Reservation(
-                proposal_id=proposal_id,
-                request_id=request_id,
-                skill_id=skill_id,
-                week=mine[0].week if mine else iso_week(now),
-                kind="session",
-                created_at=now,
-            )
-            return {
-                "reservations": [_reservation_doc(r) for r in (*others, session)],
-                "partners": [*candidate.partners, learner_id],
-            }
-
-        return await self.mutate(person_id, change)
-
-    async def record_rating(self, person_id: str, key: str, rating: int) -> Candidate | None:
-        def change(_candidate: Candidate, doc: Document) -> Document | None:
-            rated: list[str] = doc.get("rated", [])
-            if key in rated:
-                return None
-            return {
-                "rated": [*rated, key],
-                "rating_sum": doc.get("rating_sum", 0) + rating,
-                "rating_count": doc.get("rating_count", 0) + 1,
-            }
-
-        return await self.mutate(person_id, change)
-
-
-def _live(reservations: tuple[Reservation, ...], now: datetime) -> list[Reservation]:
-    """Reservations still worth keeping: live pending ones and sessions of recent weeks."""
-    return [
-        r
-        for r in reservations
-        if (r.kind == "pending" and r.holds(now))
-        or (r.kind == "session" and r.created_at >= now - KEEP_SESSIONS_FOR)
-    ]

@@ -21,8 +21,6 @@ from pymongo.errors import DuplicateKeyError
 
 from peerloop_matching.domain.help_request import HelpRequest
 
-ERASED = "erased"
-
 
 def _state_fields(request: HelpRequest) -> Document:
     fields = request.model_dump(mode="python")
@@ -37,6 +35,8 @@ def _outbox(events: Sequence[Event]) -> list[dict[str, Any]]:
 
 
 class RequestStore:
+    """A `HelpRequestRepository` on the store."""
+
     def __init__(self, collection: AsyncCollection[Document]) -> None:
         self.collection = collection
 

@@ -23,9 +23,8 @@ from peerloop_contracts.envelope import CloudEventMeta, utc_now
 from peerloop_contracts.matching import HelpRequested
 from peerloop_contracts.skills import SkillCatalogue
 
-from peerloop_matching.adapters.candidate_store import CandidateStore
-from peerloop_matching.adapters.request_store import ERASED, RequestStore
 from peerloop_matching.application.index_sync import IndexSync
+from peerloop_matching.application.ports import CandidateRepository, HelpRequestRepository
 from peerloop_matching.domain.availability import week_mask, week_start
 from peerloop_matching.domain.candidate import Candidate, Reservation, iso_week
 from peerloop_matching.domain.engine import Need, find_helpers
@@ -85,8 +84,8 @@ Decide = Callable[[HelpRequest, datetime], Awaitable[_Decision]]
 class HelpRequests:
     def __init__(
         self,
-        requests: RequestStore,
-        candidates: CandidateStore,
+        requests: HelpRequestRepository,
+        candidates: CandidateRepository,
         sync: IndexSync,
         catalogue: SkillCatalogue,
         policy: MatchingPolicy,
@@ -301,23 +300,15 @@ class HelpRequests:
         return moved
 
     async def forget_person(self, person_id: str) -> None:
-        """Erasure: drop their requests, and their name from requests they were asked to help."""
+        """Erasure: drop their requests, and their name and words from requests they helped with."""
         for request in await self.requests.requested_by(person_id):
-            for proposal in request.proposals:
-                if proposal.status in ("pending", "accepted"):
-                    self.sync.put(
-                        await self.candidates.release(proposal.helper_id, proposal.proposal_id)
-                    )
+            for proposal in request.holds_capacity_of():
+                self.sync.put(
+                    await self.candidates.release(proposal.helper_id, proposal.proposal_id)
+                )
             await self.requests.delete(request.request_id)
         for request in await self.requests.helped_by(person_id):
-            for proposal in request.proposals:
-                if proposal.helper_id == person_id:
-                    proposal.helper_id = ERASED
-            session = request.session
-            if session is not None and session.teacher_id == person_id:
-                session.teacher_id = ERASED
-                if (theirs := session.feedback.get("teacher")) is not None:
-                    theirs.comment = None  # their words are personal data too
+            request.forget(person_id)
             await self.requests.overwrite(request)
 
     # -- internals -------------------------------------------------------------------------

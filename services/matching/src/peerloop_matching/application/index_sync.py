@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from peerloop_contracts.runtime.mongo import TRANSIENT_STORE_ERRORS
 
-from peerloop_matching.adapters.candidate_store import CandidateStore
+from peerloop_matching.application.ports import CandidateRepository
 from peerloop_matching.domain.candidate import Candidate
 from peerloop_matching.domain.skill_index import SkillIndex
 
@@ -27,7 +27,7 @@ OVERLAP = timedelta(seconds=2)
 
 
 class IndexSync:
-    def __init__(self, store: CandidateStore, index: SkillIndex) -> None:
+    def __init__(self, store: CandidateRepository, index: SkillIndex) -> None:
         self.store = store
         self.index = index
         self._watermark: datetime | None = None

@@ -18,13 +18,13 @@ from peerloop_contracts.profiles import (
     SkillWithdrawn,
 )
 
-from peerloop_matching.adapters.candidate_store import CandidateStore, skill_key
 from peerloop_matching.application.help_requests import HelpRequests
 from peerloop_matching.application.index_sync import IndexSync
+from peerloop_matching.application.ports import CandidateRepository
 
 
 class CandidateProjection:
-    def __init__(self, store: CandidateStore, sync: IndexSync, requests: HelpRequests) -> None:
+    def __init__(self, store: CandidateRepository, sync: IndexSync, requests: HelpRequests) -> None:
         self.store = store
         self.sync = sync
         self.requests = requests
@@ -37,7 +37,7 @@ class CandidateProjection:
             "time_zone": event.time_zone,
             "working_hours": event.working_hours.model_dump(),
         }
-        self.sync.put(await self.store.apply_part(event.person_id, "profile", event.sequence, part))
+        self.sync.put(await self.store.apply_profile(event.person_id, event.sequence, part))
 
     async def on_availability(self, event: AvailabilityChanged, _meta: CloudEventMeta) -> None:
         part = {
@@ -48,9 +48,7 @@ class CandidateProjection:
                 {"start": a.start.isoformat(), "end": a.end.isoformat()} for a in event.away_periods
             ],
         }
-        self.sync.put(
-            await self.store.apply_part(event.person_id, "availability", event.sequence, part)
-        )
+        self.sync.put(await self.store.apply_availability(event.person_id, event.sequence, part))
 
     async def on_skill_offered(self, event: SkillOffered, _meta: CloudEventMeta) -> None:
         part = {
@@ -60,24 +58,24 @@ class CandidateProjection:
             "weekly_capacity": event.weekly_capacity,
             "withdrawn": False,
         }
-        applied = await self.store.apply_part(
-            event.person_id, f"skills.{skill_key(event.skill_id)}", event.sequence, part
+        applied = await self.store.apply_offer(
+            event.person_id, event.skill_id, event.sequence, part
         )
         self.sync.put(applied)
 
     async def on_skill_withdrawn(self, event: SkillWithdrawn, _meta: CloudEventMeta) -> None:
         # Kept as a tombstone with its sequence, so an older offer arriving late stays withdrawn.
         part = {"skill_id": event.skill_id, "withdrawn": True}
-        applied = await self.store.apply_part(
-            event.person_id, f"skills.{skill_key(event.skill_id)}", event.sequence, part
+        applied = await self.store.apply_offer(
+            event.person_id, event.skill_id, event.sequence, part
         )
         self.sync.put(applied)
 
     async def on_skill_acquired(self, event: SkillAcquired, _meta: CloudEventMeta) -> None:
         # Recorded, but not offered: a learner becomes a candidate when they offer to teach it.
         part = {"skill_id": event.skill_id, "level": event.level}
-        applied = await self.store.apply_part(
-            event.person_id, f"learned.{skill_key(event.skill_id)}", event.sequence, part
+        applied = await self.store.apply_learned(
+            event.person_id, event.skill_id, event.sequence, part
         )
         self.sync.put(applied)
 

@@ -40,6 +40,9 @@ Role = Literal["learner", "teacher"]
 
 OPEN_STATES: frozenset[str] = frozenset({"requested", "proposed"})
 
+ERASED = "erased"
+"""Stands in for an erased person wherever another person's record must keep its shape."""
+
 ASKED_FIELDS = (
     "requester_id",
     "skill_id",
@@ -390,6 +393,38 @@ class HelpRequest(_State):
                 comment=comment,
             )
         ]
+
+    def holds_capacity_of(self) -> list[Proposal]:
+        """Proposals whose helper's capacity this request still holds (pending or accepted)."""
+        return [p for p in self.proposals if p.status in ("pending", "accepted")]
+
+    def forget(self, person_id: str) -> None:
+        """Erasure of a helper: their name and their words leave this (someone else's) request.
+
+        Their proposals keep their place (the requester's history stays whole) but name
+        `ERASED` and lose the reason they gave and the explanations of their score; as
+        the session's teacher they are `ERASED` too, and both comments go: the one they
+        wrote, and the learner's about them (it speaks of them, often by name); the
+        ratings stay. No event: there is nothing to announce, and an event would carry
+        what is being forgotten. The requester's own requests are deleted, not forgotten
+        (see the use case).
+        """
+        if person_id == self.requester_id:
+            raise InvalidTransitionError("a requester's own help requests are deleted, not kept")
+        for proposal in self.proposals:
+            if proposal.helper_id == person_id:
+                proposal.helper_id = ERASED
+                # The scores stay; the words explaining them describe the person (their team).
+                proposal.breakdown = [
+                    c.model_copy(update={"explanation": ""}) for c in proposal.breakdown
+                ]
+                if proposal.status == "declined":
+                    proposal.reason = None
+        session = self.session
+        if session is not None and session.teacher_id == person_id:
+            session.teacher_id = ERASED
+            for feedback in session.feedback.values():
+                feedback.comment = None
 
     # -- helpers ---------------------------------------------------------------------------
 

@@ -2,7 +2,9 @@
 
 The aggregate carries fields that are the store's business (`sequence`), and every
 proposal's score breakdown; a proposed helper may read the request they were asked
-about but not who else was asked, nor a session they have no part in.
+about but not who else was asked, nor a session they have no part in, and only the
+session's two participants read its feedback comments (an admin sees the ratings).
+`version` is shown: it is what a caller passes back as `expected_version`.
 """
 
 from __future__ import annotations
@@ -39,7 +41,9 @@ class ProposalView(BaseModel):
 
 class FeedbackView(BaseModel):
     rating: int
-    comment: str | None = None
+    comment: str | None = Field(
+        default=None, description="Only the session's two participants read the comments."
+    )
     given_at: datetime
 
 
@@ -87,8 +91,13 @@ def _proposal(p: Proposal) -> ProposalView:
     return ProposalView.model_validate(p.model_dump())
 
 
-def _session(s: Session) -> SessionView:
-    return SessionView.model_validate(s.model_dump())
+def _session(s: Session, reader: str | None) -> SessionView:
+    view = SessionView.model_validate(s.model_dump())
+    if reader not in (s.learner_id, s.teacher_id):
+        # An admin sees that a session was rated, not what its participants wrote.
+        for feedback in view.feedback.values():
+            feedback.comment = None
+    return view
 
 
 def _visible(request: HelpRequest, reader: str | None) -> list[Proposal]:
@@ -115,7 +124,7 @@ def request_view(request: HelpRequest, reader: str | None) -> HelpRequestView:
         max_minutes=request.max_minutes,
         created_at=request.created_at,
         proposals=[_proposal(p) for p in _visible(request, reader)],
-        session=_session(session) if shows_session and session is not None else None,
+        session=_session(session, reader) if shows_session and session is not None else None,
         unmatched_reason=request.unmatched_reason,
         unmatched_detail=request.unmatched_detail,
     )

@@ -1,0 +1,72 @@
+"""Help requests in memory, with the contract of the Mongo store (for unit tests).
+
+Loads hand out copies, as a store does, so a use case that changes a request it
+loaded changes nothing until it saves; a save checks the version it was loaded at.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from peerloop_contracts.base import Event
+
+from peerloop_matching.domain.help_request import HelpRequest
+
+
+@dataclass
+class InMemoryHelpRequests:
+    requests: dict[str, HelpRequest] = field(default_factory=dict)
+    outbox: dict[str, list[Event]] = field(default_factory=dict)
+    """Every event saved per request, in order (a relay would publish and drop them)."""
+
+    async def insert(self, request: HelpRequest, events: Sequence[Event]) -> bool:
+        if request.request_id in self.requests:
+            return False
+        self.requests[request.request_id] = request.model_copy(deep=True)
+        self.outbox[request.request_id] = list(events)
+        return True
+
+    async def load(self, request_id: str) -> HelpRequest | None:
+        stored = self.requests.get(request_id)
+        return stored.model_copy(deep=True) if stored is not None else None
+
+    async def save(self, request: HelpRequest, events: Sequence[Event]) -> bool:
+        stored = self.requests.get(request.request_id)
+        if stored is None or stored.version != request.version:
+            return False
+        request.version += 1
+        self.requests[request.request_id] = request.model_copy(deep=True)
+        self.outbox[request.request_id].extend(events)
+        return True
+
+    async def due_for_expiry(self, now: datetime, limit: int = 100) -> list[str]:
+        return [
+            r.request_id
+            for r in self.requests.values()
+            if r.state == "proposed" and (p := r.pending) is not None and p.expires_at <= now
+        ][:limit]
+
+    async def requested_by(self, person_id: str) -> list[HelpRequest]:
+        return [
+            r.model_copy(deep=True) for r in self.requests.values() if r.requester_id == person_id
+        ]
+
+    async def helped_by(self, person_id: str) -> list[HelpRequest]:
+        return [
+            r.model_copy(deep=True)
+            for r in self.requests.values()
+            if any(p.helper_id == person_id for p in r.proposals)
+        ]
+
+    async def delete(self, request_id: str) -> None:
+        self.requests.pop(request_id, None)
+        self.outbox.pop(request_id, None)
+
+    async def overwrite(self, request: HelpRequest) -> None:
+        if request.request_id in self.requests:
+            self.requests[request.request_id] = request.model_copy(deep=True)
+
+    def events(self, request_id: str) -> list[Event]:
+        return list(self.outbox.get(request_id, ()))

@@ -1,0 +1,121 @@
+"""What the use cases need from storage: the help requests and matching's view of people.
+
+The Mongo adapters (`adapters/request_store.py`, `adapters/candidate_store.py`) and
+the in-memory fakes (`adapters/memory_requests.py`, `adapters/memory_candidates.py`)
+both honour these contracts, atomicity included; `tests/contract` runs the same
+assertions against both.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from datetime import datetime
+from typing import Any, Protocol
+
+from peerloop_contracts.base import Event
+
+from peerloop_matching.domain.candidate import Candidate, Reservation
+from peerloop_matching.domain.help_request import HelpRequest
+
+Part = dict[str, Any]
+"""One part of a person as an event describes it (profile, availability, one skill)."""
+
+
+class HelpRequestRepository(Protocol):
+    async def insert(self, request: HelpRequest, events: Sequence[Event]) -> bool:
+        """Store a new request with its events; False (nothing written) if its id is taken."""
+        ...
+
+    async def load(self, request_id: str) -> HelpRequest | None: ...
+
+    async def save(self, request: HelpRequest, events: Sequence[Event]) -> bool:
+        """Store the new state and append its events in one atomic write, only if the stored
+        `version` is still `request.version`; then bump `request.version` and return True.
+        False (nothing written, `request.version` unchanged) if someone else saved first."""
+        ...
+
+    async def due_for_expiry(self, now: datetime, limit: int = 100) -> list[str]:
+        """Ids of proposed requests whose pending proposal expired at or before `now`."""
+        ...
+
+    async def requested_by(self, person_id: str) -> list[HelpRequest]: ...
+
+    async def helped_by(self, person_id: str) -> list[HelpRequest]:
+        """Requests with a proposal to `person_id`."""
+        ...
+
+    async def delete(self, request_id: str) -> None: ...
+
+    async def overwrite(self, request: HelpRequest) -> None:
+        """Rewrite the state without events and without a version check (erasure only)."""
+        ...
+
+
+class CandidateRepository(Protocol):
+    # -- the read model, from profile events: a part is written only if its sequence is
+    #    newer than the stored one, never about an erased person. Each returns the
+    #    person after the write, or None when nothing changed.
+
+    async def apply_profile(
+        self, person_id: str, sequence: int, part: Part
+    ) -> Candidate | None: ...
+
+    async def apply_availability(
+        self, person_id: str, sequence: int, part: Part
+    ) -> Candidate | None: ...
+
+    async def apply_offer(
+        self, person_id: str, skill_id: str, sequence: int, part: Part
+    ) -> Candidate | None:
+        """One offered (or, with `withdrawn`, withdrawn) skill; each skill has its own sequence."""
+        ...
+
+    async def apply_learned(
+        self, person_id: str, skill_id: str, sequence: int, part: Part
+    ) -> Candidate | None: ...
+
+    async def erase(self, person_id: str, sequence: int) -> None:
+        """Leave a tombstone without personal data (later events cannot bring the person
+        back) and drop them from everyone's partners."""
+        ...
+
+    async def get(self, person_id: str) -> Candidate | None:
+        """The person, or None if unknown or erased."""
+        ...
+
+    def changed_since(
+        self, watermark: datetime | None
+    ) -> AsyncIterator[tuple[str, Candidate | None, datetime]]:
+        """(person id, candidate or None when erased, updated_at), oldest change first."""
+        ...
+
+    # -- load and reputation: optimistic read-modify-write, safe against concurrent writers.
+
+    async def reserve(
+        self, person_id: str, reservation: Reservation, now: datetime
+    ) -> Candidate | None:
+        """Hold one unit of capacity if the helper can take it (`domain.capacity.take`);
+        the helper after it, or None if they cannot. Never past capacity, however many
+        reserve at once; reserving one proposal twice holds it once."""
+        ...
+
+    async def release(self, person_id: str, proposal_id: str) -> Candidate | None:
+        """Drop the proposal's reservation (idempotent); the helper after it."""
+        ...
+
+    async def hold_for_session(
+        self,
+        person_id: str,
+        *,
+        proposal_id: str,
+        request_id: str,
+        skill_id: str,
+        learner_id: str,
+        now: datetime,
+    ) -> Candidate | None:
+        """Turn the proposal's reservation into a session's and remember the pairing (once)."""
+        ...
+
+    async def record_rating(self, person_id: str, key: str, rating: int) -> Candidate | None:
+        """Add a rating once per `key`: a redelivered rating changes nothing."""
+        ...
