@@ -14,6 +14,7 @@ from peerloop_contracts.skills import SkillCatalogue, default_catalogue
 
 from peerloop_matching.adapters.candidate_store import CandidateStore
 from peerloop_matching.adapters.request_store import RequestStore
+from peerloop_matching.application.ports import CandidateRepository, HelpRequestRepository
 from peerloop_matching.application.expiry import ExpirySweeper
 from peerloop_matching.application.help_requests import HelpRequests, MatchingPolicy
 from peerloop_matching.application.index_sync import IndexSync
@@ -41,8 +42,8 @@ def related_both_ways(catalogue: SkillCatalogue) -> Callable[[str], tuple[str, .
 class MatchingService:
     settings: Settings
     runtime: ServiceRuntime
-    candidates: CandidateStore
-    request_store: RequestStore
+    candidates: CandidateRepository
+    request_store: HelpRequestRepository
     index: SkillIndex
     sync: IndexSync
     help_requests: HelpRequests
@@ -53,8 +54,8 @@ class MatchingService:
 def bootstrap(
     settings: Settings | None = None,
     *,
-    candidates: CandidateStore | None = None,
-    requests: RequestStore | None = None,
+    candidates: CandidateRepository | None = None,
+    requests: HelpRequestRepository | None = None,
 ) -> MatchingService:
     settings = settings or Settings()
     runtime = ServiceRuntime("matching", settings, outbox_collections=[REQUESTS])

@@ -20,7 +20,7 @@ from peerloop_matching.application.help_requests import (
 from peerloop_matching.application.index_sync import IndexSync
 from peerloop_matching.application.read_model import CandidateProjection
 from peerloop_matching.domain.skill_index import SkillIndex
-from peerloop_matching.entrypoints.service import related_both_ways
+from peerloop_matching.bootstrap import related_both_ways
 
 META = CloudEventMeta(source="test", type="test", subject="test")
 START = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # a Wednesday
@@ -55,7 +55,7 @@ class Matching:
             self.sync,
             catalogue,
             MatchingPolicy(proposal_ttl=TTL, requester_wait=timedelta(0)),
-            notify=self.woken.append,
+            on_outbox=self.woken.append,
             clock=self.clock,
         )
         self.projection = CandidateProjection(self.candidates, self.sync, self.use_cases)

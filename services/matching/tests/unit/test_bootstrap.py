@@ -1,0 +1,61 @@
+"""The service's graph built with the in-memory stores: the use cases and consumers at memory speed."""
+
+from __future__ import annotations
+
+from matching_fakes import META
+from peerloop_contracts.matching import HelpRequested
+from peerloop_contracts.profiles import ProfileRegistered, SkillOffered
+from peerloop_matching.adapters.memory_candidates import InMemoryCandidates
+from peerloop_matching.adapters.memory_requests import InMemoryHelpRequests
+from peerloop_matching.application.help_requests import NewHelpRequest
+from peerloop_matching.bootstrap import bootstrap
+from peerloop_matching.config import Settings
+
+
+def _registered(person_id: str) -> ProfileRegistered:
+    return ProfileRegistered(
+        person_id=person_id,
+        display_name=person_id,
+        email=f"{person_id}@example.com",
+        team=f"team-{person_id}",
+        time_zone="UTC",
+        sequence=1,
+    )
+
+
+async def test_the_graph_reads_and_writes_through_the_stores_passed_in() -> None:
+    candidates, requests = InMemoryCandidates(), InMemoryHelpRequests()
+    service = bootstrap(Settings(), candidates=candidates, requests=requests)
+    assert (service.candidates, service.request_store) == (candidates, requests)
+
+    await service.projection.on_profile(_registered("lea"), META)
+    await service.projection.on_profile(_registered("tom"), META)
+    await service.projection.on_skill_offered(
+        SkillOffered(
+            person_id="tom",
+            skill_id="python",
+            skill_name="python",
+            level=4,
+            weekly_capacity=2,
+            sequence=2,
+        ),
+        META,
+    )
+    await service.sync.refresh()
+    asked = await service.help_requests.create(NewHelpRequest("lea", "python", 2, "a test"))
+    requested = requests.events(asked.request_id)[0]
+    assert isinstance(requested, HelpRequested)
+    await service.help_requests.on_help_requested(requested, META)
+
+    matched = await requests.load(asked.request_id)
+    assert matched is not None
+    assert (matched.state, matched.proposals[-1].helper_id) == ("proposed", "tom")
+    assert {"lea", "tom"} <= set(candidates.docs)
+
+
+def test_the_consumers_are_registered_once_each_in_their_own_group() -> None:
+    service = bootstrap(
+        Settings(), candidates=InMemoryCandidates(), requests=InMemoryHelpRequests()
+    )
+    groups = [consumer.group_id for consumer in service.runtime.consumers]
+    assert groups == ["peerloop-matching.candidates", "peerloop-matching.requests"]
