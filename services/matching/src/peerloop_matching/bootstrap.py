@@ -14,10 +14,10 @@ from peerloop_contracts.skills import SkillCatalogue, default_catalogue
 
 from peerloop_matching.adapters.candidate_store import CandidateStore
 from peerloop_matching.adapters.request_store import RequestStore
-from peerloop_matching.application.ports import CandidateRepository, HelpRequestRepository
 from peerloop_matching.application.expiry import ExpirySweeper
 from peerloop_matching.application.help_requests import HelpRequests, MatchingPolicy
 from peerloop_matching.application.index_sync import IndexSync
+from peerloop_matching.application.ports import CandidateRepository, HelpRequestRepository
 from peerloop_matching.application.read_model import CandidateProjection
 from peerloop_matching.config import Settings
 from peerloop_matching.domain.skill_index import SkillIndex

@@ -19,8 +19,8 @@ from peerloop_matching.application.help_requests import (
 )
 from peerloop_matching.application.index_sync import IndexSync
 from peerloop_matching.application.read_model import CandidateProjection
-from peerloop_matching.domain.skill_index import SkillIndex
 from peerloop_matching.bootstrap import related_both_ways
+from peerloop_matching.domain.skill_index import SkillIndex
 
 META = CloudEventMeta(source="test", type="test", subject="test")
 START = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # a Wednesday
