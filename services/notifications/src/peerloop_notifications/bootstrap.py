@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-import httpx
 from fastapi import FastAPI
 from peerloop_contracts.runtime.kafka import EventConsumer, RetryPolicy
 from peerloop_contracts.runtime.mongo import TRANSIENT_STORE_ERRORS
+from peerloop_contracts.runtime.outbound import OutboundClient
 from peerloop_contracts.runtime.service import ServiceRuntime
 
 from peerloop_notifications.adapters.email_sender import SmtpSender
@@ -50,7 +50,7 @@ class NotificationsService:
             self.runtime.collection(NOTIFICATIONS), self.runtime.collection(DELIVERY_CLAIMS)
         )
         self.feed = LiveFeed()
-        self.http = httpx.AsyncClient(timeout=s.webhook_timeout_seconds)
+        self.http = OutboundClient(s.outbound)
         self.worker = DeliveryWorker(
             store=self.store,
             people=self.people,
@@ -62,10 +62,19 @@ class NotificationsService:
                     sender=s.smtp_sender,
                     timeout=s.smtp_timeout_seconds,
                     start_tls=s.smtp_start_tls,
+                    use_tls=s.smtp_use_tls,
                     username=s.smtp_username,
                     password=s.smtp_password,
                 ),
-                "webhook": WebhookSender(secret=s.webhook_secret, client=self.http),
+                "webhook": WebhookSender(
+                    secrets=[
+                        secret.get_secret_value()
+                        for secret in (s.webhook_secret, s.webhook_previous_secret)
+                        if secret is not None
+                    ],
+                    client=self.http,
+                    deadline_seconds=s.webhook_timeout_seconds,
+                ),
             },
             backoff=Backoff(
                 base_seconds=s.delivery_base_delay_seconds,

@@ -9,6 +9,7 @@ from fastapi.responses import StreamingResponse
 from peerloop_contracts.common import MAX_STORED_INT
 from peerloop_contracts.envelope import utc_now
 from peerloop_contracts.runtime.auth import CurrentPrincipal, Forbidden
+from peerloop_contracts.runtime.outbound import OutboundError, check_url
 from pydantic import BaseModel, Field
 
 from peerloop_notifications.adapters.people_store import Person, StalePreferencesError
@@ -186,6 +187,7 @@ def preferences_router() -> APIRouter:
     async def put_preferences(
         change: PreferencesChange, person: PersonDep, service: ServiceDep
     ) -> PreferencesView:
+        _check_webhook_url(change.preferences, service.settings)
         try:
             version = await service.people.set_preferences(
                 person.person_id, change.preferences, change.expected_version
@@ -201,6 +203,25 @@ def preferences_router() -> APIRouter:
         )
 
     return router
+
+
+def _check_webhook_url(preferences: Preferences, settings: Settings) -> None:
+    """Refuse at once a webhook URL no delivery could use (the delivery checks again)."""
+    if preferences.webhook_url is None:
+        return
+    try:
+        check_url(str(preferences.webhook_url), settings.outbound)
+    except OutboundError as exc:
+        raise HTTPException(
+            422,
+            [
+                {
+                    "loc": ["body", "preferences", "webhook_url"],
+                    "msg": f"webhook URL {exc.category}: a webhook must be a public https address",
+                    "type": "value_error",
+                }
+            ],
+        ) from exc
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
