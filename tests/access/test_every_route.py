@@ -156,7 +156,9 @@ def _apps(mongodb_uri: str, db: str) -> dict[str, FastAPI]:
         "matching": matching_app(
             MatchingSettings(database=f"{db}_m", requester_wait_seconds=0, **common)
         ),
-        "notifications": notifications_app(NotificationsSettings(database=f"{db}_n", **common)),
+        "notifications": notifications_app(
+            NotificationsSettings(database=f"{db}_n", dev_mode=True, **common)
+        ),
     }
     for app in apps.values():
         # The in-memory issuer's keys: a real deployment's verifier has no such seam.

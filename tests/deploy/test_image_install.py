@@ -157,6 +157,8 @@ async def test_built_image_environment_runs_a_healthy_service(
         "PEERLOOP_SHUTDOWN_GRACE_SECONDS": "10",
         "PEERLOOP_AUTH__ISSUER": identity.issuer,
         "PEERLOOP_AUTH__AUDIENCE": identity.audience,
+        # As a deployment does (no dev mode): notifications refuses to start without one.
+        "PEERLOOP_WEBHOOK_SECRET": "image-test-webhook-key-0123456789abcdef",
     }
     process = _start(entrypoint, log, env)
     try:

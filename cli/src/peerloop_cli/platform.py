@@ -106,6 +106,8 @@ class Deployment:
             "PEERLOOP_SMTP_PORT": str(self.smtp_port),
             "PEERLOOP_AUTH__ISSUER": endpoints.oidc_issuer,
             "PEERLOOP_AUTH__AUDIENCE": AUDIENCE,
+            # A local platform: built-in development secrets (the webhook key) are accepted.
+            "PEERLOOP_DEV_MODE": "true",
             **self.extra_env,
         }
 

@@ -10,6 +10,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from peerloop_contracts.runtime.auth.settings import AuthSettings
 from peerloop_contracts.runtime.kafka_security import SaslMechanism, SecurityProtocol
+from peerloop_contracts.runtime.outbound import OutboundSettings
 from peerloop_contracts.runtime.rate_limit import RateLimitSettings
 
 
@@ -40,6 +41,16 @@ class ServiceSettings(BaseSettings):
     consumer_group: str = Field(default="", description="defaults to peerloop-<service>")
     shutdown_grace_seconds: float = 20.0
     log_level: str = "INFO"
+    dev_mode: bool = Field(
+        default=False,
+        description="local development and tests (`peerloop up` sets it): built-in "
+        "development secrets are accepted; a deployment leaves it false",
+    )
+    outbound: OutboundSettings = Field(
+        default_factory=OutboundSettings,
+        description="where calls to user-given URLs may go (PEERLOOP_OUTBOUND__*); "
+        "public https addresses only by default",
+    )
     auth: AuthSettings | None = Field(
         default=None,
         description="bearer-token validation (PEERLOOP_AUTH__ISSUER, …__AUDIENCE, …); "

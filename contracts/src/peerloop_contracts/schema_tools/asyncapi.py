@@ -96,7 +96,9 @@ def service_shape(name: str) -> ServiceShape:
     config = importlib.import_module(f"peerloop_{name}.config")
     # Explicit values win over PEERLOOP_* variables, so the document never depends on them.
     # The apps refuse to start without an identity provider; the document never asks it.
+    # Nor does it sign anything: dev mode spares it a real webhook key.
     settings = config.Settings(
+        dev_mode=True,
         kafka_bootstrap_servers=DOC_BOOTSTRAP,
         consumer_group="",
         auth={"issuer": DOC_ISSUER, "audience": "peerloop"},

@@ -8,8 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-import httpx
 from peerloop_contracts.runtime.kafka import EventConsumer
+from peerloop_contracts.runtime.outbound import OutboundClient
 from peerloop_contracts.runtime.service import Background, ServiceRuntime
 
 from peerloop_notifications.adapters.email_sender import SmtpSender
@@ -62,7 +62,7 @@ def bootstrap(
         people = PeopleStore(runtime.collection(PEOPLE), runtime.collection(PREFERENCES))
         runtime.on_start(people.ensure_indexes)
     feed = LiveFeed()
-    http = httpx.AsyncClient(timeout=s.webhook_timeout_seconds)
+    http = OutboundClient(s.outbound)
     worker = DeliveryWorker(
         store=store,
         people=people,
@@ -74,10 +74,19 @@ def bootstrap(
                 sender=s.smtp_sender,
                 timeout=s.smtp_timeout_seconds,
                 start_tls=s.smtp_start_tls,
+                use_tls=s.smtp_use_tls,
                 username=s.smtp_username,
                 password=s.smtp_password,
             ),
-            "webhook": WebhookSender(secret=s.webhook_secret, client=http),
+            "webhook": WebhookSender(
+                secrets=[
+                    secret.get_secret_value()
+                    for secret in (s.webhook_secret, s.webhook_previous_secret)
+                    if secret is not None
+                ],
+                client=http,
+                deadline_seconds=s.webhook_timeout_seconds,
+            ),
         },
         backoff=Backoff(
             base_seconds=s.delivery_base_delay_seconds,

@@ -2,8 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Self
+
 from peerloop_contracts.runtime.settings import ServiceSettings
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
+
+# Accepted only in dev mode: a known value, meant to be refused everywhere else.
+DEV_WEBHOOK_SECRET = "peerloop-dev-webhook-secret"  # noqa: S105 (refused outside dev mode)
+MIN_WEBHOOK_SECRET_LENGTH = 32
 
 
 class Settings(ServiceSettings):
@@ -13,16 +19,26 @@ class Settings(ServiceSettings):
     smtp_host: str = "127.0.0.1"
     smtp_port: int = Field(default=1025, description="the local mail catcher by default")
     smtp_sender: str = "Peerloop <notifications@peerloop.local>"
-    smtp_start_tls: bool | None = Field(default=None, description="None: if the server offers it")
+    smtp_start_tls: bool | None = Field(
+        default=None, description="None: if the server offers it (never with credentials)"
+    )
+    smtp_use_tls: bool = Field(default=False, description="implicit TLS from the start (port 465)")
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_timeout_seconds: float = 10.0
 
-    webhook_secret: str = Field(
-        default="peerloop-dev-webhook-secret",
-        description="HMAC-SHA256 key for X-Peerloop-Signature; set a real one outside dev",
+    webhook_secret: SecretStr = Field(
+        default=SecretStr(DEV_WEBHOOK_SECRET),
+        description="HMAC-SHA256 key of Peerloop-Signature (docs/webhooks.md); outside dev "
+        f"mode at least {MIN_WEBHOOK_SECRET_LENGTH} characters and not the built-in one",
     )
-    webhook_timeout_seconds: float = 10.0
+    webhook_previous_secret: SecretStr | None = Field(
+        default=None,
+        description="during a key change, the old key: deliveries carry a signature by each",
+    )
+    webhook_timeout_seconds: float = Field(
+        default=10.0, gt=0, le=120, description="one deadline for a whole webhook delivery"
+    )
 
     delivery_concurrency: int = Field(default=4, ge=1, le=64)
     delivery_max_attempts: int = Field(default=6, ge=1)
@@ -37,3 +53,29 @@ class Settings(ServiceSettings):
         gt=0,
         description="how often a live stream looks for items other replicas wrote",
     )
+
+    @model_validator(mode="after")
+    def _secure_outside_dev(self) -> Self:
+        if not self.dev_mode:
+            for name, secret in (
+                ("PEERLOOP_WEBHOOK_SECRET", self.webhook_secret),
+                ("PEERLOOP_WEBHOOK_PREVIOUS_SECRET", self.webhook_previous_secret),
+            ):
+                if secret is None:
+                    continue
+                value = secret.get_secret_value()
+                if value == DEV_WEBHOOK_SECRET or len(value) < MIN_WEBHOOK_SECRET_LENGTH:
+                    raise ValueError(
+                        f"{name} must be a secret of at least {MIN_WEBHOOK_SECRET_LENGTH} "
+                        "characters, not the built-in development one (e.g. `openssl rand "
+                        "-hex 32`); PEERLOOP_DEV_MODE=true accepts it for local development"
+                    )
+        credentials = self.smtp_username is not None or self.smtp_password is not None
+        if credentials and not (self.smtp_use_tls or self.smtp_start_tls is True):
+            raise ValueError(
+                "SMTP credentials go only over TLS: set PEERLOOP_SMTP_START_TLS=true "
+                "(STARTTLS, port 587) or PEERLOOP_SMTP_USE_TLS=true (implicit TLS, port 465)"
+            )
+        if self.smtp_use_tls and self.smtp_start_tls:
+            raise ValueError("PEERLOOP_SMTP_USE_TLS and PEERLOOP_SMTP_START_TLS exclude each other")
+        return self

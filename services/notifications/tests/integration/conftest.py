@@ -34,6 +34,7 @@ from peerloop_contracts.outbox import OutboxEntry, outbox_entry
 from peerloop_contracts.profiles import ProfileRegistered
 from peerloop_contracts.runtime.auth import AuthSettings
 from peerloop_contracts.runtime.kafka import make_broker, publish_entry
+from peerloop_contracts.runtime.outbound import OutboundSettings
 from peerloop_notifications.application.directory import DIRECTORY_EVENTS
 from peerloop_notifications.config import Settings
 from peerloop_notifications.devtools.mail_catcher import MailCatcher
@@ -44,7 +45,11 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 SMTP_PORTS = range(2525, 2531)
-WEBHOOK_SECRET = "test-webhook-secret"
+WEBHOOK_SECRET = "test-webhook-secret-of-thirty-two-characters"
+# Test receivers listen on 127.0.0.1: the operator's dev allow-list lets deliveries reach them.
+LOCAL_RECEIVERS = OutboundSettings.model_validate(
+    {"allow_networks": ["127.0.0.1/32"], "plain_http_networks": ["127.0.0.1/32"]}
+)
 
 
 def _port_is_free(port: int) -> bool:
@@ -178,6 +183,7 @@ def settings_for(
             "database": mongo_db_name,
             "consumer_group": f"test-notifications-{run_id}",
             "webhook_secret": WEBHOOK_SECRET,
+            "outbound": LOCAL_RECEIVERS,
             "smtp_port": 9,  # nothing listens: tests that send mail pass their catcher's port
             "delivery_base_delay_seconds": 0.2,
             "delivery_max_delay_seconds": 1.0,

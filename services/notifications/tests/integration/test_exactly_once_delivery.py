@@ -120,8 +120,8 @@ async def test_proposal_yields_one_inbox_item_one_email_one_signed_webhook_even_
 
     assert len(hooks) == 1
     body, headers = hooks[0]
-    assert verify_signature(webhook_secret, body, headers[SIGNATURE_HEADER.lower()])
-    assert not verify_signature("wrong-secret", body, headers[SIGNATURE_HEADER.lower()])
+    assert verify_signature([webhook_secret], body, headers[SIGNATURE_HEADER.lower()])
+    assert not verify_signature(["wrong-secret"], body, headers[SIGNATURE_HEADER.lower()])
     assert "Rita Requester" in json.loads(body)["text"]
 
     assert {(d["channel"], d["state"], d["attempts"]) for d in deliveries} == {

@@ -88,12 +88,14 @@ def test_backoff_grows_exponentially_with_jitter_and_a_ceiling():
 
 def test_webhook_signature_verifies_only_the_exact_body_and_secret():
     body = b'{"text": "hello"}'
-    header = sign("s3cret", body)
-    assert header.startswith("sha256=") and len(header) == 7 + 64
-    assert verify_signature("s3cret", body, header)
-    assert not verify_signature("s3cret", body + b" ", header)
-    assert not verify_signature("other", body, header)
-    assert not verify_signature("s3cret", body, None)
+    header = sign(["s3cret"], body, timestamp=1_700_000_000)
+    assert header.startswith("t=1700000000,v1=") and len(header) == len("t=1700000000,v1=") + 64
+    assert verify_signature(["s3cret"], body, header, now=1_700_000_000)
+    assert not verify_signature(["s3cret"], body + b" ", header, now=1_700_000_000)
+    assert not verify_signature(["other"], body, header, now=1_700_000_000)
+    assert not verify_signature(["s3cret"], body, None, now=1_700_000_000)
+    assert not verify_signature(["s3cret"], body, header, now=1_700_000_000 + 301)
+    assert not verify_signature(["s3cret"], body, header.replace("t=17", "t=18"))
 
 
 def test_chat_text_escapes_slack_control_characters():

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
+import time
+from collections.abc import AsyncIterator
 
 import aiosmtplib
-import httpx
 import pytest
+from peerloop_contracts.runtime.outbound import OutboundClient, OutboundSettings
 from peerloop_notifications.adapters import email_sender
 from peerloop_notifications.adapters.email_sender import SmtpSender
 from peerloop_notifications.adapters.senders import DeliveryError, Outgoing
@@ -20,24 +24,81 @@ from peerloop_notifications.adapters.webhook_sender import (
 MESSAGE = Outgoing("email:p-1:ev-1:match-proposed", "p-1@example.com", "Subject <x>", "Body & more")
 
 
-def webhook(status: int, seen: list[httpx.Request]) -> WebhookSender:
-    def answer(request: httpx.Request) -> httpx.Response:
-        seen.append(request)
-        return httpx.Response(status)
-
-    client = httpx.AsyncClient(transport=httpx.MockTransport(answer))
-    return WebhookSender(secret="k", client=client)
+LOCAL = OutboundSettings.model_validate(
+    {"allow_networks": ["127.0.0.1/32"], "plain_http_networks": ["127.0.0.1/32"]}
+)
+SECRET = "k" * 32
 
 
-async def test_webhook_posts_signed_slack_json():
-    seen: list[httpx.Request] = []
-    await webhook(200, seen).send(
-        Outgoing("webhook:p-1:ev-1:x", "https://hooks.example/T/B", "Hi <b>", "a & b")
-    )
-    request = seen[0]
-    assert json.loads(request.content) == {"text": "*Hi &lt;b&gt;*\na &amp; b"}
-    assert verify_signature("k", request.content, request.headers[SIGNATURE_HEADER])
-    assert request.headers[DELIVERY_HEADER] == "webhook:p-1:ev-1:x"
+@contextlib.asynccontextmanager
+async def receiver(status: int, seen: list[tuple[dict[str, str], bytes]]) -> AsyncIterator[str]:
+    """A real HTTP listener on 127.0.0.1 answering `status`, recording what it got."""
+
+    async def handle(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        head = (await reader.readuntil(b"\r\n\r\n")).decode()
+        headers = dict(line.split(": ", 1) for line in head.split("\r\n")[1:] if ": " in line)
+        lowered = {k.lower(): v for k, v in headers.items()}
+        body = await reader.readexactly(int(lowered.get("content-length", "0")))
+        seen.append((lowered, body))
+        extra = "Location: http://127.0.0.1:9/elsewhere\r\n" if 300 <= status < 400 else ""
+        writer.write(
+            f"HTTP/1.1 {status} X\r\n{extra}Content-Length: 24\r\nConnection: close\r\n\r\n"
+            "internal secret answer!!".encode()
+        )
+        await writer.drain()
+        writer.close()
+
+    server = await asyncio.start_server(handle, "127.0.0.1", 0)
+    try:
+        yield f"http://127.0.0.1:{server.sockets[0].getsockname()[1]}/T/B"
+    finally:
+        server.close()
+        await server.wait_closed()
+
+
+async def _send(
+    url: str, *, settings: OutboundSettings = LOCAL, secrets: list[str] | None = None
+) -> None:
+    client = OutboundClient(settings)
+    try:
+        sender = WebhookSender(secrets=secrets or [SECRET], client=client, deadline_seconds=5)
+        await sender.send(Outgoing("webhook:p-1:ev-1:x", url, "Hi <b>", "a & b"))
+    finally:
+        await client.aclose()
+
+
+async def test_webhook_posts_slack_json_signed_over_timestamp_and_body():
+    seen: list[tuple[dict[str, str], bytes]] = []
+    async with receiver(200, seen) as url:
+        await _send(url)
+    headers, body = seen[0]
+    assert json.loads(body) == {
+        "text": "*Hi &lt;b&gt;*\na &amp; b",
+        "delivery_id": "webhook:p-1:ev-1:x",
+    }
+    signature = headers[SIGNATURE_HEADER.lower()]
+    assert verify_signature([SECRET], body, signature)
+    assert headers[DELIVERY_HEADER.lower()] == "webhook:p-1:ev-1:x"
+    timestamp = int(signature.split(",")[0].removeprefix("t="))
+    assert abs(time.time() - timestamp) < 5
+    assert not verify_signature([SECRET], body.replace(b"Hi", b"Ho"), signature), "tampered"
+    assert not verify_signature([SECRET], body, signature, now=timestamp + 301), "stale"
+    assert not verify_signature(["other" * 8], body, signature), "another key"
+    resigned = signature.replace(f"t={timestamp}", f"t={timestamp + 100}")
+    assert not verify_signature([SECRET], body, resigned, now=timestamp + 100), "new timestamp"
+
+
+async def test_during_a_key_change_each_key_signs_and_either_verifies():
+    seen: list[tuple[dict[str, str], bytes]] = []
+    new, old = "n" * 32, "o" * 32
+    async with receiver(200, seen) as url:
+        await _send(url, secrets=[new, old])
+    headers, body = seen[0]
+    signature = headers[SIGNATURE_HEADER.lower()]
+    assert signature.count("v1=") == 2
+    assert verify_signature([old], body, signature)  # a receiver not yet told of the new key
+    assert verify_signature([new], body, signature)  # one already switched
+    assert not verify_signature(["x" * 32], body, signature)
 
 
 @pytest.mark.parametrize(
@@ -45,11 +106,33 @@ async def test_webhook_posts_signed_slack_json():
     [(500, False), (503, False), (429, False), (408, False), (400, True), (404, True), (410, True)],
 )
 async def test_webhook_failures_are_retried_only_when_the_receiver_may_recover(status, permanent):
-    with pytest.raises(DeliveryError) as caught:
-        await webhook(status, []).send(
-            Outgoing("webhook:p-1:ev-1:x", "https://hooks.example/T/B", "s", "b")
-        )
+    async with receiver(status, []) as url:
+        with pytest.raises(DeliveryError) as caught:
+            await _send(url)
     assert caught.value.permanent is permanent
+    assert caught.value.reason == f"HTTP {status}", "only the status, never the answer"
+
+
+@pytest.mark.parametrize("status", [301, 302, 307, 308])
+async def test_a_redirect_fails_for_good_and_is_not_followed(status):
+    seen: list[tuple[dict[str, str], bytes]] = []
+    async with receiver(status, seen) as url:
+        with pytest.raises(DeliveryError) as caught:
+            await _send(url)
+    assert (
+        caught.value.permanent
+        and caught.value.reason == f"HTTP {status} (redirects are not followed)"
+    )
+    assert len(seen) == 1
+
+
+async def test_an_internal_receiver_is_refused_without_contact_and_named_by_category():
+    seen: list[tuple[dict[str, str], bytes]] = []
+    async with receiver(200, seen) as url:
+        with pytest.raises(DeliveryError) as caught:
+            await _send(url.replace("http://", "https://"), settings=OutboundSettings())
+    assert caught.value.reason == "refused: loopback address" and caught.value.permanent
+    assert seen == []
 
 
 def test_email_carries_a_message_id_stable_across_retries():

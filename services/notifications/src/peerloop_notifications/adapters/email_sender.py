@@ -18,6 +18,7 @@ class SmtpSender:
     sender: str
     timeout: float = 10.0
     start_tls: bool | None = None
+    use_tls: bool = False
     username: str | None = None
     password: str | None = None
 
@@ -42,6 +43,7 @@ class SmtpSender:
                 port=self.port,
                 timeout=self.timeout,
                 start_tls=self.start_tls,
+                use_tls=self.use_tls,
                 username=self.username,
                 password=self.password,
             )

@@ -1,7 +1,11 @@
-"""Chat webhooks (Slack/Teams incoming-webhook JSON), signed with HMAC-SHA256.
+"""Chat webhooks (Slack/Teams incoming-webhook JSON), signed so a copy cannot be replayed.
 
-The receiver recomputes `sha256=<hex HMAC of the raw body>` with the shared
-secret and compares it to `X-Peerloop-Signature` (see `verify_signature`).
+`Peerloop-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">` — one
+`v1` per valid key while a key changes (new key first). The body names its delivery
+(`delivery_id`, stable across retries), so the timestamp says when and the body says
+which message to whom; a receiver checks the signature, refuses a timestamp more than
+`TOLERANCE_SECONDS` away and drops a `delivery_id` it has seen (docs/webhooks.md).
+The call itself goes through the shared outbound policy (`runtime.outbound`).
 """
 
 from __future__ import annotations
@@ -9,23 +13,50 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import time
+from collections.abc import Sequence
 from dataclasses import dataclass
 
-import httpx
+from peerloop_contracts.runtime.outbound import OutboundClient, OutboundError
 
 from peerloop_notifications.adapters.senders import DeliveryError, Outgoing
 from peerloop_notifications.domain.texts import Text, chat_text
 
-SIGNATURE_HEADER = "X-Peerloop-Signature"
-DELIVERY_HEADER = "X-Peerloop-Delivery"
+SIGNATURE_HEADER = "Peerloop-Signature"
+DELIVERY_HEADER = "Peerloop-Delivery"
+TOLERANCE_SECONDS = 300
 
 
-def sign(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+def _mac(secret: str, timestamp: int, body: bytes) -> str:
+    return hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
-def verify_signature(secret: str, body: bytes, header: str | None) -> bool:
-    return header is not None and hmac.compare_digest(sign(secret, body), header)
+def sign(secrets: Sequence[str], body: bytes, *, timestamp: int) -> str:
+    """The signature header: the timestamp, then one `v1` per key, the newest first."""
+    return ",".join([f"t={timestamp}", *(f"v1={_mac(s, timestamp, body)}" for s in secrets)])
+
+
+def verify_signature(
+    secrets: Sequence[str],
+    body: bytes,
+    header: str | None,
+    *,
+    now: float | None = None,
+    tolerance: int = TOLERANCE_SECONDS,
+) -> bool:
+    """The receiver's check: a fresh timestamp and a `v1` made with one of `secrets`."""
+    if not header:
+        return False
+    pairs = [part.strip().partition("=") for part in header.split(",")]
+    stamps = [value for key, _, value in pairs if key == "t"]
+    signatures = [value for key, _, value in pairs if key == "v1"]
+    if len(stamps) != 1 or not stamps[0].isdigit():
+        return False
+    timestamp = int(stamps[0])
+    if abs((time.time() if now is None else now) - timestamp) > tolerance:
+        return False
+    expected = [_mac(secret, timestamp, body) for secret in secrets]
+    return any(hmac.compare_digest(e, s) for e in expected for s in signatures)
 
 
 def _is_retryable(status: int) -> bool:
@@ -34,26 +65,40 @@ def _is_retryable(status: int) -> bool:
 
 @dataclass
 class WebhookSender:
-    secret: str
-    client: httpx.AsyncClient
+    secrets: Sequence[str]
+    """The signing keys, the current one first (two while a key changes)."""
+    client: OutboundClient
+    deadline_seconds: float = 10.0
 
-    async def send(self, message: Outgoing) -> None:
-        body = json.dumps(
-            {"text": chat_text(Text(subject=message.subject, body=message.body))},
+    def payload(self, message: Outgoing) -> bytes:
+        return json.dumps(
+            {
+                "text": chat_text(Text(subject=message.subject, body=message.body)),
+                "delivery_id": message.delivery_id,
+            },
             ensure_ascii=False,
         ).encode()
+
+    async def send(self, message: Outgoing) -> None:
+        body = self.payload(message)
         headers = {
             "Content-Type": "application/json",
-            SIGNATURE_HEADER: sign(self.secret, body),
+            SIGNATURE_HEADER: sign(self.secrets, body, timestamp=int(time.time())),
             DELIVERY_HEADER: message.delivery_id,
         }
         try:
-            response = await self.client.post(message.address, content=body, headers=headers)
-        except httpx.HTTPError as exc:
-            raise DeliveryError(f"webhook unreachable: {type(exc).__name__}: {exc}") from exc
-        if response.is_success:
+            response = await self.client.post(
+                message.address,
+                content=body,
+                headers=headers,
+                deadline_seconds=self.deadline_seconds,
+            )
+        except OutboundError as exc:
+            # Only the category: what an internal host said stays out of the owner's record.
+            raise DeliveryError(exc.category, permanent=exc.permanent) from exc
+        status = response.status_code
+        if 200 <= status < 300:
             return
-        raise DeliveryError(
-            f"webhook answered {response.status_code}",
-            permanent=not _is_retryable(response.status_code),
-        )
+        if 300 <= status < 400:
+            raise DeliveryError(f"HTTP {status} (redirects are not followed)", permanent=True)
+        raise DeliveryError(f"HTTP {status}", permanent=not _is_retryable(status))

@@ -10,6 +10,7 @@ from peerloop_contracts.common import MAX_STORED_INT
 from peerloop_contracts.envelope import utc_now
 from peerloop_contracts.runtime.auth import CurrentPrincipal, Forbidden
 from peerloop_contracts.runtime.http_errors import Refusals, install_refusals
+from peerloop_contracts.runtime.outbound import OutboundError, check_url
 from peerloop_contracts.runtime.rate_limit import rate_limited
 from pydantic import BaseModel, Field
 
@@ -192,6 +193,7 @@ def preferences_router() -> APIRouter:
     async def put_preferences(
         change: PreferencesChange, person: PersonDep, service: ServiceDep
     ) -> PreferencesView:
+        _check_webhook_url(change.preferences, service.settings)
         version = await service.people.set_preferences(
             person.person_id, change.preferences, change.expected_version
         )
@@ -200,6 +202,25 @@ def preferences_router() -> APIRouter:
         )
 
     return router
+
+
+def _check_webhook_url(preferences: Preferences, settings: Settings) -> None:
+    """Refuse at once a webhook URL no delivery could use (the delivery checks again)."""
+    if preferences.webhook_url is None:
+        return
+    try:
+        check_url(str(preferences.webhook_url), settings.outbound)
+    except OutboundError as exc:
+        raise HTTPException(
+            422,
+            [
+                {
+                    "loc": ["body", "preferences", "webhook_url"],
+                    "msg": f"webhook URL {exc.category}: a webhook must be a public https address",
+                    "type": "value_error",
+                }
+            ],
+        ) from exc
 
 
 REFUSALS: Refusals = {StalePreferencesError: 409}
