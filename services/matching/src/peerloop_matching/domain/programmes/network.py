@@ -65,11 +65,11 @@ def build(pairs: Pairs, rows: IntArray, room: Room) -> Network:
         keys, via = np.unique(key, return_inverse=True)
         via_node = (2 + n + m + via).astype(np.int32)
         heads.append(via_node)
-        used = room.team_used or {}
-        left = np.array(
-            [room.per_team - used.get((int(k) // teams, int(k) % teams), 0) for k in keys],
-            dtype=np.int64,
-        )
+        left = np.full(len(keys), room.per_team, dtype=np.int64)
+        for (b, t), n_used in (room.team_used or {}).items():  # pins: a handful
+            at = int(np.searchsorted(keys, b * teams + t))
+            if at < len(keys) and keys[at] == b * teams + t:
+                left[at] -= n_used
         tails.append((2 + n + m + np.arange(len(keys))).astype(np.int32))
         heads.append((2 + n + keys // teams).astype(np.int32))
         caps.append(np.maximum(left, 0))
