@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from matching_builders import NOW, person
 from peerloop_matching.domain.engine import Need, find_helpers
 from peerloop_matching.domain.programmes.candidates import (
@@ -10,7 +12,8 @@ from peerloop_matching.domain.programmes.candidates import (
     candidate_pairs,
     explain_pair,
 )
-from peerloop_matching.domain.programmes.rules import Org, PairingRules, Person
+from peerloop_matching.domain.programmes.rules import Org, PairingRules, Person, conflict
+from peerloop_matching.domain.programmes.solver import Problem, solve
 from peerloop_matching.domain.scoring import Weights
 from peerloop_matching.domain.skill_index import SkillIndex
 
@@ -134,3 +137,46 @@ def test_mentees_without_candidates_say_why(mentee, rules, mentors, reason):
     assert not table
     assert found.pairs.mentees == (mentee.person_id,)
     assert found.reasons[mentee.person_id][0] == reason
+
+
+@st.composite
+def organisations(draw):
+    """Up to 12 people with random managers (cycles included), teams and levels."""
+    n = draw(st.integers(2, 12))
+    ids = [f"p{i}" for i in range(n)]
+    people = [
+        Person(pid, draw(st.sampled_from(["eng", "ops"])), draw(st.sampled_from([None, *ids])))
+        for pid in ids
+    ]
+    mentors = [
+        person(pid, level=draw(st.integers(1, 5)), team=p.team)
+        for pid, p in zip(ids, people, strict=True)
+        if draw(st.booleans())
+    ]
+    capacity = {m.person_id: draw(st.integers(0, 2)) for m in mentors}
+    return Org.of(people), mentors, capacity
+
+
+@settings(max_examples=60, deadline=None)
+@given(organisations(), st.sampled_from(["any", "same_team", "other_team"]))
+def test_a_whole_programme_never_pairs_a_reporting_line_nor_overfills(world, team_rule):
+    org, mentors, capacity = world
+    index = SkillIndex(weights=WEIGHTS)
+    for m in mentors:
+        index.put(m)
+    cohort = [Mentee(p.person_id, "python", 1, team=p.team) for p in org.people.values()]
+    rules = PairingRules(team=team_rule)
+    found = candidate_pairs(cohort, index, weights=WEIGHTS, now=NOW, top_k=3, org=org, rules=rules)
+    problem = Problem(found.pairs, capacity, reasons=found.reasons)
+    assignment = solve(problem)
+    for match in assignment.matches:
+        assert conflict(match.mentee_id, match.mentor_id, org, rules) is None
+        chain = org.managers(match.mentee_id)
+        assert match.mentor_id not in chain
+        assert match.mentee_id not in org.managers(match.mentor_id)
+    for mentor, load in assignment.loads().items():
+        assert load <= capacity[mentor]
+    placed = {m.mentee_id for m in assignment.matches} | {
+        u.mentee_id for u in assignment.unassigned
+    }
+    assert placed == set(org.people)

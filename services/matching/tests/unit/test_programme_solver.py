@@ -256,3 +256,28 @@ def test_a_decline_moves_only_that_mentee(t, data):
         assert moved[0].score == max(open_rows)
     else:
         assert declined.mentee_id in {u.mentee_id for u in after.unassigned}
+
+
+def test_pins_count_against_the_diversity_bound():
+    # ann is pinned to x; bob (same team) may then not join x under one-per-team.
+    rows = (("ann", "x", 0.1), ("bob", "x", 0.9), ("bob", "y", 0.2), ("cat", "x", 0.5))
+    t = Tiny(rows, {"x": 3, "y": 1}, {"ann": "red", "bob": "red", "cat": "blue"})
+    found = solve(t.problem(pins=frozenset({("ann", "x")}), options=Options(per_team=1)))
+    assert {m.mentee_id: m.mentor_id for m in found.matches} == {"ann": "x", "bob": "y", "cat": "x"}
+
+
+def test_a_decline_keeps_the_diversity_bound_and_existing_circles():
+    rows = (("ann", "x", 0.9), ("bob", "x", 0.8), ("bob", "y", 0.7), ("bob", "z", 0.1))
+    t = Tiny(rows, {"x": 2, "y": 2, "z": 2}, {"ann": "red", "bob": "red"})
+    diverse = t.problem(options=Options(per_team=1))
+    before = solve(diverse)
+    assert before.mentor_of("bob") == "y"
+    _, after = resolve_declined(diverse, before, "bob", "y")
+    assert after.mentor_of("bob") == "z"  # x already has a mentee of bob's team
+    grouped = t.problem(options=Options(circle_size=2, min_circle=2))
+    before = solve(grouped)
+    assert before.mentor_of("bob") == "x"
+    _, after = resolve_declined(grouped, before, "bob", "x")
+    # y and z lead no circle: a circle of one would be below the minimum.
+    assert after.mentor_of("bob") is None
+    assert [(u.mentee_id, u.reason) for u in after.unassigned] == [("bob", "candidates_full")]
