@@ -12,6 +12,7 @@ one-off requests amount to: the figures show what it costs the later mentees.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import resource
 import statistics
@@ -52,15 +53,23 @@ def _rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+CPU_S: dict[int, float] = {}
+"""Median CPU seconds of the last `_timed` call per function id: on a shared machine wall
+time includes waiting for a core, CPU time does not."""
+
+
 def _timed(fn: Callable[[], T], runs: int) -> tuple[T, float]:
-    """The last result and the median wall time of `runs` calls."""
+    """The last result and the median wall time of `runs` calls (CPU time in `CPU_S`)."""
     times: list[float] = []
+    cpu: list[float] = []
     result: T | None = None
     for _ in range(runs):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         result = fn()
         times.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
     assert result is not None
+    CPU_S[id(fn)] = statistics.median(cpu)
     return result, statistics.median(times)
 
 
@@ -157,7 +166,13 @@ def measure(
         pairs, capacity, teams=teams, reasons=found.reasons, options=Options(per_team=1)
     )
 
-    solved, solve_s = _timed(lambda: solve(problem), runs)
+    load_before = os.getloadavg()[0]
+
+    def plain() -> Assignment:
+        return solve(problem)
+
+    solved, solve_s = _timed(plain, runs)
+    solve_cpu_s = CPU_S[id(plain)]
     tracemalloc.start()
     solve(problem)
     traced_mb = tracemalloc.get_traced_memory()[1] / 1e6
@@ -209,7 +224,9 @@ def measure(
     fair_worst = min(m.score for m in fair.matches)
     print(
         f"  candidates {candidates_s:.1f}s ({candidates_s / mentees * 1000:.1f} ms a mentee); "
-        f"solve median of {runs}: {solve_s:.2f}s = {solve_s / greedy_s:.1f}× greedy; "
+        f"solve median of {runs}: {solve_s:.2f}s wall, {solve_cpu_s:.2f}s CPU "
+        f"= {solve_s / greedy_s:.1f}× greedy; load average {load_before:.1f} → "
+        f"{os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; "
         f"unassigned: {unassigned or 'none'}\n"
         f"  vs greedy: sum {solved.total - greedy.total:+.1f}, "
         f"worst {greedy_worst:.3f} → {solved_worst:.3f}; fairness: worst {solved_worst:.3f} → "
@@ -230,6 +247,8 @@ def measure(
         "index_build_s": build_s,
         "candidates_s": candidates_s,
         "solve_s": solve_s,
+        "solve_cpu_s": solve_cpu_s,
+        "load_average": load_before,
         "greedy_s": greedy_s,
         "fair_s": fair_s,
         "diverse_s": diverse_s,
