@@ -180,3 +180,10 @@ def test_a_whole_programme_never_pairs_a_reporting_line_nor_overfills(world, tea
         u.mentee_id for u in assignment.unassigned
     }
     assert placed == set(org.people)
+
+
+def test_same_team_only_keeps_to_the_opted_in_pool():
+    _, table = _pairs(
+        [ANN], rules=PairingRules(team="same_team", allow_reporting_line=True), mentors=["fine"]
+    )
+    assert {b for (_a, b) in table} == {"fine"}

@@ -71,6 +71,7 @@ def candidate_pairs(
 ) -> Candidates:
     """`mentors`: the programme's opted-in mentors; None for anyone in the index."""
     by_team: dict[str, list[str]] = {}
+    opted_in = frozenset(mentors or ())
     if rules.team == "same_team":
         for person in org.people.values():
             by_team.setdefault(person.team, []).append(person.person_id)
@@ -85,7 +86,10 @@ def candidate_pairs(
             mentee.requester(now),
             tried=excluded_upfront(mentee.person_id, org, rules),
         )
-        pool = mentors if rules.team != "same_team" else by_team.get(mentee.team, [])
+        pool = mentors
+        if rules.team == "same_team":
+            team = by_team.get(mentee.team, [])
+            pool = team if mentors is None else [p for p in team if p in opted_in]
         if pool is None:
             outcome = find_helpers(need, index, weights=weights, now=now, limit=top_k + SLACK)
         else:

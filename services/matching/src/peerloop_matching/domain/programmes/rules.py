@@ -35,6 +35,12 @@ class Org:
     people: Mapping[str, Person]
     not_again: frozenset[frozenset[str]] = frozenset()
     _chains: dict[str, tuple[str, ...]] = field(default_factory=dict, repr=False)
+    _not_again_with: dict[str, set[str]] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        for pair in self.not_again:
+            for person_id in pair:
+                self._not_again_with.setdefault(person_id, set()).update(pair - {person_id})
 
     @classmethod
     def of(cls, people: Iterable[Person], not_again: Iterable[tuple[str, str]] = ()) -> Org:
@@ -68,7 +74,10 @@ class Org:
         return b in self.managers(a) or a in self.managers(b)
 
     def asked_not_again(self, a: str, b: str) -> bool:
-        return bool(self.not_again) and frozenset((a, b)) in self.not_again
+        return b in self._not_again_with.get(a, ())
+
+    def not_again_with(self, person_id: str) -> frozenset[str]:
+        return frozenset(self._not_again_with.get(person_id, ()))
 
 
 def conflict(mentee: str, mentor: str, org: Org, rules: PairingRules) -> Conflict | None:
@@ -90,7 +99,7 @@ def excluded_upfront(person_id: str, org: Org, rules: PairingRules) -> frozenset
     """People a search can skip before scoring anyone: the managers above `person_id` and
     everyone they asked not to be paired with again. The rest (their own reports, team
     rules) is checked per candidate with `conflict`."""
-    out = {p for pair in org.not_again if person_id in pair for p in pair if p != person_id}
+    out = set(org.not_again_with(person_id))
     if not rules.allow_reporting_line:
         out.update(org.managers(person_id))
     return frozenset(out)
