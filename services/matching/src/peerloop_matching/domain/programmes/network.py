@@ -3,7 +3,8 @@
 Every arc out of the source and every mentee → mentor arc carries one unit; a mentor's
 arc into the sink carries their remaining capacity. With a diversity bound, a
 mentee reaches a mentor through a node for (mentor, the mentee's team) whose single
-outgoing arc carries that team's remaining room at the mentor.
+outgoing arc carries that team's remaining room at the mentor, wherever that team has
+more candidates at the mentor than room.
 """
 
 from __future__ import annotations
@@ -63,17 +64,21 @@ def build(pairs: Pairs, rows: IntArray, room: Room) -> Network:
         teams = int(room.team_of.max(initial=0)) + 1
         key = mentor.astype(np.int64) * teams + room.team_of[mentee]
         keys, via = np.unique(key, return_inverse=True)
-        via_node = (2 + n + m + via).astype(np.int32)
-        heads.append(via_node)
         left = np.full(len(keys), room.per_team, dtype=np.int64)
         for (b, t), n_used in (room.team_used or {}).items():  # pins: a handful
             at = int(np.searchsorted(keys, b * teams + t))
             if at < len(keys) and keys[at] == b * teams + t:
                 left[at] -= n_used
-        tails.append((2 + n + m + np.arange(len(keys))).astype(np.int32))
-        heads.append((2 + n + keys // teams).astype(np.int32))
-        caps.append(np.maximum(left, 0))
-        cost_parts.append(np.zeros(len(keys), np.int64))
+        # Only where a team has more candidates at a mentor than it has room can the bound
+        # bite: those go through a node of their own, the rest straight to the mentor.
+        binding = np.bincount(via, minlength=len(keys)) > left
+        node_of_key = np.cumsum(binding) - 1
+        through = binding[via]
+        heads.append(np.where(through, 2 + n + m + node_of_key[via], mentor_node).astype(np.int32))
+        tails.append((2 + n + m + np.arange(int(binding.sum()))).astype(np.int32))
+        heads.append((2 + n + keys[binding] // teams).astype(np.int32))
+        caps.append(np.maximum(left[binding], 0))
+        cost_parts.append(np.zeros(int(binding.sum()), np.int64))
     else:
         heads.append(mentor_node)
     tails.append((2 + n + mentors).astype(np.int32))

@@ -242,7 +242,17 @@ def _assignment(
         for r in rows.tolist()
     ]
     placed = {m.mentee_id for m in matches}
-    unassigned = tuple(_why(problem, m) for m in problem.everyone() if m not in placed)
+    counts = np.bincount(pairs.mentee, minlength=len(pairs.mentees))
+    plain = not problem.forbids and problem.options.floor is None
+    share = " or have their share of the mentee's team" if problem.options.per_team else ""
+    unassigned = tuple(
+        # Without forbids or a floor, a mentee with candidates left out found them all full.
+        Unassigned(m, "candidates_full", f"all {k} candidate mentor(s) are full{share}")
+        if plain and (a := pairs.mentee_index(m)) is not None and (k := int(counts[a]))
+        else _why(problem, m)
+        for m in problem.everyone()
+        if m not in placed
+    )
     return Assignment(tuple(sorted(matches, key=lambda m: m.mentee_id)), unassigned, floor)
 
 
