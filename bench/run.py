@@ -1,4 +1,4 @@
-"""One entry point for every benchmark: `python -m bench [all|yardsticks|p1|p2|p3|p4|http|auth]`.
+"""One entry point for every benchmark: `python -m bench [all|PART ...]`, PARTS below.
 
 Kafka and the store are started on the PEERLOOP_* ports (or reused when running);
 the services run as processes with databases and consumer groups of their own.
@@ -21,12 +21,21 @@ from peerloop_cli.identity import SERVICES, IdentityProvider, Tokens
 from peerloop_cli.infra import stack
 from peerloop_contracts.profiles import ProfileRegistered, SkillOffered
 
-from bench import auth_tokens, consume_cost, flows, http_load, matching_speed, profiling, yardsticks
+from bench import (
+    auth_tokens,
+    consume_cost,
+    flows,
+    http_load,
+    matching_speed,
+    profiling,
+    programme_solver,
+    yardsticks,
+)
 from bench.observer import FlowObserver
 from bench.platform_ctl import end_offsets, new_deployment, skip_history, start_stack, store_kind
 from bench.report import RESULTS_DIR, Results, print_profile
 
-PARTS = ("yardsticks", "p1", "p3", "http", "p2", "p4", "auth")
+PARTS = ("yardsticks", "p1", "p3", "http", "p2", "p4", "auth", "programmes")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -176,7 +185,7 @@ async def run(args: argparse.Namespace) -> Path:
     parts = selected(args)
     results = Results()
     results.add("arguments", {k: str(v) for k, v in vars(args).items()})
-    needs_platform = parts - {"p4", "auth"}
+    needs_platform = parts - {"p4", "auth", "programmes"}
     endpoints = await asyncio.to_thread(start_stack) if needs_platform else None
     if endpoints is not None:
         # The figures hold for one store: say which in the results.
@@ -212,6 +221,8 @@ async def run(args: argparse.Namespace) -> Path:
         results.add("p4", await asyncio.to_thread(matching_speed.measure, sizes, args.requests, 20))
     if "auth" in parts:
         results.add("auth", await auth_tokens.measure())
+    if "programmes" in parts:
+        results.add("programmes", await asyncio.to_thread(programme_solver.measure))
     return results.write(args.results_dir)
 
 
