@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import numpy as np
 from peerloop_contracts.skills import default_catalogue
+from peerloop_matching.bootstrap import related_both_ways
 from peerloop_matching.domain.availability import week_start
 from peerloop_matching.domain.candidate import Hours
 from peerloop_matching.domain.programmes.candidates import Mentee, candidate_pairs
@@ -37,7 +38,6 @@ from peerloop_matching.domain.programmes.solver import (
 )
 from peerloop_matching.domain.scoring import Weights
 from peerloop_matching.domain.skill_index import SkillIndex
-from peerloop_matching.entrypoints.service import related_both_ways
 
 from bench.bench_matching import NOW, ZONES, skill_universe, synthetic_people
 from bench.report import Results, print_table, verdict
