@@ -15,7 +15,10 @@ from peerloop_cli.infra.component import problem_of
 from peerloop_cli.infra.kafka.admin import create, quiet_aiokafka
 from peerloop_cli.infra.topics import TopicSpec
 
-READINESS_TOPIC = "peerloop.__readiness"
+# Outside the public `peerloop.` namespace: a subscriber to `peerloop\..*` reads only events
+# (this topic carries no CloudEvents headers, and is the local broker's own business).
+READINESS_TOPIC = "peerloop-local.readiness"
+READINESS_GROUP = "peerloop-local.readiness"
 
 
 def round_trip_problem(bootstrap: str, within_s: float) -> str | None:
@@ -50,7 +53,7 @@ async def round_trip(bootstrap: str) -> None:
     consumer = AIOKafkaConsumer(
         READINESS_TOPIC,
         bootstrap_servers=bootstrap,
-        group_id="peerloop.__readiness",
+        group_id=READINESS_GROUP,
         client_id="peerloop-ready",
         auto_offset_reset="earliest",
         enable_auto_commit=False,
