@@ -27,6 +27,29 @@ START = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # a Wednesday
 TTL = timedelta(hours=4)
 
 
+def registered(person_id: str) -> ProfileRegistered:
+    """A person on their own team, in UTC."""
+    return ProfileRegistered(
+        person_id=person_id,
+        display_name=person_id,
+        email=f"{person_id}@example.com",
+        team=f"team-{person_id}",
+        time_zone="UTC",
+        sequence=1,
+    )
+
+
+def offered(person_id: str, skill: str, *, level: int = 4, capacity: int = 2) -> SkillOffered:
+    return SkillOffered(
+        person_id=person_id,
+        skill_id=skill,
+        skill_name=skill,
+        level=level,
+        weekly_capacity=capacity,
+        sequence=2,
+    )
+
+
 @dataclass
 class Clock:
     now: datetime = START
@@ -64,28 +87,10 @@ class Matching:
         self, person_id: str, *, teaches: str | None = None, level: int = 4, capacity: int = 2
     ) -> None:
         """A registered person, teaching `teaches` if given (each their own team)."""
-        await self.projection.on_profile(
-            ProfileRegistered(
-                person_id=person_id,
-                display_name=person_id,
-                email=f"{person_id}@example.com",
-                team=f"team-{person_id}",
-                time_zone="UTC",
-                sequence=1,
-            ),
-            META,
-        )
+        await self.projection.on_profile(registered(person_id), META)
         if teaches is not None:
             await self.projection.on_skill_offered(
-                SkillOffered(
-                    person_id=person_id,
-                    skill_id=teaches,
-                    skill_name=teaches,
-                    level=level,
-                    weekly_capacity=capacity,
-                    sequence=2,
-                ),
-                META,
+                offered(person_id, teaches, level=level, capacity=capacity), META
             )
 
     async def ask(self, requester: str, skill: str = "python", level: int = 2) -> str:

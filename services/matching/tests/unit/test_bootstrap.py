@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from matching_fakes import META
+from matching_fakes import META, offered, registered
 from peerloop_contracts.matching import HelpRequested
-from peerloop_contracts.profiles import ProfileRegistered, SkillOffered
 from peerloop_matching.adapters.memory_candidates import InMemoryCandidates
 from peerloop_matching.adapters.memory_requests import InMemoryHelpRequests
 from peerloop_matching.application.help_requests import NewHelpRequest
@@ -12,35 +11,14 @@ from peerloop_matching.bootstrap import bootstrap
 from peerloop_matching.config import Settings
 
 
-def _registered(person_id: str) -> ProfileRegistered:
-    return ProfileRegistered(
-        person_id=person_id,
-        display_name=person_id,
-        email=f"{person_id}@example.com",
-        team=f"team-{person_id}",
-        time_zone="UTC",
-        sequence=1,
-    )
-
-
 async def test_the_graph_reads_and_writes_through_the_stores_passed_in() -> None:
     candidates, requests = InMemoryCandidates(), InMemoryHelpRequests()
     service = bootstrap(Settings(), candidates=candidates, requests=requests)
     assert (service.candidates, service.request_store) == (candidates, requests)
 
-    await service.projection.on_profile(_registered("lea"), META)
-    await service.projection.on_profile(_registered("tom"), META)
-    await service.projection.on_skill_offered(
-        SkillOffered(
-            person_id="tom",
-            skill_id="python",
-            skill_name="python",
-            level=4,
-            weekly_capacity=2,
-            sequence=2,
-        ),
-        META,
-    )
+    await service.projection.on_profile(registered("lea"), META)
+    await service.projection.on_profile(registered("tom"), META)
+    await service.projection.on_skill_offered(offered("tom", "python"), META)
     await service.sync.refresh()
     asked = await service.help_requests.create(NewHelpRequest("lea", "python", 2, "a test"))
     requested = requests.events(asked.request_id)[0]
