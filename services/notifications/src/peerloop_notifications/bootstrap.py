@@ -21,8 +21,9 @@ from peerloop_notifications.adapters.senders import InboxReveal
 from peerloop_notifications.adapters.webhook_sender import WebhookSender
 from peerloop_notifications.application.delivery import DeliveryWorker
 from peerloop_notifications.application.directory import Directory
-from peerloop_notifications.application.live_feed import LiveFeed
+from peerloop_notifications.application.live_feed import LiveFeed, StreamLimits
 from peerloop_notifications.application.notify import Notifier
+from peerloop_notifications.application.queries import InboxQueries
 from peerloop_notifications.config import Settings
 from peerloop_notifications.domain.retry import Backoff
 from peerloop_notifications.entrypoints.consumers import build_consumer
@@ -49,7 +50,16 @@ class NotificationsService:
         self.store = NotificationStore(
             self.runtime.collection(NOTIFICATIONS), self.runtime.collection(DELIVERY_CLAIMS)
         )
-        self.feed = LiveFeed()
+        self.feed = LiveFeed(
+            self.store,
+            poll_seconds=s.stream_poll_seconds,
+            limits=StreamLimits(
+                per_person=s.stream_max_per_person,
+                per_process=s.stream_max_per_process,
+                idle_seconds=s.stream_idle_seconds,
+                retry_after_seconds=s.stream_retry_after_seconds,
+            ),
+        )
         self.http = httpx.AsyncClient(timeout=s.webhook_timeout_seconds)
         self.worker = DeliveryWorker(
             store=self.store,
@@ -84,6 +94,7 @@ class NotificationsService:
             on_outbound=self.worker.notify,
             on_outbox=self.runtime.relay.notify,
         )
+        self.queries = InboxQueries(store=self.store, people=self.people, feed=self.feed)
         self.directory = Directory(people=self.people, notifications=self.store)
         self.consumer: EventConsumer = build_consumer(
             self.runtime.broker,
@@ -104,6 +115,7 @@ class NotificationsService:
     async def stop(self) -> None:
         # The worker first: what it settles lands in outboxes the runtime's relay drains.
         await self.worker.stop(grace=self.settings.shutdown_grace_seconds / 2)
+        await self.feed.close()
         await self.runtime.stop()
         await self.http.aclose()
 
