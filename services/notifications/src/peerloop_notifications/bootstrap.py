@@ -17,10 +17,12 @@ from peerloop_notifications.adapters.notification_store import NotificationStore
 from peerloop_notifications.adapters.people_store import PeopleStore
 from peerloop_notifications.adapters.senders import InboxReveal
 from peerloop_notifications.adapters.webhook_sender import WebhookSender
+from peerloop_notifications.application import ports
 from peerloop_notifications.application.delivery import DeliveryWorker
 from peerloop_notifications.application.directory import Directory
-from peerloop_notifications.application.live_feed import LiveFeed
+from peerloop_notifications.application.live_feed import LiveFeed, StreamLimits
 from peerloop_notifications.application.notify import Notifier
+from peerloop_notifications.application.queries import InboxQueries
 from peerloop_notifications.config import Settings
 from peerloop_notifications.domain.retry import Backoff
 from peerloop_notifications.entrypoints.consumers import batch_handlers, consumer_handlers
@@ -35,11 +37,12 @@ DELIVERY_CLAIMS = "delivery_claims"
 class NotificationsService:
     settings: Settings
     runtime: ServiceRuntime
-    people: PeopleStore
-    store: NotificationStore
+    people: ports.PeopleStore
+    store: ports.NotificationStore
     feed: LiveFeed
     worker: DeliveryWorker
     notifier: Notifier
+    queries: InboxQueries
     directory: Directory
     consumer: EventConsumer
 
@@ -47,8 +50,8 @@ class NotificationsService:
 def bootstrap(
     settings: Settings | None = None,
     *,
-    people: PeopleStore | None = None,
-    store: NotificationStore | None = None,
+    people: ports.PeopleStore | None = None,
+    store: ports.NotificationStore | None = None,
 ) -> NotificationsService:
     s = settings or Settings()
     runtime = ServiceRuntime(name="notifications", settings=s, outbox_collections=[NOTIFICATIONS])
@@ -61,7 +64,16 @@ def bootstrap(
     if people is None:
         people = PeopleStore(runtime.collection(PEOPLE), runtime.collection(PREFERENCES))
         runtime.on_start(people.ensure_indexes)
-    feed = LiveFeed()
+    feed = LiveFeed(
+        store,
+        poll_seconds=s.stream_poll_seconds,
+        limits=StreamLimits(
+            per_person=s.stream_max_per_person,
+            per_process=s.stream_max_per_process,
+            idle_seconds=s.stream_idle_seconds,
+            retry_after_seconds=s.stream_retry_after_seconds,
+        ),
+    )
     http = OutboundClient(s.outbound)
     worker = DeliveryWorker(
         store=store,
@@ -105,6 +117,7 @@ def bootstrap(
         on_outbound=worker.notify,
         on_outbox=runtime.relay.notify,
     )
+    queries = InboxQueries(store=store, people=people, feed=feed)
     directory = Directory(people=people, notifications=store)
     consumer = runtime.add_consumer(
         consumer_handlers(directory=directory, notifier=notifier),
@@ -116,6 +129,8 @@ def bootstrap(
     runtime.add_worker(
         Background(start=worker.start, stop=lambda: worker.stop(grace=s.shutdown_grace_seconds / 2))
     )
+    # Open streams end before the store they read closes.
+    runtime.add_worker(Background(start=lambda: None, stop=feed.close))
     runtime.on_stop(http.aclose)
     return NotificationsService(
         settings=s,
@@ -125,6 +140,7 @@ def bootstrap(
         feed=feed,
         worker=worker,
         notifier=notifier,
+        queries=queries,
         directory=directory,
         consumer=consumer,
     )

@@ -53,6 +53,18 @@ class Settings(ServiceSettings):
         gt=0,
         description="how often a live stream looks for items other replicas wrote",
     )
+    stream_max_per_person: int = Field(
+        default=3, ge=1, description="live inbox streams one person may hold open (429 beyond)"
+    )
+    stream_max_per_process: int = Field(
+        default=1000, ge=1, description="live inbox streams one process serves (429 beyond)"
+    )
+    stream_idle_seconds: float = Field(
+        default=300.0, gt=0, description="a stream that carried no item for this long is closed"
+    )
+    stream_retry_after_seconds: int = Field(
+        default=10, ge=1, description="the Retry-After of a stream refused for the caps"
+    )
 
     @model_validator(mode="after")
     def _secure_outside_dev(self) -> Self:

@@ -65,7 +65,7 @@ async def _queue(
     now = datetime.now(UTC)
     for i in range(n):
         nid = notification_id(person_id, f"ev-{i}", "email", "teach-back-invitation")
-        await store.insert(
+        await store.collection.insert_one(
             {
                 "_id": nid,
                 "person_id": person_id,

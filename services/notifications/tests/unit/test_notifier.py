@@ -6,53 +6,32 @@ from datetime import UTC, datetime, timedelta
 
 from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.matching import HelpRequestCancelled, MatchAccepted, SessionCompleted
-from peerloop_notifications.adapters.people_store import Person
+from peerloop_notifications.adapters.memory_notifications import InMemoryNotificationStore
+from peerloop_notifications.adapters.memory_people import InMemoryPeopleStore
 from peerloop_notifications.application.notify import Notifier
+from peerloop_notifications.domain.person import Person
 from peerloop_notifications.domain.preferences import ChannelSwitches, Preferences, QuietHours
 
 NOON = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
 
 
-class FakePeople:
-    def __init__(self, *people: Person) -> None:
-        self.people = {p.person_id: p for p in people}
-
-    async def get(self, person_id: str) -> Person | None:
-        return self.people.get(person_id)
-
-    async def names(self, person_ids: list[str]) -> dict[str, str]:
-        return {
-            p: self.people[p].display_name
-            for p in person_ids
-            if p in self.people and self.people[p].display_name
-        }
-
-
-class FakeNotifications:
-    def __init__(self) -> None:
-        self.docs: dict[str, dict] = {}
-
-    async def cancel_pending(self, request_id: str, kind: str) -> int:
-        doomed = [
-            k
-            for k, d in self.docs.items()
-            if d.get("request_id") == request_id
-            and d["kind"] == kind
-            and d.get("state") == "pending"
-        ]
-        for k in doomed:
-            del self.docs[k]
-        return len(doomed)
-
-    async def insert(self, doc: dict) -> bool:
-        if doc["_id"] in self.docs:
-            return False
-        self.docs[doc["_id"]] = doc
-        return True
-
-    async def insert_many(self, docs: list[dict]) -> list[bool]:
-        self.round_trips = getattr(self, "round_trips", 0) + 1
-        return [await self.insert(doc) for doc in docs]
+def people_of(*people: Person) -> InMemoryPeopleStore:
+    store = InMemoryPeopleStore()
+    for p in people:
+        doc: dict = {"_id": p.person_id, "time_zone": p.time_zone}
+        if p.erased:
+            doc["erased"] = True
+        else:
+            doc |= {"display_name": p.display_name, "email": p.email}
+        store.people[p.person_id] = doc
+        if p.preferences != Preferences():
+            store.preferences[f"{p.person_id}#1"] = {
+                "_id": f"{p.person_id}#1",
+                "person_id": p.person_id,
+                "version": 1,
+                "preferences": p.preferences.model_dump(mode="json"),
+            }
+    return store
 
 
 def someone(person_id: str, name: str, prefs: Preferences | None = None, **kw) -> Person:
@@ -86,10 +65,12 @@ def meta() -> CloudEventMeta:
     return CloudEventMeta(source="peerloop/matching", type=SESSION.ce_type(), subject="r-1")
 
 
-def notifier(people: FakePeople, store: FakeNotifications, woken: list[str]) -> Notifier:
+def notifier(
+    people: InMemoryPeopleStore, store: InMemoryNotificationStore, woken: list[str]
+) -> Notifier:
     return Notifier(
-        people=people,  # type: ignore[arg-type]
-        store=store,  # type: ignore[arg-type]
+        people=people,
+        store=store,
         on_inbox=lambda p: woken.append(f"inbox:{p}"),
         on_outbound=lambda nid: woken.append(f"worker:{nid}"),
         on_outbox=lambda nid: woken.append(f"relay:{nid}"),
@@ -98,8 +79,8 @@ def notifier(people: FakePeople, store: FakeNotifications, woken: list[str]) -> 
 
 
 async def test_both_participants_get_inbox_and_email_once_even_when_redelivered():
-    people = FakePeople(someone("learner", "Lena"), someone("teacher", "Tom"))
-    store = FakeNotifications()
+    people = people_of(someone("learner", "Lena"), someone("teacher", "Tom"))
+    store = InMemoryNotificationStore()
     woken: list[str] = []
     use_case = notifier(people, store, woken)
     event_meta = meta()
@@ -135,8 +116,8 @@ async def test_quiet_hours_and_digest_defer_outbound_only():
         time_zone="Asia/Tokyo",  # 12:00 UTC is 21:00 in Tokyo
     )
     digest = someone("teacher", "Tom", Preferences(digest=True, digest_hour=8))
-    store = FakeNotifications()
-    await notifier(FakePeople(night_owl, digest), store, []).handle(SESSION, m := meta())
+    store = InMemoryNotificationStore()
+    await notifier(people_of(night_owl, digest), store, []).handle(SESSION, m := meta())
     assert store.docs[f"email:learner:{m.id}:session-completed"]["next_attempt_at"] == datetime(
         2026, 12, 3, 14, 0, tzinfo=UTC
     )
@@ -147,8 +128,8 @@ async def test_quiet_hours_and_digest_defer_outbound_only():
 
 
 async def test_unknown_people_get_inbox_and_a_queued_email_erased_people_nothing():
-    people = FakePeople(someone("teacher", "Tom", erased=True))
-    store = FakeNotifications()
+    people = people_of(someone("teacher", "Tom", erased=True))
+    store = InMemoryNotificationStore()
     await notifier(people, store, []).handle(SESSION, m := meta())
     assert sorted(store.docs) == [
         f"email:learner:{m.id}:session-completed",
@@ -176,10 +157,10 @@ async def test_reminders_wait_for_their_time_on_every_channel_ignoring_quiet_hou
         "Tom",
         Preferences(quiet_hours=QuietHours(start="00:00", end="23:59"), digest=True),
     )
-    store = FakeNotifications()
+    store = InMemoryNotificationStore()
     woken: list[str] = []
     event = accepted(NOON + timedelta(hours=3))
-    await notifier(FakePeople(someone("learner", "Lena"), sleepy), store, woken).handle(
+    await notifier(people_of(someone("learner", "Lena"), sleepy), store, woken).handle(
         event, m := meta()
     )
     reminder = store.docs[f"inbox:teacher:{m.id}:session-reminder"]
@@ -197,12 +178,12 @@ async def test_reminders_wait_for_their_time_on_every_channel_ignoring_quiet_hou
 
 
 async def test_no_reminder_for_a_session_already_begun_and_none_left_after_cancelling():
-    store = FakeNotifications()
-    people = FakePeople(someone("learner", "Lena"), someone("teacher", "Tom"))
+    store = InMemoryNotificationStore()
+    people = people_of(someone("learner", "Lena"), someone("teacher", "Tom"))
     await notifier(people, store, []).handle(accepted(NOON - timedelta(minutes=1)), meta())
     assert {d["kind"] for d in store.docs.values()} == {"match-accepted"}
 
-    store = FakeNotifications()
+    store = InMemoryNotificationStore()
     await notifier(people, store, []).handle(accepted(NOON + timedelta(hours=5)), meta())
     assert any(d["kind"] == "session-reminder" for d in store.docs.values())
     cancelled = HelpRequestCancelled(
@@ -240,13 +221,13 @@ async def test_a_batch_notifies_as_one_by_one_would_in_one_write_and_its_redeliv
         (_session(2, "gone", "teacher"), meta()),
         (_session(3, "quiet", "learner"), meta()),
     ]
-    one_by_one, one_woken = FakeNotifications(), []
-    single = notifier(FakePeople(*people), one_by_one, one_woken)
+    one_by_one, one_woken = InMemoryNotificationStore(), []
+    single = notifier(people_of(*people), one_by_one, one_woken)
     for event, event_meta in events:
         await single.handle(event, event_meta)
 
-    batched, batch_woken = FakeNotifications(), []
-    use_case = notifier(FakePeople(*people), batched, batch_woken)
+    batched, batch_woken = InMemoryNotificationStore(), []
+    use_case = notifier(people_of(*people), batched, batch_woken)
     await use_case.handle_batch(events)
 
     # Alike but for the fresh ce_id and time of each notification-delivered entry.

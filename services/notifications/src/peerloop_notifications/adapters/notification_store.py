@@ -2,56 +2,46 @@
 
 One document per (recipient, source event `ce_id`, channel, kind); its `_id` is
 built from those, so a redelivered event finds its notification already there.
-Outbound documents (e-mail, webhook) move pending → sending → sent | failed; the
+Outbound documents (e-mail, webhook) move as `domain.delivery` says; the
 `sending` mark carries a lease so a worker that died mid-send is taken over once
 the lease ends. Events about a notification ride in the document's `outbox`.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from peerloop_contracts.notifications import Channel
 from peerloop_contracts.outbox import OutboxEntry
 from peerloop_contracts.runtime.mongo import Document
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
+from peerloop_notifications.adapters.documents import from_document, to_document
+from peerloop_notifications.application.ports import InboxPage
+from peerloop_notifications.domain.delivery import DeliveryState
 from peerloop_notifications.domain.kinds import OUTBOUND_CHANNELS
+from peerloop_notifications.domain.notification import Notification, notification_id
 
-PENDING, SENDING, SENT, FAILED, SKIPPED = "pending", "sending", "sent", "failed", "skipped"
+__all__ = ["InboxPage", "NotificationStore", "notification_id"]
 
-
-def notification_id(person_id: str, source_event_id: str, channel: Channel, kind: str) -> str:
-    # The kind is part of it: one event can mean two things to one person (an
-    # acceptance now, a reminder later).
-    return f"{channel}:{person_id}:{source_event_id}:{kind}"
-
-
-@dataclass(frozen=True)
-class InboxPage:
-    items: list[Document]
-    total: int
-    unread: int
-
+PENDING, SENDING, SENT, FAILED, SKIPPED = (s.value for s in DeliveryState)
 
 _DUPLICATE_KEY = 11000
 
-_CANDIDATES = 16
+CANDIDATES = 16
 """Due deliveries looked at per claim; enough that a few workers rarely all chase one."""
-_STALE_CLAIMS_SKIPPED = 10
+STALE_CLAIMS_SKIPPED = 10
 """Abandoned claims stepped over before a delivery is left for the next sweep."""
 
 
 def is_due(doc: Document, now: datetime) -> bool:
     """The filter of `claim_next`, for one document already in hand."""
-    if doc.get("state") == PENDING:
-        return bool(doc["next_attempt_at"] <= now)
-    lease = doc.get("lease") or {}
-    return doc.get("state") == SENDING and "until" in lease and lease["until"] < now
+    delivery = from_document(doc).delivery
+    return delivery is not None and delivery.is_due(now)
 
 
 @dataclass
@@ -88,20 +78,21 @@ class NotificationStore:
         )
         await self.claims.create_index([("person_id", ASCENDING)], name="claims_by_person")
 
-    async def insert(self, doc: Document) -> bool:
+    async def insert(self, notification: Notification) -> bool:
         """Store a new notification; False when it exists already (a redelivered event)."""
         try:
-            await self.collection.insert_one(doc)
+            await self.collection.insert_one(to_document(notification))
         except DuplicateKeyError:
             return False
         return True
 
-    async def insert_many(self, docs: list[Document]) -> list[bool]:
+    async def insert_many(self, notifications: Sequence[Notification]) -> list[bool]:
         """Store new notifications in one round trip; per document, False when it existed.
 
         Unordered: a duplicate (a redelivered event) does not stop the others. Any
         other write error is raised, after the documents that could be written were.
         """
+        docs = [to_document(n) for n in notifications]
         if not docs:
             return []
         written = [True] * len(docs)
@@ -137,22 +128,23 @@ class NotificationStore:
             .skip(offset)
             .limit(limit)
         )
-        items = [doc async for doc in cursor]
+        items = [from_document(doc) async for doc in cursor]
         total = await self.collection.count_documents(visible)
         return InboxPage(items=items, total=total, unread=await self.unread_count(person_id, now))
 
     async def unread_count(self, person_id: str, now: datetime) -> int:
         return await self.collection.count_documents(self._inbox(person_id, now, read=False))
 
-    async def mark_read(self, person_id: str, nid: str, now: datetime) -> Document | None:
+    async def mark_read(self, person_id: str, nid: str, now: datetime) -> Notification | None:
         # Only an unread item gets a read time, so reading twice keeps the first one.
         await self.collection.update_one(
             self._inbox(person_id, now, _id=nid, read=False),
             {"$set": {"read": True, "read_at": now}},
         )
-        return await self.collection.find_one(
+        doc = await self.collection.find_one(
             self._inbox(person_id, now, _id=nid), projection={"outbox": 0}
         )
+        return None if doc is None else from_document(doc)
 
     async def mark_all_read(self, person_id: str, now: datetime) -> int:
         result = await self.collection.update_many(
@@ -160,17 +152,19 @@ class NotificationStore:
         )
         return result.modified_count
 
-    async def inbox_since(self, person_id: str, since: datetime, now: datetime) -> list[Document]:
-        """Items that became visible in [since, now], in the order they did."""
+    async def inbox_since(
+        self, person_ids: Collection[str], since: datetime, now: datetime
+    ) -> list[Notification]:
+        """Items of these people that became visible in [since, now], in the order they did."""
         cursor = self.collection.find(
             {
-                "person_id": person_id,
+                "person_id": {"$in": sorted(person_ids)},
                 "channel": "inbox",
                 "visible_at": {"$gte": since, "$lte": now},
             },
             projection={"outbox": 0},
         ).sort([("visible_at", ASCENDING), ("_id", ASCENDING)])
-        return [doc async for doc in cursor]
+        return [from_document(doc) async for doc in cursor]
 
     async def cancel_pending(self, request_id: str, kind: str) -> int:
         """Drop notifications of a request not yet out (reminders of a cancelled request)."""
@@ -181,7 +175,7 @@ class NotificationStore:
 
     # -- outbound deliveries ------------------------------------------------------
 
-    async def deliveries(self, person_id: str, *, limit: int) -> list[Document]:
+    async def deliveries(self, person_id: str, *, limit: int) -> list[Notification]:
         cursor = (
             self.collection.find(
                 {"person_id": person_id, "channel": {"$in": list(OUTBOUND_CHANNELS)}},
@@ -190,19 +184,22 @@ class NotificationStore:
             .sort([("created_at", DESCENDING), ("_id", ASCENDING)])
             .limit(limit)
         )
-        return [doc async for doc in cursor]
+        return [from_document(doc) async for doc in cursor]
 
     async def get(self, nid: str) -> Document | None:
+        """The stored document as it is (for inspection; the use cases read through claims)."""
         return await self.collection.find_one({"_id": nid}, projection={"outbox": 0})
 
-    async def claim(self, nid: str, owner: str, now: datetime, lease: timedelta) -> Document | None:
+    async def claim(
+        self, nid: str, owner: str, now: datetime, lease: timedelta
+    ) -> Notification | None:
         """Take delivery `nid` if it is due (a point lookup by `_id`), else None."""
         doc = await self.collection.find_one({"_id": nid})
         if doc is None or not is_due(doc, now):
             return None
         return await self._claim(doc, owner, now, lease)
 
-    async def claim_next(self, owner: str, now: datetime, lease: timedelta) -> Document | None:
+    async def claim_next(self, owner: str, now: datetime, lease: timedelta) -> Notification | None:
         """Take the most overdue delivery, or one whose sender's lease ran out."""
         due = self.collection.find(
             {
@@ -212,7 +209,7 @@ class NotificationStore:
                 ]
             }
         ).sort([("next_attempt_at", ASCENDING), ("_id", ASCENDING)])
-        async for doc in due.limit(_CANDIDATES):
+        async for doc in due.limit(CANDIDATES):
             # A later batch of a cursor can carry a document as it is now, claimed by
             # another worker since the query matched it (the local store does not match
             # again): decide on the document in hand.
@@ -224,13 +221,13 @@ class NotificationStore:
         return None
 
     async def claim_digest_batch(
-        self, first: Document, owner: str, now: datetime, lease: timedelta
-    ) -> list[Document]:
+        self, first: Notification, owner: str, now: datetime, lease: timedelta
+    ) -> list[Notification]:
         """`first` and the other digest e-mails of the same person that are due."""
         siblings = self.collection.find(
             {
-                "_id": {"$ne": first["_id"]},
-                "person_id": first["person_id"],
+                "_id": {"$ne": first.id},
+                "person_id": first.person_id,
                 "channel": "email",
                 "digest": True,
                 "state": PENDING,
@@ -248,7 +245,7 @@ class NotificationStore:
 
     async def _claim(
         self, doc: Document, owner: str, now: datetime, lease: timedelta
-    ) -> Document | None:
+    ) -> Notification | None:
         """Win attempt n+1 of a delivery, or None when another worker won it.
 
         The right to make attempt n+1 is an insert of `<id>#<n+1>`: a unique
@@ -261,7 +258,7 @@ class NotificationStore:
         counts as made, so such a delivery has one retry less.
         """
         attempt = int(doc.get("attempts", 0)) + 1
-        for _ in range(_STALE_CLAIMS_SKIPPED):
+        for _ in range(STALE_CLAIMS_SKIPPED):
             try:
                 await self.claims.insert_one(
                     {
@@ -288,7 +285,7 @@ class NotificationStore:
         )
         if result.modified_count != 1:
             return None
-        return {**doc, "state": SENDING, "lease": held, "attempts": attempt}
+        return from_document({**doc, "state": SENDING, "lease": held, "attempts": attempt})
 
     def _held(self, nid: str, owner: str) -> Document:
         return {"_id": nid, "state": SENDING, "lease.owner": owner}
@@ -344,3 +341,21 @@ class NotificationStore:
         await self.claims.delete_many({"person_id": person_id})
         result = await self.collection.delete_many({"person_id": person_id})
         return result.deleted_count
+
+    async def forget_mentions(self, person_id: str) -> int:
+        """Each update is conditional on the document still naming the person: a
+        concurrent or repeated erasure redacts nothing twice."""
+        redacted = 0
+        async for doc in self.collection.find(
+            {"mentions.person": person_id}, projection={"outbox": 0}
+        ):
+            forgotten = from_document(doc).forget(person_id)
+            result = await self.collection.update_one(
+                {"_id": doc["_id"], "mentions.person": person_id},
+                {
+                    "$set": {"subject": forgotten.subject, "body": forgotten.body},
+                    "$pull": {"mentions": {"person": person_id}},
+                },
+            )
+            redacted += result.modified_count
+        return redacted

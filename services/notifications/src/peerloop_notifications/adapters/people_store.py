@@ -22,49 +22,27 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
+from peerloop_notifications.application.ports import StalePreferencesError
+from peerloop_notifications.domain.person import DEFAULT_TIME_ZONE, Person
 from peerloop_notifications.domain.preferences import Preferences
 
-DEFAULT_TIME_ZONE = "UTC"
-_PERSONAL_FIELDS = ("display_name", "email", "time_zone")
+__all__ = ["DEFAULT_TIME_ZONE", "PeopleStore", "Person", "StalePreferencesError"]
+
+PERSONAL_FIELDS = ("display_name", "email", "time_zone")
 
 
-@dataclass(frozen=True)
-class Person:
-    person_id: str
-    display_name: str | None
-    email: str | None
-    time_zone: str
-    preferences: Preferences
-    preferences_version: int
-    erased: bool
-
-    @property
-    def registered(self) -> bool:
-        return not self.erased and self.email is not None
-
-    @classmethod
-    def from_documents(cls, doc: Document, preferences: Document | None) -> Person:
-        return cls(
-            person_id=doc["_id"],
-            display_name=doc.get("display_name"),
-            email=doc.get("email"),
-            time_zone=doc.get("time_zone") or DEFAULT_TIME_ZONE,
-            preferences=Preferences.model_validate(preferences["preferences"])
-            if preferences
-            else Preferences(),
-            preferences_version=int(preferences["version"]) if preferences else 0,
-            erased=bool(doc.get("erased", False)),
-        )
-
-
-class StalePreferencesError(Exception):
-    """The preferences changed since the version the caller read."""
-
-    def __init__(self, person_id: str, expected_version: int) -> None:
-        super().__init__(
-            f"preferences changed since version {expected_version}; read them again and retry"
-        )
-        self.person_id = person_id
+def person_from_documents(doc: Document, preferences: Document | None) -> Person:
+    return Person(
+        person_id=doc["_id"],
+        display_name=doc.get("display_name"),
+        email=doc.get("email"),
+        time_zone=doc.get("time_zone") or DEFAULT_TIME_ZONE,
+        preferences=Preferences.model_validate(preferences["preferences"])
+        if preferences
+        else Preferences(),
+        preferences_version=int(preferences["version"]) if preferences else 0,
+        erased=bool(doc.get("erased", False)),
+    )
 
 
 @dataclass
@@ -84,7 +62,7 @@ class PeopleStore:
         latest = await self.preferences.find_one(
             {"person_id": person_id}, sort=[("version", DESCENDING)]
         )
-        return Person.from_documents(doc, latest)
+        return person_from_documents(doc, latest)
 
     async def names(self, person_ids: list[str]) -> dict[str, str]:
         # One point lookup per person, each served by the `_id` index on every store.
@@ -125,7 +103,7 @@ class PeopleStore:
             {"_id": person_id},
             {
                 "$set": {"erased": True, "erased_sequence": sequence},
-                "$unset": dict.fromkeys(_PERSONAL_FIELDS, ""),
+                "$unset": dict.fromkeys(PERSONAL_FIELDS, ""),
             },
             upsert=True,
         )

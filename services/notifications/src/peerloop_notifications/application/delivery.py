@@ -17,17 +17,24 @@ import uuid
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from peerloop_contracts.envelope import utc_now
 from peerloop_contracts.notifications import Channel
-from peerloop_contracts.runtime.mongo import Document
 
-from peerloop_notifications.adapters.notification_store import NotificationStore
-from peerloop_notifications.adapters.people_store import PeopleStore, Person
-from peerloop_notifications.adapters.senders import DeliveryError, Outgoing, Sender
 from peerloop_notifications.application.events import delivered, failed
+from peerloop_notifications.application.ports import (
+    Clock,
+    DeliveryError,
+    NotificationStore,
+    Outgoing,
+    PeopleStore,
+    Sender,
+)
+from peerloop_notifications.domain.delivery import gives_up
 from peerloop_notifications.domain.digest import DigestItem, group_digest
+from peerloop_notifications.domain.notification import Notification
+from peerloop_notifications.domain.person import Person
 from peerloop_notifications.domain.preferences import channels_for
 from peerloop_notifications.domain.retry import Backoff
 from peerloop_notifications.domain.texts import render_digest
@@ -57,7 +64,7 @@ class DeliveryWorker:
     concurrency: int = 4
     poll_seconds: float = 1.0
     on_outbox: Callable[[str], None] = lambda _nid: None
-    now: Callable[[], datetime] = field(default=utc_now)
+    now: Clock = field(default=utc_now)
     owner: str = field(default_factory=lambda: uuid.uuid4().hex)
 
     def __post_init__(self) -> None:
@@ -153,13 +160,13 @@ class DeliveryWorker:
             doc = await self.store.claim_next(self.owner, now, self.lease)
         if doc is None:
             return False
-        person = await self.people.get(doc["person_id"])
+        person = await self.people.get(doc.person_id)
         if not await self._still_wanted(doc, person):
             return True
-        channel: Channel = doc["channel"]
-        address = address_of(person, doc["person_id"], channel)
+        channel = doc.channel
+        address = address_of(person, doc.person_id, channel)
         batch = [doc]
-        if doc.get("digest") and address is not None:
+        if doc.digest and address is not None:
             batch = await self.store.claim_digest_batch(doc, self.owner, now, self.lease)
         if address is None:
             await self._settle(batch, DeliveryError(f"no {channel} address", permanent=True))
@@ -171,13 +178,13 @@ class DeliveryWorker:
         except Exception as exc:
             # A sender bug must not leave the delivery `sending` until its lease ends,
             # again and again: it counts as a failed attempt like any other.
-            log.exception("delivery %s: unexpected error from the %s sender", doc["_id"], channel)
+            log.exception("delivery %s: unexpected error from the %s sender", doc.id, channel)
             await self._settle(batch, DeliveryError(f"{type(exc).__name__}: {exc}"))
         else:
             await self._settle(batch, None)
         return True
 
-    async def _still_wanted(self, doc: Document, person: Person | None) -> bool:
+    async def _still_wanted(self, doc: Notification, person: Person | None) -> bool:
         """Whether to send now; if not, the delivery is settled here.
 
         Decided at send time, not when queued: the profile may have arrived since (it
@@ -185,55 +192,53 @@ class DeliveryWorker:
         may have been erased.
         """
         if person is not None and person.erased:
-            await self.store.discard(doc["_id"])
+            await self.store.discard(doc.id)
             return False
-        channel: Channel = doc["channel"]
+        channel = doc.channel
         if channel == "inbox":
             return True
         if person is None or not person.registered:
             await self._settle([doc], DeliveryError("recipient not known yet"))
             return False
-        if channel not in channels_for(person.preferences, doc["kind"]):
-            await self.store.mark_skipped(
-                doc["_id"], self.owner, self.now(), f"{channel} switched off"
-            )
+        if channel not in channels_for(person.preferences, doc.kind):
+            await self.store.mark_skipped(doc.id, self.owner, self.now(), f"{channel} switched off")
             return False
         return True
 
-    def _outgoing(self, batch: list[Document], address: str, person: Person | None) -> Outgoing:
+    def _outgoing(self, batch: list[Notification], address: str, person: Person | None) -> Outgoing:
         first = batch[0]
-        if not first.get("digest"):
-            return Outgoing(first["_id"], address, first["subject"], first["body"])
+        if not first.digest:
+            return Outgoing(first.id, address, first.subject, first.body)
         text = render_digest(
-            group_digest(DigestItem(d["_id"], d["kind"], d["subject"], d["body"]) for d in batch),
+            group_digest(DigestItem(d.id, d.kind, d.subject, d.body) for d in batch),
             recipient_name=person.display_name if person else None,
         )
-        return Outgoing(f"digest:{first['_id']}", address, text.subject, text.body)
+        return Outgoing(f"digest:{first.id}", address, text.subject, text.body)
 
-    async def _settle(self, batch: list[Document], error: DeliveryError | None) -> None:
+    async def _settle(self, batch: list[Notification], error: DeliveryError | None) -> None:
         now = self.now()
         for doc in batch:
-            attempts = int(doc.get("attempts", 1))
+            attempts = doc.delivery.attempts if doc.delivery else 1
             if error is None:
                 held = await self.store.mark_sent(
-                    doc["_id"], self.owner, now, delivered(doc, attempts=attempts)
+                    doc.id, self.owner, now, delivered(doc, attempts=attempts)
                 )
                 if held:
-                    self.on_outbox(doc["_id"])
-            elif error.permanent or self.backoff.exhausted(attempts):
+                    self.on_outbox(doc.id)
+            elif gives_up(permanent=error.permanent, attempts=attempts, backoff=self.backoff):
                 held = await self.store.mark_failed(
-                    doc["_id"],
+                    doc.id,
                     self.owner,
                     now,
                     error.reason,
                     failed(doc, attempts=attempts, reason=error.reason),
                 )
                 if held:
-                    self.on_outbox(doc["_id"])
-                log.warning("delivery %s failed for good: %s", doc["_id"], error.reason)
+                    self.on_outbox(doc.id)
+                log.warning("delivery %s failed for good: %s", doc.id, error.reason)
             else:
                 at = now + timedelta(seconds=self.backoff.delay(attempts))
-                held = await self.store.reschedule(doc["_id"], self.owner, at, error.reason)
-                log.info("delivery %s retried at %s: %s", doc["_id"], at, error.reason)
+                held = await self.store.reschedule(doc.id, self.owner, at, error.reason)
+                log.info("delivery %s retried at %s: %s", doc.id, at, error.reason)
             if not held:
-                log.warning("lost the lease on %s; another worker has it", doc["_id"])
+                log.warning("lost the lease on %s; another worker has it", doc.id)

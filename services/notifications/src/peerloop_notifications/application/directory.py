@@ -12,8 +12,7 @@ from peerloop_contracts.profiles import (
     ProfileUpdated,
 )
 
-from peerloop_notifications.adapters.notification_store import NotificationStore
-from peerloop_notifications.adapters.people_store import PeopleStore
+from peerloop_notifications.application.ports import NotificationStore, PeopleStore
 
 TZ_GUARD = "time_zone_sequence"
 """The time zone comes from two kinds of event, so it keeps a sequence of its own."""
@@ -49,3 +48,5 @@ class Directory:
         # finds them erased and creates nothing.
         await self.people.erase(event.person_id, event.sequence)
         await self.notifications.forget_person(event.person_id)
+        # Everybody else's inbox items and queued e-mails that name them or quote them.
+        await self.notifications.forget_mentions(event.person_id)

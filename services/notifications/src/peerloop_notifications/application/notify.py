@@ -10,25 +10,21 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
 
 from peerloop_contracts.base import Event
 from peerloop_contracts.envelope import CloudEventMeta, utc_now
 from peerloop_contracts.matching import HelpRequestCancelled
 from peerloop_contracts.notifications import Channel
-from peerloop_contracts.runtime.mongo import Document
 from peerloop_contracts.runtime.tracing import consuming
 
-from peerloop_notifications.adapters.notification_store import (
-    PENDING,
-    NotificationStore,
-    notification_id,
-)
-from peerloop_notifications.adapters.people_store import DEFAULT_TIME_ZONE, PeopleStore, Person
 from peerloop_notifications.application.events import delivered
+from peerloop_notifications.application.ports import Clock, NotificationStore, PeopleStore
+from peerloop_notifications.domain.delivery import Delivery, DeliveryState
 from peerloop_notifications.domain.kinds import TIME_BOUND
+from peerloop_notifications.domain.notification import Notification, notification_id
+from peerloop_notifications.domain.person import DEFAULT_TIME_ZONE, Person
 from peerloop_notifications.domain.preferences import Preferences, channels_for
 from peerloop_notifications.domain.routing import Intent, intents_for
 from peerloop_notifications.domain.schedule import send_not_before
@@ -47,7 +43,7 @@ class Notifier:
     """Told the id of each delivery queued (wakes the delivery worker)."""
     on_outbox: Callable[[str], None] = lambda _nid: None
     """Told the id of each notification whose outbox holds events (wakes the relay)."""
-    now: Callable[[], datetime] = field(default=utc_now)
+    now: Clock = field(default=utc_now)
 
     async def handle(self, event: Event, meta: CloudEventMeta) -> None:
         now = self.now()
@@ -60,21 +56,13 @@ class Notifier:
             return
         mentioned = {i.recipient_id for i in intents} | {p for i in intents for p in i.mentions}
         names = await self.people.names(sorted(mentioned))
-        created: list[Document] = []
+        created: list[Notification] = []
         for intent in intents:
             person = await self.people.get(intent.recipient_id)
             if person is not None and person.erased:
                 continue
             created += await self._notify(intent, person, names, meta, now)
-        for doc in created:
-            if doc.get("outbox"):
-                self.on_outbox(doc["_id"])
-        for doc in created:
-            if doc["channel"] == "inbox" and doc["visible_at"] <= now:
-                self.on_inbox(doc["person_id"])
-        for doc in created:
-            if doc.get("state") == PENDING:
-                self.on_outbound(doc["_id"])
+        self._wake(created, now)
 
     async def handle_batch(self, items: Sequence[tuple[Event, CloudEventMeta]]) -> None:
         """`handle` for several events, their notifications written in one `insert_many`.
@@ -108,7 +96,7 @@ class Notifier:
             asyncio.gather(*(self.people.get(r) for r in recipients)),
         )
         by_id = dict(zip(recipients, people, strict=True))
-        docs: list[Document] = []
+        docs: list[Notification] = []
         for event, meta, intents in planned:
             # Each event's outbox entries join the trace of the event that caused them.
             with consuming(type(event).topic(), meta.traceparent, meta.id):
@@ -121,16 +109,16 @@ class Notifier:
         created = [doc for doc, new in zip(docs, written, strict=True) if new]
         self._wake(created, now)
 
-    def _wake(self, created: list[Document], now: datetime) -> None:
-        for doc in created:
-            if doc.get("outbox"):
-                self.on_outbox(doc["_id"])
-        for doc in created:
-            if doc["channel"] == "inbox" and doc["visible_at"] <= now:
-                self.on_inbox(doc["person_id"])
-        for doc in created:
-            if doc.get("state") == PENDING:
-                self.on_outbound(doc["_id"])
+    def _wake(self, created: list[Notification], now: datetime) -> None:
+        for n in created:
+            if n.outbox:
+                self.on_outbox(n.id)
+        for n in created:
+            if n.visible(now):
+                self.on_inbox(n.person_id)
+        for n in created:
+            if n.delivery is not None and n.delivery.state is DeliveryState.PENDING:
+                self.on_outbound(n.id)
 
     def _documents(
         self,
@@ -139,7 +127,7 @@ class Notifier:
         names: dict[str, str],
         meta: CloudEventMeta,
         now: datetime,
-    ) -> list[Document]:
+    ) -> list[Notification]:
         prefs = person.preferences if person else Preferences()
         text = render(
             intent.kind,
@@ -148,7 +136,7 @@ class Notifier:
             names=names,
         )
         return [
-            self._document(intent, channel, text, meta, person, now)
+            self._document(intent, channel, text, meta, person, now, names)
             for channel in channels_for(prefs, intent.kind)
         ]
 
@@ -159,7 +147,7 @@ class Notifier:
         names: dict[str, str],
         meta: CloudEventMeta,
         now: datetime,
-    ) -> list[Document]:
+    ) -> list[Notification]:
         prefs = person.preferences if person else Preferences()
         text = render(
             intent.kind,
@@ -171,11 +159,11 @@ class Notifier:
         # Someone not known yet still gets an e-mail: their profile may be on its way on
         # another topic, and the worker looks the address up when it sends.
         for channel in channels_for(prefs, intent.kind):
-            doc = self._document(intent, channel, text, meta, person, now)
+            doc = self._document(intent, channel, text, meta, person, now, names)
             if await self.store.insert(doc):
                 created.append(doc)
             else:
-                log.debug("already notified: %s", doc["_id"])
+                log.debug("already notified: %s", doc.id)
         return created
 
     def _document(
@@ -186,35 +174,32 @@ class Notifier:
         meta: CloudEventMeta,
         person: Person | None,
         now: datetime,
-    ) -> Document:
+        names: dict[str, str],
+    ) -> Notification:
         due = max(now, intent.deliver_at) if intent.deliver_at else now
-        doc: dict[str, Any] = {
-            "_id": notification_id(intent.recipient_id, meta.id, channel, intent.kind),
-            "person_id": intent.recipient_id,
-            "kind": intent.kind,
-            "channel": channel,
-            "source_event_id": meta.id,
-            "source_type": meta.type,
-            "subject": text.subject,
-            "body": text.body,
-            "created_at": now,
-        }
-        if intent.request_id is not None:
-            doc["request_id"] = intent.request_id
-        if intent.links:
-            doc["links"] = intent.links
+        n = Notification(
+            id=notification_id(intent.recipient_id, meta.id, channel, intent.kind),
+            person_id=intent.recipient_id,
+            kind=intent.kind,
+            channel=channel,
+            source_event_id=meta.id,
+            source_type=meta.type,
+            subject=text.subject,
+            body=text.body,
+            created_at=now,
+            request_id=intent.request_id,
+            links=intent.links,
+            mentions=mentions_of(intent, names),
+        )
         if channel == "inbox":
-            doc |= {"read": False, "visible_at": due}
+            n = replace(n, visible_at=due)
             if due > now:
                 # Shows up by itself at `due`; the worker records the delivery then.
-                doc |= _queued(due)
-            else:
-                doc["delivered_at"] = now
-                doc["outbox"] = [delivered(doc, attempts=1).to_document()]
-            return doc
+                return replace(n, delivery=Delivery.queued(due))
+            return replace(n, delivered_at=now, outbox=(delivered(n, attempts=1),))
         prefs = person.preferences if person else Preferences()
         if intent.kind in TIME_BOUND:
-            return doc | {"digest": False} | _queued(due)
+            return replace(n, delivery=Delivery.queued(due))
         digest = channel == "email" and prefs.digest
         not_before = send_not_before(
             now,
@@ -222,8 +207,14 @@ class Notifier:
             time_zone=person.time_zone if person else DEFAULT_TIME_ZONE,
             digest_hour=prefs.digest_hour if digest else None,
         )
-        return doc | {"digest": digest} | _queued(not_before)
+        return replace(n, digest=digest, delivery=Delivery.queued(not_before))
 
 
-def _queued(at: datetime) -> dict[str, Any]:
-    return {"state": PENDING, "attempts": 0, "next_attempt_at": at, "last_error": None}
+def mentions_of(intent: Intent, names: dict[str, str]) -> dict[str, tuple[str, ...]]:
+    """Per person the text names: their name as written and the words of theirs it quotes."""
+    mentioned = dict.fromkeys((*intent.mentions, *intent.quoted))
+    return {
+        person_id: tuple(t for t in (names.get(person_id), *intent.quoted.get(person_id, ())) if t)
+        for person_id in mentioned
+        if person_id != intent.recipient_id
+    }

@@ -64,6 +64,8 @@ class Intent:
     context: dict[str, Any] = field(default_factory=dict)
     mentions: tuple[str, ...] = ()
     """Other people named in the text; their display names are looked up when rendering."""
+    quoted: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    """Words of other people the text quotes, per person (a task, a reason, a comment)."""
     deliver_at: datetime | None = None
     """Not before this moment, on any channel (reminders); None: at once."""
     pointless_after: datetime | None = None
@@ -157,6 +159,7 @@ def _intents_for(event: Event) -> list[Intent]:
                         "proposal_id": event.proposal_id,
                     },
                     mentions=(event.requester_id,),
+                    quoted={event.requester_id: (event.task,)},
                 )
             ]
         case MatchAccepted():
@@ -175,6 +178,7 @@ def _intents_for(event: Event) -> list[Intent]:
                         "will_retry": event.will_retry,
                     },
                     mentions=(event.helper_id,),
+                    quoted={event.helper_id: (reason,)} if reason else {},
                 )
             ]
         case HelpRequestUnmatched():
@@ -232,6 +236,7 @@ def _intents_for(event: Event) -> list[Intent]:
                         "session_id": event.session_id,
                     },
                     mentions=(event.from_id,),
+                    quoted={event.from_id: (event.comment,)} if event.comment else {},
                 )
             ]
         case SkillAcquired():

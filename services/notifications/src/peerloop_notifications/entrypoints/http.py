@@ -7,17 +7,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from peerloop_contracts.common import MAX_STORED_INT
-from peerloop_contracts.envelope import utc_now
 from peerloop_contracts.runtime.auth import CurrentPrincipal, Forbidden
 from peerloop_contracts.runtime.http_errors import Refusals, install_refusals
 from peerloop_contracts.runtime.outbound import OutboundError, check_url
 from peerloop_contracts.runtime.rate_limit import rate_limited
 from pydantic import BaseModel, Field
 
-from peerloop_notifications.adapters.people_store import Person, StalePreferencesError
-from peerloop_notifications.application.live_feed import inbox_stream, item_view
+from peerloop_notifications.application.live_feed import StreamLimitError, inbox_stream, item_view
+from peerloop_notifications.application.ports import StalePreferencesError
+from peerloop_notifications.application.queries import InboxQueries
 from peerloop_notifications.bootstrap import NotificationsService, bootstrap
 from peerloop_notifications.config import Settings
+from peerloop_notifications.domain.delivery import Delivery as OutboundDelivery
+from peerloop_notifications.domain.notification import Notification
+from peerloop_notifications.domain.person import Person
 from peerloop_notifications.domain.preferences import Preferences
 
 
@@ -64,23 +67,41 @@ class PreferencesChange(BaseModel):
     preferences: Preferences
 
 
+def _delivery_view(n: Notification) -> Delivery:
+    delivery = n.delivery or OutboundDelivery()
+    return Delivery(
+        id=n.id,
+        kind=n.kind,
+        channel=n.channel,
+        state=delivery.state.value,
+        attempts=delivery.attempts,
+        next_attempt_at=delivery.next_attempt_at.isoformat() if delivery.next_attempt_at else None,
+        last_error=delivery.last_error,
+        subject=n.subject,
+    )
+
+
 def _service(request: Request) -> NotificationsService:
     service: NotificationsService = request.app.state.service
     return service
 
 
-ServiceDep = Annotated[NotificationsService, Depends(_service)]
+def _queries(request: Request) -> InboxQueries:
+    return _service(request).queries
+
+
+QueriesDep = Annotated[InboxQueries, Depends(_queries)]
 
 
 OWN_RULE = "inbox, live stream, deliveries and preferences are the person's own only"
 
 
-async def _known_person(person_id: str, caller: CurrentPrincipal, service: ServiceDep) -> Person:
+async def _known_person(person_id: str, caller: CurrentPrincipal, queries: QueriesDep) -> Person:
     """The caller themself; decided before the store is read, so nothing tells of others."""
     if caller.person_id != person_id:
         raise Forbidden(OWN_RULE)
-    person = await service.people.get(person_id)
-    if person is None or not person.registered:
+    person = await queries.registered(person_id)
+    if person is None:
         raise HTTPException(404, f"unknown person {person_id!r}")
     return person
 
@@ -94,13 +115,11 @@ def inbox_router() -> APIRouter:
     @router.get("/inbox", summary="Inbox, unread first, newest first")
     async def list_inbox(
         person: PersonDep,
-        service: ServiceDep,
+        queries: QueriesDep,
         offset: Annotated[int, Query(ge=0, le=MAX_STORED_INT)] = 0,
         limit: Annotated[int, Query(ge=1, le=100)] = 20,
     ) -> InboxPage:
-        page = await service.store.inbox_page(
-            person.person_id, utc_now(), offset=offset, limit=limit
-        )
+        page = await queries.inbox(person.person_id, offset=offset, limit=limit)
         more = offset + len(page.items) < page.total
         return InboxPage(
             items=[item_view(doc) for doc in page.items],
@@ -112,19 +131,18 @@ def inbox_router() -> APIRouter:
         )
 
     @router.get("/inbox/unread-count", summary="How many inbox items are unread")
-    async def unread_count(person: PersonDep, service: ServiceDep) -> UnreadCount:
-        return UnreadCount(unread=await service.store.unread_count(person.person_id, utc_now()))
+    async def unread_count(person: PersonDep, queries: QueriesDep) -> UnreadCount:
+        return UnreadCount(unread=await queries.unread(person.person_id))
 
     @router.post("/inbox/read-all", summary="Mark every inbox item read")
-    async def read_all(person: PersonDep, service: ServiceDep) -> MarkedRead:
-        marked = await service.store.mark_all_read(person.person_id, utc_now())
-        return MarkedRead(marked=marked)
+    async def read_all(person: PersonDep, queries: QueriesDep) -> MarkedRead:
+        return MarkedRead(marked=await queries.mark_all_read(person.person_id))
 
     @router.post("/inbox/{notification_id}/read", summary="Mark one inbox item read")
     async def read_one(
-        notification_id: str, person: PersonDep, service: ServiceDep
+        notification_id: str, person: PersonDep, queries: QueriesDep
     ) -> dict[str, Any]:
-        doc = await service.store.mark_read(person.person_id, notification_id, utc_now())
+        doc = await queries.mark_read(person.person_id, notification_id)
         if doc is None:
             raise HTTPException(404, f"no inbox item {notification_id!r}")
         return item_view(doc)
@@ -134,14 +152,14 @@ def inbox_router() -> APIRouter:
         summary="New inbox items as Server-Sent Events",
         response_class=StreamingResponse,
     )
-    async def stream(person: PersonDep, service: ServiceDep, request: Request) -> StreamingResponse:
-        frames = inbox_stream(
-            service.store,
-            service.feed,
-            person.person_id,
-            poll_seconds=service.settings.stream_poll_seconds,
-            disconnected=request.is_disconnected,
-        )
+    async def stream(person: PersonDep, queries: QueriesDep, request: Request) -> StreamingResponse:
+        try:
+            subscription = queries.live(person.person_id)
+        except StreamLimitError as exc:
+            raise HTTPException(
+                429, exc.reason, headers={"Retry-After": str(exc.retry_after_seconds)}
+            ) from exc
+        frames = inbox_stream(queries.feed, subscription, disconnected=request.is_disconnected)
         return StreamingResponse(
             frames,
             media_type="text/event-stream",
@@ -151,25 +169,10 @@ def inbox_router() -> APIRouter:
     @router.get("/deliveries", summary="E-mail and webhook deliveries with their state")
     async def deliveries(
         person: PersonDep,
-        service: ServiceDep,
+        queries: QueriesDep,
         limit: Annotated[int, Query(ge=1, le=200)] = 50,
     ) -> list[Delivery]:
-        docs = await service.store.deliveries(person.person_id, limit=limit)
-        return [
-            Delivery(
-                id=d["_id"],
-                kind=d["kind"],
-                channel=d["channel"],
-                state=d["state"],
-                attempts=d.get("attempts", 0),
-                next_attempt_at=d["next_attempt_at"].isoformat()
-                if d.get("next_attempt_at")
-                else None,
-                last_error=d.get("last_error"),
-                subject=d["subject"],
-            )
-            for d in docs
-        ]
+        return [_delivery_view(n) for n in await queries.deliveries(person.person_id, limit=limit)]
 
     return router
 
@@ -191,10 +194,10 @@ def preferences_router() -> APIRouter:
         dependencies=[rate_limited("preference_changes")],
     )
     async def put_preferences(
-        change: PreferencesChange, person: PersonDep, service: ServiceDep
+        change: PreferencesChange, person: PersonDep, queries: QueriesDep, request: Request
     ) -> PreferencesView:
-        _check_webhook_url(change.preferences, service.settings)
-        version = await service.people.set_preferences(
+        _check_webhook_url(change.preferences, _service(request).settings)
+        version = await queries.set_preferences(
             person.person_id, change.preferences, change.expected_version
         )
         return PreferencesView(
