@@ -29,6 +29,7 @@ from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
 from peerloop_contracts.runtime.auth import PublicRoute, TokenVerifier, install_auth
+from peerloop_contracts.runtime.body_limit import limit_request_bodies
 from peerloop_contracts.runtime.kafka import EventConsumer, make_broker, publish_entry
 from peerloop_contracts.runtime.kafka_security import kafka_security
 from peerloop_contracts.runtime.metrics import http_metrics_middleware
@@ -139,7 +140,8 @@ class ServiceRuntime:
         return checks
 
     def instrument(self, app: FastAPI) -> None:
-        """HTTP request metrics, server spans, and 503 while the store is unreachable."""
+        """Body cap, HTTP request metrics, server spans, 503 while the store is unreachable."""
+        limit_request_bodies(app, self.settings.max_body_bytes)
         app.middleware("http")(http_metrics_middleware(self.name))
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
         for error in TRANSIENT_STORE_ERRORS:
