@@ -75,13 +75,18 @@ def fuzz_service(base_url: str, token: str, pinned: dict[str, str]) -> Findings:
                         timeout=30,
                     )
                 except (Exception, BaseExceptionGroup) as exc:
-                    key = f"{operation.method.upper()} {operation.path}: {type(exc).__name__}"
+                    label = f"{case.operation.method.upper()} {case.operation.path}"
+                    key = f"{label}: {type(exc).__name__}"
                     findings.failures.setdefault(key, str(exc)[:600])
 
             try:
                 run()
             except hypothesis.errors.Unsatisfiable:
                 pass  # nothing to make invalid (an operation without parameters or body)
+            except hypothesis.errors.FlakyStrategyDefinition:
+                # Schemathesis's negative generator is not always replayable; the requests
+                # sent before it stopped were checked.
+                pass
     return findings
 
 
@@ -116,7 +121,9 @@ async def test_no_server_error_and_every_response_in_its_schema(
     summary = {name: (f.requests, len(f.failures)) for name, f in report.items()}
     print(f"schemathesis requests and failures per service: {summary}")
     failures = {
-        f"{name} {key}": message for name, f in report.items() for key, message in f.failures.items()
+        f"{name} {key}": message
+        for name, f in report.items()
+        for key, message in f.failures.items()
     }
     assert not failures, "\n\n".join(f"{k}\n{v}" for k, v in failures.items())
     assert all(f.requests > 0 for f in report.values())

@@ -38,7 +38,7 @@ class ServiceSettings(BaseSettings):
     max_body_bytes: int = Field(
         default=DEFAULT_MAX_BODY_BYTES,
         ge=1024,
-        description="request bodies larger than this are refused with 413 (PEERLOOP_MAX_BODY_BYTES)",
+        description="request bodies larger than this are refused with 413",
     )
     http_port: int = 8000
     database: str = Field(default="peerloop", description="this service's own database")

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from peerloop_contracts.base import Event
+from peerloop_contracts.common import ERASED_PERSON
 from peerloop_contracts.envelope import utc_now
 from peerloop_contracts.outbox import outbox_entry
 from peerloop_contracts.runtime.mongo import Document
@@ -21,7 +22,7 @@ from pymongo.errors import DuplicateKeyError
 
 from peerloop_matching.domain.help_request import HelpRequest
 
-ERASED = "erased"
+ERASED = ERASED_PERSON
 
 
 def _state_fields(request: HelpRequest) -> Document:
