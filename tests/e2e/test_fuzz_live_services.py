@@ -4,7 +4,7 @@ Every operation of profiles, matching and notifications gets valid and invalid
 requests generated from its OpenAPI document, sent with a real bearer token to the
 services running as processes. Path parameters naming a person are the caller
 (registered first), so the bodies reach the handlers rather than stopping at 403.
-`PEERLOOP_FUZZ_EXAMPLES` sets the examples per operation and mode (default 12).
+`PEERLOOP_FUZZ_EXAMPLES` sets the examples per operation and mode (default 30).
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from schemathesis.specs.openapi.checks import response_schema_conformance
 
 pytestmark = pytest.mark.e2e
 
-EXAMPLES = int(os.environ.get("PEERLOOP_FUZZ_EXAMPLES", "12"))
+EXAMPLES = int(os.environ.get("PEERLOOP_FUZZ_EXAMPLES", "30"))
 SKIPPED_PATHS = ("/inbox/stream",)
 """An endless Server-Sent Events stream has no response to check."""
 

@@ -18,6 +18,7 @@ from peerloop_contracts.profiles import (
     SkillWithdrawn,
 )
 from peerloop_matching.application.help_requests import NewHelpRequest
+from peerloop_matching.domain.errors import ErasedPersonError
 from peerloop_matching.entrypoints.service import MatchingService
 
 pytestmark = pytest.mark.integration
@@ -229,3 +230,15 @@ async def test_the_index_follows_changes_other_replicas_wrote_to_the_store(
     await offline_service.sync.refresh()
     assert offline_service.index.get(p) is None
     assert list(offline_service.index.offerers(skill)) == []
+
+
+async def test_an_erased_person_is_refused_at_once_not_told_to_retry(
+    offline_service: MatchingService, run_id: str
+) -> None:
+    gone = f"gone-{run_id}"
+    await offline_service.projection.on_profile(_registered(gone, 1), META)
+    await offline_service.projection.on_profile_erased(
+        ProfileErased(person_id=gone, sequence=2), META
+    )
+    with pytest.raises(ErasedPersonError, match="was erased"):
+        await offline_service.help_requests.create(NewHelpRequest(gone, "mongodb", 3, "a task"))

@@ -16,6 +16,7 @@ from peerloop_matching.application.help_requests import HelpRequests, NewHelpReq
 from peerloop_matching.config import Settings
 from peerloop_matching.domain.errors import (
     DomainError,
+    ErasedPersonError,
     IdempotencyKeyReusedError,
     InvalidTransitionError,
     NotAllowedError,
@@ -53,6 +54,7 @@ _STATUS: dict[type[DomainError], int] = {
     NotAllowedError: status.HTTP_403_FORBIDDEN,
     InvalidTransitionError: status.HTTP_409_CONFLICT,
     StaleVersionError: status.HTTP_409_CONFLICT,
+    ErasedPersonError: status.HTTP_409_CONFLICT,
 }
 
 
