@@ -10,11 +10,19 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from peerloop_contracts.topics import ce_source, ce_type, topic_name
 
-_TOLERANT = "tolerant"
+TOLERANT = "tolerant"
+"""Validation context key set by `Event.decode`: read as a consumer."""
 
 
 class WireModel(BaseModel):
@@ -25,7 +33,7 @@ class WireModel(BaseModel):
     @model_validator(mode="before")
     @classmethod
     def _drop_unknown_when_tolerant(cls, data: Any, info: ValidationInfo) -> Any:
-        if isinstance(data, dict) and info.context and info.context.get(_TOLERANT):
+        if isinstance(data, dict) and info.context and info.context.get(TOLERANT):
             known = {f.alias or name for name, f in cls.model_fields.items()} | set(
                 cls.model_fields
             )
@@ -54,6 +62,14 @@ class Event(WireModel):
         "ignore an event whose sequence is not newer than the one they applied.",
     )
 
+    @field_validator("sequence")
+    @classmethod
+    def _storable_sequence(cls, value: int, info: ValidationInfo) -> int:
+        # The store's int64 (common.MAX_STORED_INT; common imports this module).
+        if not (info.context and info.context.get(TOLERANT)) and value > 2**63 - 1:
+            raise ValueError("must be at most 9223372036854775807")
+        return value
+
     @classmethod
     def topic(cls) -> str:
         return topic_name(cls.event_name, cls.version)
@@ -77,5 +93,5 @@ class Event(WireModel):
     def decode(cls, data: bytes | str | dict[str, Any]) -> Self:
         """Parse as a consumer: unknown fields are ignored at every depth."""
         if isinstance(data, dict):
-            return cls.model_validate(data, context={_TOLERANT: True})
-        return cls.model_validate_json(data, context={_TOLERANT: True})
+            return cls.model_validate(data, context={TOLERANT: True})
+        return cls.model_validate_json(data, context={TOLERANT: True})

@@ -7,15 +7,32 @@ shares the request's key and sequence, so a subscriber sees them in order.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
 from peerloop_contracts.base import Event, WireModel
-from peerloop_contracts.common import Level, PersonId, SessionFormat, SkillId, Urgency
+from peerloop_contracts.common import (
+    STORABLE,
+    TEXT,
+    Comment,
+    Count,
+    EntityId,
+    Label,
+    Level,
+    PersonId,
+    Reason,
+    SessionFormat,
+    SkillId,
+    Task,
+    Urgency,
+    at_most,
+)
 
 OWNER = "matching"
 """Publishes every event of this module, and no other service may (see `Event.owner`)."""
+
+MAX_SCORE_COMPONENTS = 20
 
 UnmatchedReason = Literal["no_one_offers", "all_at_capacity", "all_declined"]
 
@@ -42,7 +59,7 @@ class HelpRequested(_RequestEvent):
 
     skill_id: SkillId
     desired_level: Level
-    task: str = Field(min_length=1, max_length=2000)
+    task: Task
     needed_by: datetime | None = None
     urgency: Urgency = "normal"
     format: SessionFormat = "call"
@@ -59,7 +76,7 @@ class HelpRequestCancelled(_RequestEvent):
     event_name: ClassVar[str] = "help-request-cancelled"
 
     skill_id: SkillId
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Reason | None = None
 
 
 class HelpRequestUnmatched(_RequestEvent):
@@ -76,18 +93,18 @@ class HelpRequestUnmatched(_RequestEvent):
 
     skill_id: SkillId
     reason: UnmatchedReason
-    detail: str = ""
-    candidates_tried: int = Field(default=0, ge=0)
+    detail: Annotated[str, at_most(500), TEXT] = ""
+    candidates_tried: Count = 0
 
 
 class ScoreComponent(WireModel):
     """One term of a match score: why this helper was chosen."""
 
-    name: str = Field(examples=["skill_fit"])
-    weight: float
-    value: float = Field(description="normalised 0..1")
-    contribution: float = Field(description="weight × value")
-    explanation: str
+    name: Label = Field(examples=["skill_fit"])
+    weight: float = Field(allow_inf_nan=False)
+    value: float = Field(allow_inf_nan=False, description="normalised 0..1")
+    contribution: float = Field(allow_inf_nan=False, description="weight × value")
+    explanation: Label
 
 
 class MatchProposed(_RequestEvent):
@@ -103,13 +120,15 @@ class MatchProposed(_RequestEvent):
 
     event_name: ClassVar[str] = "match-proposed"
 
-    proposal_id: str
+    proposal_id: EntityId
     helper_id: PersonId
     skill_id: SkillId
-    task: str
-    score: float
-    breakdown: list[ScoreComponent]
-    attempt: int = Field(ge=1, description="1 for the first helper asked, 2 for the next …")
+    task: Annotated[str, at_most(2000), TEXT]
+    score: float = Field(allow_inf_nan=False)
+    breakdown: Annotated[list[ScoreComponent], at_most(MAX_SCORE_COMPONENTS)]
+    attempt: Annotated[int, STORABLE] = Field(
+        ge=1, description="1 for the first helper asked, 2 for the next …"
+    )
     expires_at: datetime
 
 
@@ -122,9 +141,9 @@ class MatchAccepted(_RequestEvent):
 
     event_name: ClassVar[str] = "match-accepted"
 
-    proposal_id: str
+    proposal_id: EntityId
     helper_id: PersonId
-    session_id: str
+    session_id: EntityId
     skill_id: SkillId
     scheduled_at: datetime | None = None
 
@@ -140,10 +159,10 @@ class MatchDeclined(_RequestEvent):
 
     event_name: ClassVar[str] = "match-declined"
 
-    proposal_id: str
+    proposal_id: EntityId
     helper_id: PersonId
     skill_id: SkillId
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Reason | None = None
     will_retry: bool
 
 
@@ -156,7 +175,7 @@ class MatchExpired(_RequestEvent):
 
     event_name: ClassVar[str] = "match-expired"
 
-    proposal_id: str
+    proposal_id: EntityId
     helper_id: PersonId
     skill_id: SkillId
     will_retry: bool
@@ -173,7 +192,7 @@ class SessionCompleted(_RequestEvent):
 
     event_name: ClassVar[str] = "session-completed"
 
-    session_id: str
+    session_id: EntityId
     learner_id: PersonId
     teacher_id: PersonId
     skill_id: SkillId
@@ -192,7 +211,7 @@ class SessionNotHappened(_RequestEvent):
 
     event_name: ClassVar[str] = "session-not-happened"
 
-    session_id: str
+    session_id: EntityId
     learner_id: PersonId
     teacher_id: PersonId
     reported_by: PersonId
@@ -208,12 +227,12 @@ class FeedbackGiven(_RequestEvent):
 
     event_name: ClassVar[str] = "feedback-given"
 
-    session_id: str
+    session_id: EntityId
     from_id: PersonId
     to_id: PersonId
     role_of_rated: Literal["teacher", "learner"]
     rating: int = Field(ge=1, le=5)
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: Comment | None = None
 
 
 EVENTS: tuple[type[Event], ...] = (

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
 
 from peerloop_contracts.base import Event
-from peerloop_contracts.common import PersonId
+from peerloop_contracts.common import STORABLE, TEXT, EntityId, Label, PersonId, at_most
 
 OWNER = "notifications"
 """Publishes every event of this module, and no other service may (see `Event.owner`)."""
@@ -19,11 +19,11 @@ class _NotificationEvent(Event):
     owner: ClassVar[str] = OWNER
     aggregate: ClassVar[str] = "notification_id"
 
-    notification_id: str
+    notification_id: EntityId
     person_id: PersonId
-    kind: str = Field(examples=["match-proposed"])
+    kind: Label = Field(examples=["match-proposed"])
     channel: Channel
-    source_event_id: str = Field(description="ce_id of the event that caused it")
+    source_event_id: EntityId = Field(description="ce_id of the event that caused it")
 
 
 class NotificationDelivered(_NotificationEvent):
@@ -37,7 +37,7 @@ class NotificationDelivered(_NotificationEvent):
 
     event_name: ClassVar[str] = "notification-delivered"
 
-    attempts: int = Field(ge=1)
+    attempts: Annotated[int, STORABLE] = Field(ge=1)
 
 
 class NotificationFailed(_NotificationEvent):
@@ -51,8 +51,8 @@ class NotificationFailed(_NotificationEvent):
 
     event_name: ClassVar[str] = "notification-failed"
 
-    attempts: int = Field(ge=1)
-    reason: str
+    attempts: Annotated[int, STORABLE] = Field(ge=1)
+    reason: Annotated[str, at_most(500), TEXT]
 
 
 EVENTS: tuple[type[Event], ...] = (NotificationDelivered, NotificationFailed)

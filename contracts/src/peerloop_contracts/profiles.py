@@ -3,12 +3,30 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import ClassVar
+from typing import Annotated, ClassVar
 
 from pydantic import EmailStr, Field
 
 from peerloop_contracts.base import Event
-from peerloop_contracts.common import AwayPeriod, Level, PersonId, SkillId, WorkingHours
+from peerloop_contracts.common import (
+    MAX_AWAY_PERIODS,
+    MAX_LANGUAGES,
+    ONE_LINE,
+    AwayPeriod,
+    Description,
+    DisplayName,
+    EntityId,
+    Language,
+    Level,
+    Location,
+    PersonId,
+    SkillId,
+    SkillName,
+    Team,
+    TimeZoneName,
+    WorkingHours,
+    at_most,
+)
 
 OWNER = "profiles"
 """Publishes every event of this module, and no other service may (see `Event.owner`)."""
@@ -22,14 +40,14 @@ class _PersonEvent(Event):
 
 
 class _ProfileSnapshot(_PersonEvent):
-    display_name: str = Field(min_length=1, max_length=200)
+    display_name: DisplayName
     email: EmailStr
-    team: str = Field(min_length=1, max_length=100)
+    team: Team
     manager_id: PersonId | None = None
-    location: str | None = Field(default=None, max_length=100)
-    time_zone: str = Field(description="IANA time zone, e.g. Europe/Berlin")
+    location: Location | None = None
+    time_zone: TimeZoneName = Field(description="IANA time zone, e.g. Europe/Berlin")
     working_hours: WorkingHours = Field(default_factory=WorkingHours)
-    languages: list[str] = Field(default_factory=list)
+    languages: Annotated[list[Language], at_most(MAX_LANGUAGES)] = Field(default_factory=list)
 
 
 class ProfileRegistered(_ProfileSnapshot):
@@ -68,9 +86,9 @@ class SkillOffered(_PersonEvent):
     event_name: ClassVar[str] = "skill-offered"
 
     skill_id: SkillId
-    skill_name: str = Field(min_length=1, max_length=100)
+    skill_name: SkillName
     level: Level
-    description: str = Field(default="", max_length=2000)
+    description: Description = ""
     willing_to_teach: bool = True
     weekly_capacity: int = Field(ge=0, le=50, description="sessions per week for this skill")
 
@@ -98,9 +116,11 @@ class AvailabilityChanged(_PersonEvent):
     event_name: ClassVar[str] = "availability-changed"
 
     weekly_capacity: int = Field(ge=0, le=50, description="sessions per week, all skills")
-    time_zone: str
+    time_zone: TimeZoneName
     working_hours: WorkingHours
-    away_periods: list[AwayPeriod] = Field(default_factory=list)
+    away_periods: Annotated[list[AwayPeriod], at_most(MAX_AWAY_PERIODS)] = Field(
+        default_factory=list
+    )
 
 
 class LearningGoalSet(_PersonEvent):
@@ -137,10 +157,10 @@ class SkillAcquired(_PersonEvent):
     event_name: ClassVar[str] = "skill-acquired"
 
     skill_id: SkillId
-    skill_name: str
+    skill_name: Annotated[str, at_most(100), ONE_LINE]
     level: Level
     teacher_id: PersonId
-    session_id: str
+    session_id: EntityId
     acquired_at: datetime
 
 

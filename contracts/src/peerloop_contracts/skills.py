@@ -17,6 +17,7 @@ import yaml
 _SEPARATORS = re.compile(r"[\s_/]+")
 _INVALID = re.compile(r"[^a-z0-9+#.-]")
 _DASHES = re.compile(r"-{2,}")
+_SKILL_ID = re.compile(r"^[a-z0-9][a-z0-9+#.-]{0,63}$")
 
 
 @dataclass(frozen=True)
@@ -45,9 +46,19 @@ class SkillCatalogue:
                 self._lookup[normalise(name)] = skill.id
 
     def canonical(self, text: str) -> str:
-        """The canonical id for a name or alias; unknown skills keep their normalised form."""
+        """The canonical id for a name or alias; unknown skills keep their normalised form.
+
+        Refuses (ValueError) a name that makes no valid skill id (common.SkillId), so
+        nothing accepted here fails when it is published.
+        """
         slug = normalise(text)
-        return self._lookup.get(slug, slug)
+        skill_id = self._lookup.get(slug, slug)
+        if not _SKILL_ID.match(skill_id):
+            raise ValueError(
+                f"{text!r} does not make a skill id (at most 64 letters, digits, + # . -, "
+                "starting with a letter or digit)"
+            )
+        return skill_id
 
     def display_name(self, skill_id: str) -> str:
         skill = self._by_id.get(skill_id)

@@ -33,6 +33,7 @@ from pymongo.asynchronous.database import AsyncDatabase
 
 from peerloop_contracts.base import Event
 from peerloop_contracts.runtime.auth import PublicRoute, TokenVerifier, install_auth
+from peerloop_contracts.runtime.body_limit import limit_request_bodies
 from peerloop_contracts.runtime.kafka import (
     BatchHandler,
     EventConsumer,
@@ -223,7 +224,9 @@ class ServiceRuntime:
         return checks
 
     def instrument(self, app: FastAPI) -> None:
-        """HTTP request metrics, server spans, 503 while the store is unreachable, rate limits."""
+        """Body cap, HTTP request metrics, server spans, 503 while the store is unreachable,
+        rate limits."""
+        limit_request_bodies(app, self.settings.max_body_bytes)
         app.middleware("http")(http_metrics_middleware(self.name))
         FastAPIInstrumentor.instrument_app(app, excluded_urls="healthz,readyz,metrics")
         for error in TRANSIENT_STORE_ERRORS:

@@ -9,6 +9,7 @@ from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from peerloop_contracts.runtime.auth.settings import AuthSettings
+from peerloop_contracts.runtime.body_limit import DEFAULT_MAX_BODY_BYTES
 from peerloop_contracts.runtime.kafka_security import SaslMechanism, SecurityProtocol
 from peerloop_contracts.runtime.outbound import OutboundSettings
 from peerloop_contracts.runtime.rate_limit import RateLimitSettings
@@ -36,6 +37,11 @@ class ServiceSettings(BaseSettings):
         default=500, ge=0, description="log store commands slower than this (0: off)"
     )
     http_host: str = "127.0.0.1"
+    max_body_bytes: int = Field(
+        default=DEFAULT_MAX_BODY_BYTES,
+        ge=1024,
+        description="request bodies larger than this are refused with 413",
+    )
     http_port: int = 8000
     database: str = Field(default="peerloop", description="this service's own database")
     consumer_group: str = Field(default="", description="defaults to peerloop-<service>")

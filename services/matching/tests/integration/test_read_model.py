@@ -19,6 +19,7 @@ from peerloop_contracts.profiles import (
 )
 from peerloop_matching.application.help_requests import NewHelpRequest
 from peerloop_matching.bootstrap import MatchingService
+from peerloop_matching.domain.errors import ErasedPersonError
 
 pytestmark = pytest.mark.integration
 
@@ -269,3 +270,15 @@ async def test_erasing_a_helper_leaves_none_of_their_name_or_words_in_the_stored
         "learner": (5, None),
         "teacher": (4, None),
     }
+
+
+async def test_an_erased_person_is_refused_at_once_not_told_to_retry(
+    offline_service: MatchingService, run_id: str
+) -> None:
+    gone = f"gone-{run_id}"
+    await offline_service.projection.on_profile(_registered(gone, 1), META)
+    await offline_service.projection.on_profile_erased(
+        ProfileErased(person_id=gone, sequence=2), META
+    )
+    with pytest.raises(ErasedPersonError, match="was erased"):
+        await offline_service.help_requests.create(NewHelpRequest(gone, "mongodb", 3, "a task"))

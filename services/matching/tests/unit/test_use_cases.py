@@ -9,8 +9,10 @@ import dataclasses
 import pytest
 from matching_fakes import META, TTL, Matching
 from peerloop_contracts.matching import MatchDeclined, MatchExpired, SessionCompleted
+from peerloop_contracts.profiles import ProfileErased
 from peerloop_matching.application.help_requests import NewHelpRequest
 from peerloop_matching.domain.errors import (
+    ErasedPersonError,
     IdempotencyKeyReusedError,
     InvalidTransitionError,
     NotAllowedError,
@@ -63,6 +65,14 @@ async def test_asking_stores_the_request_with_its_event_and_wakes_the_relay(m: M
 async def test_a_requester_matching_has_not_heard_of_is_told_to_retry(m: Matching) -> None:
     with pytest.raises(UnknownPersonError, match="has not received the profile"):
         await m.use_cases.create(NewHelpRequest("nobody", "python", 2, "a task"))
+    assert m.requests.requests == {}
+
+
+async def test_an_erased_requester_is_refused_at_once_not_told_to_retry(m: Matching) -> None:
+    await m.person("gone")
+    await m.projection.on_profile_erased(ProfileErased(person_id="gone", sequence=5), META)
+    with pytest.raises(ErasedPersonError, match="was erased"):
+        await m.use_cases.create(NewHelpRequest("gone", "python", 2, "a task"))
     assert m.requests.requests == {}
 
 

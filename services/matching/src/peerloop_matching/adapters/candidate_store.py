@@ -110,6 +110,10 @@ class CandidateStore(LoadChanges):
         doc = await self._find_live(person_id)
         return to_candidate(doc) if doc else None
 
+    async def erased(self, person_id: str) -> bool:
+        doc = await self.collection.find_one({"_id": person_id})
+        return bool(doc and doc.get("erased"))
+
     async def _find_live(self, person_id: str) -> Document | None:
         # By `_id` alone, erasure checked here: on the local store a point lookup with any
         # second condition scans the collection.

@@ -100,6 +100,9 @@ class InMemoryCandidates(LoadChanges):
         doc = self._live(person_id)
         return to_candidate(doc) if doc else None
 
+    async def erased(self, person_id: str) -> bool:
+        return bool(self.docs.get(person_id, {}).get("erased"))
+
     def _live(self, person_id: str) -> Document | None:
         doc = self.docs.get(person_id)
         return None if doc is None or doc.get("erased") else copy.deepcopy(doc)

@@ -30,6 +30,7 @@ from peerloop_matching.domain.candidate import Candidate, Reservation, iso_week
 from peerloop_matching.domain.engine import Need, find_helpers
 from peerloop_matching.domain.errors import (
     DomainError,
+    ErasedPersonError,
     IdempotencyKeyReusedError,
     InvalidTransitionError,
     NotFoundError,
@@ -158,6 +159,8 @@ class HelpRequests:
         """A person who registered a moment ago is not refused while matching catches up."""
         deadline = asyncio.get_running_loop().time() + self.policy.requester_wait.total_seconds()
         while await self.candidates.get(requester_id) is None:
+            if await self.candidates.erased(requester_id):
+                raise ErasedPersonError(f"{requester_id} was erased and can ask for no help")
             if asyncio.get_running_loop().time() >= deadline:
                 raise UnknownPersonError(
                     f"matching has not received the profile of {requester_id} yet "

@@ -83,6 +83,10 @@ class CandidateRepository(Protocol):
         """The person, or None if unknown or erased."""
         ...
 
+    async def erased(self, person_id: str) -> bool:
+        """Whether the person was erased (as opposed to not known yet)."""
+        ...
+
     def changed_since(
         self, watermark: datetime | None
     ) -> AsyncIterator[tuple[str, Candidate | None, datetime]]:

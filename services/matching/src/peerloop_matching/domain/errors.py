@@ -33,5 +33,9 @@ class UnknownPersonError(DomainError):
     retry_after_seconds = 2
 
 
+class ErasedPersonError(DomainError):
+    """The person was erased: their token may live on, but they can ask nothing any more."""
+
+
 class IdempotencyKeyReusedError(DomainError):
     """An idempotency key already names a different ask of the same requester."""

@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from typing import Literal
 
 from peerloop_contracts.base import Event
-from peerloop_contracts.common import SessionFormat, Urgency
+from peerloop_contracts.common import ERASED_PERSON, SessionFormat, Urgency
 from peerloop_contracts.matching import (
     FeedbackGiven,
     HelpRequestCancelled,
@@ -40,7 +40,7 @@ Role = Literal["learner", "teacher"]
 
 OPEN_STATES: frozenset[str] = frozenset({"requested", "proposed"})
 
-ERASED = "erased"
+ERASED = ERASED_PERSON
 """Stands in for an erased person wherever another person's record must keep its shape."""
 
 ASKED_FIELDS = (

@@ -18,6 +18,7 @@ from peerloop_matching.bootstrap import MatchingService, bootstrap
 from peerloop_matching.config import Settings
 from peerloop_matching.domain.errors import (
     DomainError,
+    ErasedPersonError,
     IdempotencyKeyReusedError,
     InvalidTransitionError,
     NotAllowedError,
@@ -64,6 +65,7 @@ REFUSALS: Refusals = {
         status.HTTP_422_UNPROCESSABLE_CONTENT,
         detail=lambda exc: field_error(["header", "Idempotency-Key"], str(exc), "reused"),
     ),
+    ErasedPersonError: status.HTTP_409_CONFLICT,
 }
 
 

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from peerloop_contracts.common import Level, SessionFormat, Urgency
+from peerloop_contracts.common import (
+    MAX_STORED_INT,
+    Comment,
+    Level,
+    Reason,
+    SessionFormat,
+    Task,
+    Urgency,
+)
 from peerloop_contracts.envelope import utc_now
-from peerloop_contracts.skills import normalise
+from peerloop_contracts.skills import default_catalogue
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 
@@ -18,6 +26,7 @@ class _Versioned(_Body):
     expected_version: int | None = Field(
         default=None,
         ge=0,
+        le=MAX_STORED_INT,
         description="The `version` the caller last saw; 409 if the request changed since.",
     )
 
@@ -29,7 +38,7 @@ class NewHelpRequestIn(_Body):
         min_length=1, max_length=64, description="canonical skill id or an alias (e.g. k8s)"
     )
     desired_level: Level
-    task: str = Field(min_length=1, max_length=2000, description="the task in hand")
+    task: Task = Field(description="the task in hand")
     needed_by: AwareDatetime | None = None
     urgency: Urgency = "normal"
     format: SessionFormat = "call"
@@ -38,7 +47,7 @@ class NewHelpRequestIn(_Body):
     @field_validator("skill")
     @classmethod
     def _skill_name(cls, value: str) -> str:
-        normalise(value)  # refuses names that fold to nothing
+        default_catalogue().canonical(value)  # refuses names that make no skill id
         return value
 
     @field_validator("task")
@@ -61,11 +70,11 @@ class AcceptIn(_Versioned):
 
 
 class DeclineIn(_Versioned):
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Reason | None = None
 
 
 class CancelIn(_Versioned):
-    reason: str | None = Field(default=None, max_length=500)
+    reason: Reason | None = None
 
 
 class ConfirmIn(_Versioned):
@@ -78,4 +87,4 @@ class NotHappenedIn(_Versioned):
 
 class FeedbackIn(_Versioned):
     rating: int = Field(ge=1, le=5)
-    comment: str | None = Field(default=None, max_length=2000)
+    comment: Comment | None = None

@@ -45,13 +45,15 @@ SkillPath = Annotated[
 IfMatch = Annotated[
     str | None,
     Header(
+        max_length=64,
         description="The version (ETag) you read; 409 if the person changed since.",
         examples=['"3"'],
     ),
 ]
 TraceParent = Annotated[str | None, Header(include_in_schema=False)]
 
-_ETAG = re.compile(r'^(?:W/)?"?(\d+)"?$')
+_ETAG = re.compile(r'^(?:W/)?"?(\d{1,18})"?$')
+"""Up to 18 digits: every version the store's int64 holds, and no number beyond it."""
 
 Responses = dict[int | str, dict[str, Any]]
 NOT_FOUND: Responses = {404: {"description": "No such person (or skill/goal)"}}

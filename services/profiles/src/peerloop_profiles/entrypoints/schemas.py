@@ -9,7 +9,23 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Annotated, Any
 
-from peerloop_contracts.common import AwayPeriod, Level, PersonId, WorkingHours
+from peerloop_contracts import common as contract
+from peerloop_contracts.common import (
+    ERASED_PERSON,
+    MAX_AWAY_PERIODS,
+    MAX_LANGUAGES,
+    MAX_STORED_INT,
+    AwayPeriod,
+    Description,
+    DisplayName,
+    Level,
+    Location,
+    PersonId,
+    Team,
+    TimeZoneName,
+    WorkingHours,
+    at_most,
+)
 from pydantic import AfterValidator, BaseModel, ConfigDict, EmailStr, Field, field_validator
 
 from peerloop_profiles.domain.errors import RuleViolation
@@ -32,24 +48,24 @@ def to_skill_id(value: str) -> str:
 
 
 TimeZone = Annotated[
-    str,
+    TimeZoneName,
     AfterValidator(to_time_zone),
     Field(description="IANA time zone", examples=["Europe/Berlin"]),
 ]
 SkillName = Annotated[
-    str,
-    Field(min_length=1, max_length=100, examples=["k8s"]),
+    contract.SkillName,
+    Field(examples=["k8s"]),
     AfterValidator(to_skill_id),
 ]
-DisplayName = Annotated[str, Field(min_length=1, max_length=200)]
-Team = Annotated[str, Field(min_length=1, max_length=100)]
-Location = Annotated[str, Field(max_length=100)]
-Language = Annotated[str, Field(min_length=1, max_length=50)]
+Language = Annotated[contract.Language, Field(min_length=1)]
+Languages = Annotated[list[Language], at_most(MAX_LANGUAGES)]
+AwayPeriods = Annotated[list[AwayPeriod], at_most(MAX_AWAY_PERIODS)]
 Capacity = Annotated[int, Field(ge=0, le=MAX_WEEKLY_CAPACITY, description="sessions per week")]
 Version = Annotated[
     int | None,
     Field(
         ge=1,
+        le=MAX_STORED_INT,
         description="The version you read; the change is refused with 409 if the person "
         "changed since. The `If-Match` header does the same.",
     ),
@@ -63,6 +79,8 @@ class _Request(BaseModel):
 def _lower_case_id(value: str | None) -> str | None:
     if value is not None and value != value.lower():
         raise ValueError("person ids are lower case (they are usernames at the identity provider)")
+    if value == ERASED_PERSON:
+        raise ValueError(f"{ERASED_PERSON!r} is reserved: it stands for an erased person")
     return value
 
 
@@ -98,9 +116,9 @@ class RegisterPerson(_Request):
     location: Location | None = None
     time_zone: TimeZone
     working_hours: WorkingHours = Field(default_factory=WorkingHours)
-    languages: list[Language] = Field(default_factory=list)
+    languages: Languages = Field(default_factory=list)
     weekly_capacity: Capacity = 2
-    away_periods: list[AwayPeriod] = Field(default_factory=list)
+    away_periods: AwayPeriods = Field(default_factory=list)
 
 
 _REQUIRED_PROFILE_FIELDS = ("display_name", "email", "team", "time_zone", "working_hours")
@@ -116,7 +134,7 @@ class UpdatePerson(_Request):
     location: Location | None = None
     time_zone: TimeZone | None = None
     working_hours: WorkingHours | None = None
-    languages: list[Language] | None = None
+    languages: Languages | None = None
     version: Version = None
 
     @field_validator(*_REQUIRED_PROFILE_FIELDS, mode="before")
@@ -137,7 +155,7 @@ class UpdatePerson(_Request):
 
 class SkillOfferBody(_Request):
     level: Level
-    description: str = Field(default="", max_length=2000)
+    description: Description = ""
     willing_to_teach: bool = True
     weekly_capacity: Capacity = 1
     version: Version = None
@@ -169,7 +187,7 @@ class SetLearningGoal(_Request):
 
 class SetAvailability(_Request):
     weekly_capacity: Capacity
-    away_periods: list[AwayPeriod] = Field(default_factory=list)
+    away_periods: AwayPeriods = Field(default_factory=list)
     working_hours: WorkingHours | None = Field(default=None, description="unchanged if left out")
     time_zone: TimeZone | None = Field(default=None, description="unchanged if left out")
     version: Version = None
@@ -220,7 +238,7 @@ class PersonView(BaseModel):
     working_hours: WorkingHours | None = None
     languages: list[str] = Field(default_factory=list)
     weekly_capacity: int
-    away_periods: list[AwayPeriod] = Field(default_factory=list)
+    away_periods: AwayPeriods = Field(default_factory=list)
     skills_offered: list[OfferView] = Field(default_factory=list)
     learning_goals: list[GoalView] = Field(default_factory=list)
     skills_learned: list[LearnedView] = Field(default_factory=list)
