@@ -23,8 +23,8 @@ from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, padding, rsa
 from cryptography.hazmat.primitives.asymmetric.utils import encode_dss_signature
 from joserfc.jwk import ECKey, RSAKey
-from peerloop_contracts.runtime.auth import TokenVerifier
-from peerloop_contracts.runtime.auth.testing import LocalIssuer
+from peerloop_runtime.auth import TokenVerifier
+from peerloop_runtime.auth.testing import LocalIssuer
 
 from bench.report import Results, print_table, verdict
 

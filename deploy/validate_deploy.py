@@ -58,7 +58,7 @@ SETTINGS_PREFIX = "PEERLOOP_"
 # have their own prefix and are checked by name.
 WEB_SETTINGS = "peerloop_web.settings"
 WEB_PREFIX = "PEERLOOP_WEB_"
-# Read by the token-validation library (peerloop_contracts.runtime.auth) through
+# Read by the token-validation library (peerloop_runtime.auth) through
 # the services' `auth` settings. Until a service's Settings has that field, they
 # are accepted by name; from then on the ordinary check applies.
 AUTH_SETTINGS = ("PEERLOOP_AUTH__ISSUER", "PEERLOOP_AUTH__AUDIENCE")

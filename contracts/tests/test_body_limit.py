@@ -7,8 +7,8 @@ from collections.abc import AsyncIterator
 import httpx
 import pytest
 from fastapi import FastAPI, HTTPException
-from peerloop_contracts.runtime.service import ServiceRuntime
-from peerloop_contracts.runtime.settings import ServiceSettings
+from peerloop_runtime.service import ServiceRuntime
+from peerloop_runtime.settings import ServiceSettings
 from pydantic import BaseModel
 
 LIMIT = 2048

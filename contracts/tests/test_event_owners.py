@@ -12,12 +12,12 @@ from peerloop_contracts.catalogue import ALL_EVENTS, OWNER_BY_TOPIC, SERVICES, o
 from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.matching import HelpRequested, SessionCompleted
 from peerloop_contracts.notifications import NotificationDelivered
-from peerloop_contracts.outbox import outbox_entry
 from peerloop_contracts.profiles import SkillOffered
-from peerloop_contracts.runtime.kafka import EventConsumer, impostor_reason
 from peerloop_contracts.schema_tools import REPO_DIR
 from peerloop_contracts.schema_tools.examples import example_of
 from peerloop_contracts.schema_tools.json_schemas import producer_schema
+from peerloop_runtime.kafka import EventConsumer, impostor_reason
+from peerloop_runtime.outbox import outbox_entry
 
 ASYNCAPI_DIR = REPO_DIR / "contracts" / "asyncapi"
 

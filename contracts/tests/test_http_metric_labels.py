@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 from fastapi import FastAPI
-from peerloop_contracts.runtime.metrics import HTTP_METHODS, http_metrics_middleware
+from peerloop_runtime.metrics import HTTP_METHODS, http_metrics_middleware
 from prometheus_client import REGISTRY
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
-from peerloop_contracts.runtime.http_errors import Answer, Refusals, field_error, install_refusals
+from peerloop_runtime.http_errors import Answer, Refusals, field_error, install_refusals
 
 
 class Refused(Exception):

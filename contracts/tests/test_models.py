@@ -3,8 +3,8 @@ import json
 import pytest
 from peerloop_contracts.catalogue import ALL_EVENTS, BY_CE_TYPE, BY_TOPIC
 from peerloop_contracts.matching import HelpRequested, MatchProposed, ScoreComponent
-from peerloop_contracts.outbox import outbox_entry
 from peerloop_contracts.profiles import SkillOffered
+from peerloop_runtime.outbox import outbox_entry
 from pydantic import ValidationError
 
 

@@ -9,7 +9,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
 import pytest
-from peerloop_contracts.runtime.outbound import (
+from peerloop_runtime.outbound import (
     IPAddress,
     OutboundClient,
     OutboundError,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import ipaddress
 
 import pytest
-from peerloop_contracts.runtime.outbound import (
+from peerloop_runtime.outbound import (
     IPAddress,
     OutboundError,
     OutboundPolicy,

@@ -16,7 +16,7 @@ from aiokafka.errors import (
     UnknownError,
     UnknownTopicOrPartitionError,
 )
-from peerloop_contracts.runtime.kafka import permanent_refusal
+from peerloop_runtime.kafka import permanent_refusal
 
 CASES: list[tuple[BaseException, str | None]] = [
     # The record itself: the same bytes fail the same way on every attempt.

@@ -8,9 +8,9 @@ from typing import Any
 import httpx
 import pytest
 from fastapi import FastAPI
-from peerloop_contracts.runtime.auth import TokenVerifier, install_auth
-from peerloop_contracts.runtime.auth.testing import LocalIssuer
-from peerloop_contracts.runtime.rate_limit import (
+from peerloop_runtime.auth import TokenVerifier, install_auth
+from peerloop_runtime.auth.testing import LocalIssuer
+from peerloop_runtime.rate_limit import (
     Rate,
     RateLimiter,
     RateLimitSettings,

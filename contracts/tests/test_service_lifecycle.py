@@ -9,10 +9,10 @@ import pytest
 from fastapi import FastAPI
 from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.profiles import ProfileErased, ProfileUpdated
-from peerloop_contracts.runtime.kafka import RetryPolicy
-from peerloop_contracts.runtime.mongo import TRANSIENT_STORE_ERRORS
-from peerloop_contracts.runtime.service import Background, ServiceRuntime
-from peerloop_contracts.runtime.settings import ServiceSettings
+from peerloop_runtime.kafka import RetryPolicy
+from peerloop_runtime.mongo import TRANSIENT_STORE_ERRORS
+from peerloop_runtime.service import Background, ServiceRuntime
+from peerloop_runtime.settings import ServiceSettings
 
 
 class Steps:

@@ -20,9 +20,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.dependencies.models import Dependant
-from peerloop_contracts.runtime.auth import TokenVerifier, routes_without_access_rule
-from peerloop_contracts.runtime.auth.fastapi_integration import effective_routes
-from peerloop_contracts.runtime.auth.testing import LocalIssuer, generate_key
 from peerloop_matching.config import Settings as MatchingSettings
 from peerloop_matching.entrypoints import access as matching_access
 from peerloop_matching.entrypoints.http import create_app as matching_app
@@ -32,6 +29,9 @@ from peerloop_notifications.entrypoints.http import create_app as notifications_
 from peerloop_profiles.config import Settings as ProfilesSettings
 from peerloop_profiles.entrypoints import access as profiles_access
 from peerloop_profiles.entrypoints.http import create_app as profiles_app
+from peerloop_runtime.auth import TokenVerifier, routes_without_access_rule
+from peerloop_runtime.auth.fastapi_integration import effective_routes
+from peerloop_runtime.auth.testing import LocalIssuer, generate_key
 
 pytestmark = pytest.mark.integration
 

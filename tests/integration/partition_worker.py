@@ -20,7 +20,7 @@ from pathlib import Path
 
 from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.profiles import SkillOffered
-from peerloop_contracts.runtime.kafka import EventConsumer, make_broker
+from peerloop_runtime.kafka import EventConsumer, make_broker
 
 
 async def run(bootstrap: str, group: str, skill: str, handled: Path, assignment: Path) -> None:

@@ -12,15 +12,15 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from peerloop_cli.testing.groups import start_groups_at_end
 from peerloop_cli.testing.topics import key_has, read_records
 from peerloop_contracts.envelope import CloudEventMeta
-from peerloop_contracts.outbox import outbox_entry
 from peerloop_contracts.profiles import SkillOffered
-from peerloop_contracts.runtime.kafka import (
+from peerloop_runtime.kafka import (
     DeadLetter,
     EventConsumer,
     RetryPolicy,
     make_broker,
     publish_entry,
 )
+from peerloop_runtime.outbox import outbox_entry
 from prometheus_client import REGISTRY
 
 pytestmark = pytest.mark.integration

@@ -14,11 +14,11 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, ConsumerRecord
 from faststream.kafka import KafkaBroker
-from peerloop_contracts.outbox import OutboxEntry, outbox_entry
 from peerloop_contracts.profiles import ProfileErased, SkillOffered
-from peerloop_contracts.runtime.kafka import make_broker, publish_entry
-from peerloop_contracts.runtime.outbox_relay import OutboxRelay
 from peerloop_contracts.topics import dlq_topic
+from peerloop_runtime.kafka import make_broker, publish_entry
+from peerloop_runtime.outbox import OutboxEntry, outbox_entry
+from peerloop_runtime.outbox_relay import OutboxRelay
 from prometheus_client import REGISTRY
 from pymongo import AsyncMongoClient
 

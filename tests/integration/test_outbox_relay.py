@@ -10,11 +10,11 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer
 from peerloop_cli.testing.waiting import eventually
-from peerloop_contracts.outbox import OutboxEntry, outbox_entry
 from peerloop_contracts.profiles import SkillOffered
-from peerloop_contracts.runtime.kafka import make_broker, publish_entry
-from peerloop_contracts.runtime.mongo import connect
-from peerloop_contracts.runtime.outbox_relay import PENDING, OutboxRelay, claims_collection
+from peerloop_runtime.kafka import make_broker, publish_entry
+from peerloop_runtime.mongo import connect
+from peerloop_runtime.outbox import OutboxEntry, outbox_entry
+from peerloop_runtime.outbox_relay import PENDING, OutboxRelay, claims_collection
 from pymongo import AsyncMongoClient, monitoring
 from pymongo.asynchronous.collection import AsyncCollection
 

@@ -23,9 +23,9 @@ from aiokafka import AIOKafkaConsumer
 from peerloop_cli.infra.paths import topics_file
 from peerloop_cli.infra.topics import load_topics
 from peerloop_cli.testing.groups import start_groups_at_end
-from peerloop_contracts.outbox import outbox_entry
 from peerloop_contracts.profiles import SkillOffered
-from peerloop_contracts.runtime.kafka import make_broker, publish_entry
+from peerloop_runtime.kafka import make_broker, publish_entry
+from peerloop_runtime.outbox import outbox_entry
 
 pytestmark = pytest.mark.integration
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 import pytest
-from peerloop_contracts.runtime.mongo import connect
+from peerloop_runtime.mongo import connect
 
 pytestmark = pytest.mark.integration
 

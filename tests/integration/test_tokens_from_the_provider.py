@@ -18,9 +18,9 @@ import pytest
 from asgi_lifespan import LifespanManager
 from peerloop_cli.identity import SERVICES, IdentityProvider, Tokens, jwt_claims, jwt_header
 from peerloop_cli.realm import AUDIENCE
-from peerloop_contracts.runtime.auth import AuthSettings
 from peerloop_profiles.config import Settings
 from peerloop_profiles.entrypoints.http import create_app
+from peerloop_runtime.auth import AuthSettings
 
 pytestmark = pytest.mark.integration
 

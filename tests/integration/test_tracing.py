@@ -14,9 +14,9 @@ from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanE
 from opentelemetry.trace import SpanKind
 from peerloop_cli.testing.groups import start_groups_at_end
 from peerloop_contracts.envelope import CloudEventMeta
-from peerloop_contracts.outbox import OutboxEntry, outbox_entry
 from peerloop_contracts.profiles import SkillAcquired, SkillOffered
-from peerloop_contracts.runtime.kafka import EventConsumer, make_broker, publish_entry
+from peerloop_runtime.kafka import EventConsumer, make_broker, publish_entry
+from peerloop_runtime.outbox import OutboxEntry, outbox_entry
 
 pytestmark = pytest.mark.integration
 

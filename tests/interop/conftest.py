@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, TopicPartition
 from faststream.kafka import KafkaBroker
-from peerloop_contracts.outbox import OutboxEntry
-from peerloop_contracts.runtime.kafka import make_broker
+from peerloop_runtime.kafka import make_broker
+from peerloop_runtime.outbox import OutboxEntry
 
 
 @dataclass(frozen=True)

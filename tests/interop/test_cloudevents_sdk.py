@@ -14,9 +14,9 @@ from jsonschema import Draft202012Validator
 from peerloop_contracts.catalogue import ALL_EVENTS, BY_CE_TYPE
 from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.matching import SessionCompleted
-from peerloop_contracts.outbox import outbox_entry
 from peerloop_contracts.schema_tools import SCHEMAS_DIR, json_schemas
 from peerloop_contracts.schema_tools.examples import example_data, example_of
+from peerloop_runtime.outbox import outbox_entry
 
 pytestmark = pytest.mark.integration
 

@@ -13,9 +13,9 @@ from pathlib import Path
 import pytest
 from peerloop_cli.infra import kafka as local_kafka
 from peerloop_contracts.matching import SessionCompleted
-from peerloop_contracts.outbox import outbox_entry
 from peerloop_contracts.profiles import SkillOffered
 from peerloop_contracts.schema_tools.examples import example_of
+from peerloop_runtime.outbox import outbox_entry
 
 pytestmark = pytest.mark.integration
 

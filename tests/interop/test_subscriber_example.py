@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 from peerloop_contracts.matching import SessionCompleted
-from peerloop_contracts.outbox import outbox_entry
 from peerloop_contracts.schema_tools.examples import example_of
+from peerloop_runtime.outbox import outbox_entry
 
 pytestmark = pytest.mark.integration
 

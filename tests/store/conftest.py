@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from peerloop_contracts.runtime.mongo import Document
+from peerloop_runtime.mongo import Document
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.database import AsyncDatabase
 

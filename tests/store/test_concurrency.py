@@ -10,7 +10,7 @@ import asyncio
 from typing import Any
 
 import pytest
-from peerloop_contracts.runtime.mongo import Document
+from peerloop_runtime.mongo import Document
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.database import AsyncDatabase
 from pymongo.errors import DuplicateKeyError

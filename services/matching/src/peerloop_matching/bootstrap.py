@@ -9,8 +9,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from peerloop_contracts.runtime.service import Background, ServiceRuntime
 from peerloop_contracts.skills import SkillCatalogue, default_catalogue
+from peerloop_runtime.service import Background, ServiceRuntime
 
 from peerloop_matching.adapters.candidate_store import CandidateStore
 from peerloop_matching.adapters.request_store import RequestStore

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from peerloop_contracts.runtime.settings import ServiceSettings
+from peerloop_runtime.settings import ServiceSettings
 from pydantic import BaseModel, Field
 from pydantic_settings import SettingsConfigDict
 

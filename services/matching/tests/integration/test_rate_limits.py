@@ -9,7 +9,7 @@ from __future__ import annotations
 import pytest
 from matching_harness import candidates_known, person_events, publish, running, settings_for
 from peerloop_cli.identity import Tokens
-from peerloop_contracts.runtime.rate_limit import RateLimitSettings
+from peerloop_runtime.rate_limit import RateLimitSettings
 
 pytestmark = pytest.mark.integration
 

@@ -16,12 +16,12 @@ from peerloop_cli.testing.waiting import eventually
 from peerloop_contracts.base import Event
 from peerloop_contracts.catalogue import BY_CE_TYPE
 from peerloop_contracts.matching import EVENTS as MATCHING_EVENTS
-from peerloop_contracts.outbox import outbox_entry
 from peerloop_contracts.profiles import ProfileRegistered, SkillOffered
-from peerloop_contracts.runtime.auth import AuthSettings
-from peerloop_contracts.runtime.kafka import make_broker, publish_entry
 from peerloop_matching.config import Settings
 from peerloop_matching.entrypoints.http import create_app
+from peerloop_runtime.auth import AuthSettings
+from peerloop_runtime.kafka import make_broker, publish_entry
+from peerloop_runtime.outbox import outbox_entry
 from pymongo import AsyncMongoClient
 
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from peerloop_contracts.runtime.auth import Forbidden, Principal
 from peerloop_matching.domain.help_request import Feedback, HelpRequest, Proposal, Session
 from peerloop_matching.entrypoints.access import reader_of
 from peerloop_matching.entrypoints.views import request_view, why_view
+from peerloop_runtime.auth import Forbidden, Principal
 
 NOW = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)
 

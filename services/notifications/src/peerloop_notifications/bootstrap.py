@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from peerloop_contracts.runtime.kafka import EventConsumer
-from peerloop_contracts.runtime.outbound import OutboundClient
-from peerloop_contracts.runtime.service import Background, ServiceRuntime
+from peerloop_runtime.kafka import EventConsumer
+from peerloop_runtime.outbound import OutboundClient
+from peerloop_runtime.service import Background, ServiceRuntime
 
 from peerloop_notifications.adapters.email_sender import SmtpSender
 from peerloop_notifications.adapters.notification_store import NotificationStore

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Self
 
-from peerloop_contracts.runtime.settings import ServiceSettings
+from peerloop_runtime.settings import ServiceSettings
 from pydantic import Field, SecretStr, model_validator
 
 # Accepted only in dev mode: a known value, meant to be refused everywhere else.

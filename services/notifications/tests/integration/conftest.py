@@ -30,16 +30,16 @@ from peerloop_cli.realm import AUDIENCE
 from peerloop_cli.testing.topics import read_records
 from peerloop_cli.testing.waiting import eventually as shared_eventually
 from peerloop_contracts.base import Event
-from peerloop_contracts.outbox import OutboxEntry, outbox_entry
 from peerloop_contracts.profiles import ProfileRegistered
-from peerloop_contracts.runtime.auth import AuthSettings
-from peerloop_contracts.runtime.kafka import make_broker, publish_entry
-from peerloop_contracts.runtime.outbound import OutboundSettings
 from peerloop_notifications.application.directory import DIRECTORY_EVENTS
 from peerloop_notifications.config import Settings
 from peerloop_notifications.devtools.mail_catcher import MailCatcher
 from peerloop_notifications.domain.routing import NOTIFYING_EVENTS
 from peerloop_notifications.entrypoints.http import create_app
+from peerloop_runtime.auth import AuthSettings
+from peerloop_runtime.kafka import make_broker, publish_entry
+from peerloop_runtime.outbound import OutboundSettings
+from peerloop_runtime.outbox import OutboxEntry, outbox_entry
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from peerloop_contracts.runtime.rate_limit import RateLimitSettings
+from peerloop_runtime.rate_limit import RateLimitSettings
 
 pytestmark = pytest.mark.integration
 

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from peerloop_contracts.runtime.outbound import OutboundSettings
 from peerloop_notifications.domain.preferences import Preferences
+from peerloop_runtime.outbound import OutboundSettings
 
 from .test_exactly_once_delivery import _register, proposal
 

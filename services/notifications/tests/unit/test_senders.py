@@ -10,7 +10,6 @@ from collections.abc import AsyncIterator
 
 import aiosmtplib
 import pytest
-from peerloop_contracts.runtime.outbound import OutboundClient, OutboundSettings
 from peerloop_notifications.adapters import email_sender
 from peerloop_notifications.adapters.email_sender import SmtpSender
 from peerloop_notifications.adapters.senders import DeliveryError, Outgoing
@@ -20,6 +19,7 @@ from peerloop_notifications.adapters.webhook_sender import (
     WebhookSender,
     verify_signature,
 )
+from peerloop_runtime.outbound import OutboundClient, OutboundSettings
 
 MESSAGE = Outgoing("email:p-1:ev-1:match-proposed", "p-1@example.com", "Subject <x>", "Body & more")
 

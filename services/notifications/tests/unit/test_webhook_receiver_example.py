@@ -16,9 +16,9 @@ from typing import Any
 
 import httpx
 import pytest
-from peerloop_contracts.runtime.outbound import OutboundClient, OutboundSettings
 from peerloop_notifications.adapters.senders import DeliveryError, Outgoing
 from peerloop_notifications.adapters.webhook_sender import SIGNATURE_HEADER, WebhookSender
+from peerloop_runtime.outbound import OutboundClient, OutboundSettings
 
 EXAMPLE = Path(__file__).resolve().parents[4] / "examples" / "webhook_receiver.py"
 NEW, OLD = "n" * 32, "o" * 32

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from peerloop_contracts.runtime.kafka import RetryPolicy
-from peerloop_contracts.runtime.service import ServiceRuntime
+from peerloop_runtime.kafka import RetryPolicy
+from peerloop_runtime.service import ServiceRuntime
 
 from peerloop_profiles.adapters.mongo_people import COLLECTION, MongoPersonRepository
 from peerloop_profiles.application.ports import PersonRepository

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peerloop_contracts.runtime.settings import ServiceSettings
+from peerloop_runtime.settings import ServiceSettings
 
 
 class Settings(ServiceSettings):

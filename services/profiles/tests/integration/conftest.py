@@ -22,9 +22,9 @@ from fastapi import FastAPI
 from peerloop_cli.identity import SERVICES, BearerAuth, IdentityProvider, Tokens
 from peerloop_cli.realm import AUDIENCE
 from peerloop_contracts.profiles import EVENTS
-from peerloop_contracts.runtime.auth import AuthSettings
 from peerloop_profiles.config import Settings
 from peerloop_profiles.entrypoints.http import create_app
+from peerloop_runtime.auth import AuthSettings
 
 PROFILE_TOPICS = sorted({e.topic() for e in EVENTS})
 

@@ -10,7 +10,6 @@ from typing import Any
 import httpx
 import pytest
 from peerloop_contracts.common import AwayPeriod, WorkingHours
-from peerloop_contracts.outbox import outbox_entry
 from peerloop_contracts.profiles import SkillWithdrawn
 from peerloop_profiles.adapters.mongo_people import MongoPersonRepository
 from peerloop_profiles.application.errors import AlreadyRegistered
@@ -21,6 +20,7 @@ from peerloop_profiles.domain.model import (
     Person,
     ProfileDetails,
 )
+from peerloop_runtime.outbox import outbox_entry
 from pymongo import AsyncMongoClient
 
 from .conftest import ReadPublished

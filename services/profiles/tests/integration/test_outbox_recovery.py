@@ -5,10 +5,10 @@ from __future__ import annotations
 import httpx
 import pytest
 from asgi_lifespan import LifespanManager
-from peerloop_contracts.outbox import OutboxEntry
-from peerloop_contracts.runtime.kafka import publish_entry
 from peerloop_profiles.config import Settings
 from peerloop_profiles.entrypoints.http import create_app
+from peerloop_runtime.kafka import publish_entry
+from peerloop_runtime.outbox import OutboxEntry
 
 from .conftest import ReadPublished
 

@@ -8,9 +8,9 @@ import httpx
 import pytest
 from asgi_lifespan import LifespanManager
 from peerloop_cli.identity import BearerAuth, Tokens
-from peerloop_contracts.runtime.rate_limit import RateLimitSettings
 from peerloop_profiles.config import Settings
 from peerloop_profiles.entrypoints.http import create_app
+from peerloop_runtime.rate_limit import RateLimitSettings
 
 pytestmark = pytest.mark.integration
 

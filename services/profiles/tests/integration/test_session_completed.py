@@ -10,13 +10,13 @@ import pytest
 from aiokafka import AIOKafkaProducer
 from peerloop_cli.testing.waiting import eventually
 from peerloop_contracts.matching import SessionCompleted
-from peerloop_contracts.outbox import OutboxEntry, outbox_entry
 from peerloop_contracts.profiles import SkillAcquired
-from peerloop_contracts.runtime.kafka import RetryPolicy, publish_entry
 from peerloop_profiles.adapters.memory_people import InMemoryPersonRepository
 from peerloop_profiles.bootstrap import bootstrap
 from peerloop_profiles.config import Settings
 from peerloop_profiles.domain.model import Person
+from peerloop_runtime.kafka import RetryPolicy, publish_entry
+from peerloop_runtime.outbox import OutboxEntry, outbox_entry
 
 from .conftest import ReadPublished
 

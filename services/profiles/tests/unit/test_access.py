@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import pytest
-from peerloop_contracts.runtime.auth import Forbidden, Principal
 from peerloop_profiles.entrypoints.access import (
     may_change,
     may_register,
     sees_private_part,
 )
+from peerloop_runtime.auth import Forbidden, Principal
 
 
 def person(person_id: str, *, admin: bool = False) -> Principal:

@@ -7,11 +7,11 @@ from datetime import UTC, datetime
 import pytest
 from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.matching import SessionCompleted
-from peerloop_contracts.runtime.kafka import DeadLetter
 from peerloop_profiles.adapters.memory_people import InMemoryPersonRepository
 from peerloop_profiles.bootstrap import bootstrap
 from peerloop_profiles.config import Settings
 from peerloop_profiles.domain.model import OfferedSkill, ProfileDetails
+from peerloop_runtime.kafka import DeadLetter
 
 ADA = ProfileDetails(
     display_name="Ada", email="ada@example.com", team="billing", time_zone="Europe/London"

@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 
 import pytest
 from peerloop_contracts.matching import SessionCompleted
-from peerloop_contracts.outbox import OutboxEntry
 from peerloop_profiles.adapters.memory_people import InMemoryPersonRepository
 from peerloop_profiles.application.errors import AlreadyRegistered, PersonNotFound, VersionConflict
 from peerloop_profiles.application.use_cases import Profiles
 from peerloop_profiles.domain.errors import PersonErased, RuleViolation
 from peerloop_profiles.domain.model import OfferedSkill, Person, ProfileDetails
+from peerloop_runtime.outbox import OutboxEntry
 
 ADA = ProfileDetails(
     display_name="Ada", email="ada@example.com", team="billing", time_zone="Europe/London"

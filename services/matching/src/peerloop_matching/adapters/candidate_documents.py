@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import date, datetime
 
-from peerloop_contracts.runtime.mongo import Document
+from peerloop_runtime.mongo import Document
 
 from peerloop_matching.domain.candidate import Candidate, Hours, Offer, Reservation, iso_week
 from peerloop_matching.domain.capacity import take

@@ -19,7 +19,7 @@ from collections.abc import AsyncIterator
 from datetime import datetime
 
 from peerloop_contracts.envelope import utc_now
-from peerloop_contracts.runtime.mongo import Document
+from peerloop_runtime.mongo import Document
 from pymongo import ASCENDING, ReturnDocument
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError

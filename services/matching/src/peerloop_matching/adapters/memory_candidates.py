@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from peerloop_contracts.envelope import utc_now
-from peerloop_contracts.runtime.mongo import Document
+from peerloop_runtime.mongo import Document
 
 from peerloop_matching.adapters.candidate_documents import (
     MAX_OPTIMISTIC_TRIES,

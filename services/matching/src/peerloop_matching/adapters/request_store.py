@@ -13,8 +13,8 @@ from typing import Any
 
 from peerloop_contracts.base import Event
 from peerloop_contracts.envelope import utc_now
-from peerloop_contracts.outbox import outbox_entry
-from peerloop_contracts.runtime.mongo import Document
+from peerloop_runtime.mongo import Document
+from peerloop_runtime.outbox import outbox_entry
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError

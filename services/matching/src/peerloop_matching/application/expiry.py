@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 import logging
 
-from peerloop_contracts.runtime.mongo import TRANSIENT_STORE_ERRORS
+from peerloop_runtime.mongo import TRANSIENT_STORE_ERRORS
 
 from peerloop_matching.application.help_requests import HelpRequests
 

@@ -15,7 +15,7 @@ import contextlib
 import logging
 from datetime import datetime, timedelta
 
-from peerloop_contracts.runtime.mongo import TRANSIENT_STORE_ERRORS
+from peerloop_runtime.mongo import TRANSIENT_STORE_ERRORS
 
 from peerloop_matching.application.ports import CandidateRepository
 from peerloop_matching.domain.candidate import Candidate

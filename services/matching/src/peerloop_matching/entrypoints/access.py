@@ -6,7 +6,7 @@ itself (`NotAllowedError` → 403); reading it is decided here.
 
 from __future__ import annotations
 
-from peerloop_contracts.runtime.auth import Forbidden, Principal
+from peerloop_runtime.auth import Forbidden, Principal
 
 from peerloop_matching.domain.help_request import HelpRequest
 

@@ -13,7 +13,7 @@ from peerloop_contracts.profiles import (
     SkillOffered,
     SkillWithdrawn,
 )
-from peerloop_contracts.runtime.kafka import Handler
+from peerloop_runtime.kafka import Handler
 
 from peerloop_matching.application.help_requests import HelpRequests
 from peerloop_matching.application.read_model import CandidateProjection

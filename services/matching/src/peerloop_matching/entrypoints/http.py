@@ -9,9 +9,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response, status
-from peerloop_contracts.runtime.auth import CurrentPrincipal, require_person
-from peerloop_contracts.runtime.http_errors import Answer, Refusals, field_error, install_refusals
-from peerloop_contracts.runtime.rate_limit import rate_limited
+from peerloop_runtime.auth import CurrentPrincipal, require_person
+from peerloop_runtime.http_errors import Answer, Refusals, field_error, install_refusals
+from peerloop_runtime.rate_limit import rate_limited
 
 from peerloop_matching.application.help_requests import HelpRequests, NewHelpRequest
 from peerloop_matching.bootstrap import MatchingService, bootstrap

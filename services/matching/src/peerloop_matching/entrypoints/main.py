@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from peerloop_contracts.runtime.serve import serve
+from peerloop_runtime.serve import serve
 
 from peerloop_matching.config import Settings
 from peerloop_matching.entrypoints.http import create_app

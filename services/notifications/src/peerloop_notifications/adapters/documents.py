@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from peerloop_contracts.outbox import OutboxEntry
-from peerloop_contracts.runtime.mongo import Document
+from peerloop_runtime.mongo import Document
+from peerloop_runtime.outbox import OutboxEntry
 
 from peerloop_notifications.domain.delivery import Delivery, DeliveryState, Lease
 from peerloop_notifications.domain.notification import Notification

@@ -14,8 +14,8 @@ from collections.abc import Collection, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from peerloop_contracts.outbox import OutboxEntry
-from peerloop_contracts.runtime.mongo import Document
+from peerloop_runtime.mongo import Document
+from peerloop_runtime.outbox import OutboxEntry
 
 from peerloop_notifications.adapters.documents import delivery_fields, from_document, to_document
 from peerloop_notifications.adapters.notification_store import CANDIDATES, STALE_CLAIMS_SKIPPED

@@ -7,7 +7,7 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from peerloop_contracts.runtime.mongo import Document
+from peerloop_runtime.mongo import Document
 
 from peerloop_notifications.adapters.people_store import PERSONAL_FIELDS, person_from_documents
 from peerloop_notifications.application.ports import StalePreferencesError

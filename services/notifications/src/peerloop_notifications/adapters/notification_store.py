@@ -14,8 +14,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from peerloop_contracts.outbox import OutboxEntry
-from peerloop_contracts.runtime.mongo import Document
+from peerloop_runtime.mongo import Document
+from peerloop_runtime.outbox import OutboxEntry
 from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError

@@ -17,7 +17,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from peerloop_contracts.runtime.outbound import OutboundClient, OutboundError
+from peerloop_runtime.outbound import OutboundClient, OutboundError
 
 from peerloop_notifications.adapters.senders import DeliveryError, Outgoing
 from peerloop_notifications.domain.texts import Text, chat_text

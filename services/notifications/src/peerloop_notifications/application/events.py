@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from peerloop_contracts.notifications import NotificationDelivered, NotificationFailed
-from peerloop_contracts.outbox import OutboxEntry, outbox_entry
+from peerloop_runtime.outbox import OutboxEntry, outbox_entry
 
 from peerloop_notifications.domain.notification import Notification
 

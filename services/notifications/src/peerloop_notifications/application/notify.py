@@ -17,7 +17,7 @@ from peerloop_contracts.base import Event
 from peerloop_contracts.envelope import CloudEventMeta, utc_now
 from peerloop_contracts.matching import HelpRequestCancelled
 from peerloop_contracts.notifications import Channel
-from peerloop_contracts.runtime.tracing import consuming
+from peerloop_runtime.tracing import consuming
 
 from peerloop_notifications.application.events import delivered
 from peerloop_notifications.application.ports import Clock, NotificationStore, PeopleStore

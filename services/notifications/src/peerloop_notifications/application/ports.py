@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from peerloop_contracts.outbox import OutboxEntry
+from peerloop_runtime.outbox import OutboxEntry
 
 from peerloop_notifications.domain.notification import Notification
 from peerloop_notifications.domain.person import Person

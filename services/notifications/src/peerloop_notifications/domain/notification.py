@@ -13,7 +13,7 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from peerloop_contracts.notifications import Channel
-from peerloop_contracts.outbox import OutboxEntry
+from peerloop_runtime.outbox import OutboxEntry
 
 from peerloop_notifications.domain.delivery import Delivery
 from peerloop_notifications.domain.kinds import Kind

@@ -9,7 +9,7 @@ from peerloop_contracts.profiles import (
     ProfileRegistered,
     ProfileUpdated,
 )
-from peerloop_contracts.runtime.kafka import BatchHandler, Handler
+from peerloop_runtime.kafka import BatchHandler, Handler
 
 from peerloop_notifications.application.directory import Directory
 from peerloop_notifications.application.notify import Notifier

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import StreamingResponse
 from peerloop_contracts.common import MAX_STORED_INT
-from peerloop_contracts.runtime.auth import CurrentPrincipal, Forbidden
-from peerloop_contracts.runtime.http_errors import Refusals, install_refusals
-from peerloop_contracts.runtime.outbound import OutboundError, check_url
-from peerloop_contracts.runtime.rate_limit import rate_limited
+from peerloop_runtime.auth import CurrentPrincipal, Forbidden
+from peerloop_runtime.http_errors import Refusals, install_refusals
+from peerloop_runtime.outbound import OutboundError, check_url
+from peerloop_runtime.rate_limit import rate_limited
 from pydantic import BaseModel, Field
 
 from peerloop_notifications.application.live_feed import StreamLimitError, inbox_stream, item_view

@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from peerloop_contracts.outbox import OutboxEntry
-from peerloop_contracts.runtime.mongo import Document
+from peerloop_runtime.mongo import Document
+from peerloop_runtime.outbox import OutboxEntry
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError

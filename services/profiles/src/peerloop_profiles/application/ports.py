@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Protocol
 
-from peerloop_contracts.outbox import OutboxEntry
+from peerloop_runtime.outbox import OutboxEntry
 
 from peerloop_profiles.domain.model import Person
 

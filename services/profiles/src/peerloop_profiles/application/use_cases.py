@@ -20,7 +20,7 @@ from datetime import UTC, datetime
 
 from peerloop_contracts.common import AwayPeriod, WorkingHours
 from peerloop_contracts.matching import SessionCompleted
-from peerloop_contracts.outbox import OutboxEntry, outbox_entry
+from peerloop_runtime.outbox import OutboxEntry, outbox_entry
 
 from peerloop_profiles.application.errors import PersonNotFound, VersionConflict
 from peerloop_profiles.application.ports import PersonRepository

@@ -6,7 +6,7 @@ refusal never tells a stranger whether a person exists.
 
 from __future__ import annotations
 
-from peerloop_contracts.runtime.auth import Forbidden, Principal
+from peerloop_runtime.auth import Forbidden, Principal
 
 PROVISION_SCOPE = "profiles:provision"
 """HR provisioning (a service account): registers, updates and erases anyone."""

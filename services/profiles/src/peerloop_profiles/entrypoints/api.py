@@ -9,8 +9,8 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response, status
 from fastapi.exceptions import RequestValidationError
 from peerloop_contracts.common import PersonId
-from peerloop_contracts.runtime.auth import CurrentPrincipal
-from peerloop_contracts.runtime.rate_limit import rate_limited
+from peerloop_runtime.auth import CurrentPrincipal
+from peerloop_runtime.rate_limit import rate_limited
 from pydantic import AfterValidator
 
 from peerloop_profiles.application.use_cases import Profiles

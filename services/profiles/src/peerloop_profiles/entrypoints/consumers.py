@@ -5,7 +5,7 @@ from __future__ import annotations
 from peerloop_contracts.base import Event
 from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.matching import SessionCompleted
-from peerloop_contracts.runtime.kafka import DeadLetter, Handler
+from peerloop_runtime.kafka import DeadLetter, Handler
 
 from peerloop_profiles.application.use_cases import Profiles
 from peerloop_profiles.domain.errors import SelfTaughtSession

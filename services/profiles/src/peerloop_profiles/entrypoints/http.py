@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, status
-from peerloop_contracts.runtime.http_errors import Answer, Refusals, field_error, install_refusals
+from peerloop_runtime.http_errors import Answer, Refusals, field_error, install_refusals
 
 from peerloop_profiles.application.errors import (
     AlreadyRegistered,

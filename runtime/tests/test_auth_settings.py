@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from peerloop_contracts.runtime.auth import AuthSettings
-from peerloop_contracts.runtime.auth.settings import DEFAULT_ALGORITHMS
-from peerloop_contracts.runtime.settings import ServiceSettings
+from peerloop_runtime.auth import AuthSettings
+from peerloop_runtime.auth.settings import DEFAULT_ALGORITHMS
+from peerloop_runtime.settings import ServiceSettings
 from pydantic import ValidationError
 from pydantic_settings import SettingsConfigDict
 

@@ -39,8 +39,8 @@ from fastapi.routing import APIRoute
 from prometheus_client import Counter
 from pydantic import AfterValidator, BaseModel, Field, PrivateAttr
 
-from peerloop_contracts.runtime.auth import CurrentPrincipal, Principal
-from peerloop_contracts.runtime.mongo import TRANSIENT_STORE_ERRORS
+from peerloop_runtime.auth import CurrentPrincipal, Principal
+from peerloop_runtime.mongo import TRANSIENT_STORE_ERRORS
 
 RouteClass = Literal["help_requests", "profile_writes", "preference_changes"]
 

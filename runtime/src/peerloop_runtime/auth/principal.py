@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from peerloop_contracts.runtime.auth.settings import AuthSettings
+from peerloop_runtime.auth.settings import AuthSettings
 
 
 @dataclass(frozen=True, slots=True)

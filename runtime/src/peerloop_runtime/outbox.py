@@ -11,10 +11,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
-
 from peerloop_contracts.base import Event
 from peerloop_contracts.envelope import CloudEventMeta, utc_now
+from pydantic import BaseModel, ConfigDict
 
 
 class OutboxEntry(BaseModel):

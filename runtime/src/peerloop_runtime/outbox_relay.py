@@ -41,18 +41,18 @@ from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
+from peerloop_contracts.envelope import utc_now
 from pymongo import ASCENDING, DeleteOne, UpdateOne
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import BulkWriteError, DuplicateKeyError
 
-from peerloop_contracts.envelope import utc_now
-from peerloop_contracts.outbox import OutboxEntry
-from peerloop_contracts.runtime.metrics import (
+from peerloop_runtime.metrics import (
     EVENTS_PUBLISHED,
     OUTBOX_BACKLOG,
     OUTBOX_DEAD_LETTERED,
 )
-from peerloop_contracts.runtime.mongo import TRANSIENT_STORE_ERRORS, Document
+from peerloop_runtime.mongo import TRANSIENT_STORE_ERRORS, Document
+from peerloop_runtime.outbox import OutboxEntry
 
 log = logging.getLogger("peerloop.outbox")
 

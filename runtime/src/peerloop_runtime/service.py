@@ -26,15 +26,15 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, PlainTextResponse
 from faststream.kafka import KafkaBroker
 from opentelemetry.instrumentation.fastapi import FastAPIInstrumentor
+from peerloop_contracts.base import Event
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pymongo import AsyncMongoClient
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.asynchronous.database import AsyncDatabase
 
-from peerloop_contracts.base import Event
-from peerloop_contracts.runtime.auth import PublicRoute, TokenVerifier, install_auth
-from peerloop_contracts.runtime.body_limit import limit_request_bodies
-from peerloop_contracts.runtime.kafka import (
+from peerloop_runtime.auth import PublicRoute, TokenVerifier, install_auth
+from peerloop_runtime.body_limit import limit_request_bodies
+from peerloop_runtime.kafka import (
     BatchHandler,
     EventConsumer,
     Handler,
@@ -42,12 +42,12 @@ from peerloop_contracts.runtime.kafka import (
     make_broker,
     publish_entry,
 )
-from peerloop_contracts.runtime.kafka_security import kafka_security
-from peerloop_contracts.runtime.metrics import http_metrics_middleware
-from peerloop_contracts.runtime.mongo import TRANSIENT_STORE_ERRORS, Document, connect
-from peerloop_contracts.runtime.outbox_relay import OutboxRelay, ensure_outbox_indexes
-from peerloop_contracts.runtime.rate_limit import install_rate_limits
-from peerloop_contracts.runtime.settings import ServiceSettings
+from peerloop_runtime.kafka_security import kafka_security
+from peerloop_runtime.metrics import http_metrics_middleware
+from peerloop_runtime.mongo import TRANSIENT_STORE_ERRORS, Document, connect
+from peerloop_runtime.outbox_relay import OutboxRelay, ensure_outbox_indexes
+from peerloop_runtime.rate_limit import install_rate_limits
+from peerloop_runtime.settings import ServiceSettings
 
 log = logging.getLogger("peerloop.service")
 

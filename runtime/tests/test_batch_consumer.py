@@ -10,9 +10,9 @@ import pytest
 from aiokafka import ConsumerRecord
 from faststream.kafka import KafkaBroker
 from peerloop_contracts.envelope import CloudEventMeta
-from peerloop_contracts.outbox import outbox_entry
 from peerloop_contracts.profiles import SkillOffered
-from peerloop_contracts.runtime.kafka import EventConsumer, RetryPolicy
+from peerloop_runtime.kafka import EventConsumer, RetryPolicy
+from peerloop_runtime.outbox import outbox_entry
 
 
 class _Batch:

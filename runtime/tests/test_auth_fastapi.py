@@ -8,7 +8,7 @@ from typing import Annotated, Any
 import httpx
 import pytest
 from fastapi import APIRouter, Depends, FastAPI
-from peerloop_contracts.runtime.auth import (
+from peerloop_runtime.auth import (
     CurrentPrincipal,
     Forbidden,
     Principal,
@@ -22,9 +22,9 @@ from peerloop_contracts.runtime.auth import (
     require_scope,
     routes_without_access_rule,
 )
-from peerloop_contracts.runtime.auth.testing import LocalIssuer
-from peerloop_contracts.runtime.service import ServiceRuntime
-from peerloop_contracts.runtime.settings import ServiceSettings
+from peerloop_runtime.auth.testing import LocalIssuer
+from peerloop_runtime.service import ServiceRuntime
+from peerloop_runtime.settings import ServiceSettings
 
 PRIVATE_RULE = "only the person or an admin may read the private part of a profile"
 
@@ -133,7 +133,7 @@ async def test_a_bad_token_is_invalid_token(
 
 
 async def test_the_challenge_cannot_be_broken_by_a_quote(issuer: LocalIssuer) -> None:
-    from peerloop_contracts.runtime.auth import Unauthenticated
+    from peerloop_runtime.auth import Unauthenticated
 
     challenge = Unauthenticated('bad "alg" \\ here').challenge
     assert challenge.endswith('error_description="bad ?alg? ? here"')

@@ -18,8 +18,8 @@ from typing import Any
 from joserfc import jws, jwt
 from joserfc.jwk import ECKey, Key, KeySet, OKPKey, RSAKey
 
-from peerloop_contracts.runtime.auth.key_source import JwksDocument, KeySourceUnavailable
-from peerloop_contracts.runtime.auth.settings import AuthSettings
+from peerloop_runtime.auth.key_source import JwksDocument, KeySourceUnavailable
+from peerloop_runtime.auth.settings import AuthSettings
 
 ISSUER = "https://idp.peerloop.test/realms/peerloop"
 AUDIENCE = "peerloop-api"

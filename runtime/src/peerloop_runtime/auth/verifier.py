@@ -21,11 +21,11 @@ from joserfc.errors import (
 )
 from joserfc.jwt import JWTClaimsRegistry
 
-from peerloop_contracts.runtime.auth.errors import Unauthenticated
-from peerloop_contracts.runtime.auth.key_cache import SigningKeys
-from peerloop_contracts.runtime.auth.key_source import KeySource, OidcKeySource
-from peerloop_contracts.runtime.auth.principal import Principal, principal_from_claims
-from peerloop_contracts.runtime.auth.settings import AuthSettings
+from peerloop_runtime.auth.errors import Unauthenticated
+from peerloop_runtime.auth.key_cache import SigningKeys
+from peerloop_runtime.auth.key_source import KeySource, OidcKeySource
+from peerloop_runtime.auth.principal import Principal, principal_from_claims
+from peerloop_runtime.auth.settings import AuthSettings
 
 # RFC 9864 deprecates the polymorphic "EdDSA" name, yet providers (Keycloak among them)
 # still sign with it; it stays opt-out through the allow-list, not a warning per request.

@@ -8,14 +8,14 @@ from typing import Any
 
 import httpx
 import pytest
-from peerloop_contracts.runtime.auth import (
+from peerloop_runtime.auth import (
     IdentityProviderUnavailable,
     KeySourceUnavailable,
     OidcKeySource,
     TokenVerifier,
     Unauthenticated,
 )
-from peerloop_contracts.runtime.auth.testing import FakeKeySource, LocalIssuer, generate_key
+from peerloop_runtime.auth.testing import FakeKeySource, LocalIssuer, generate_key
 
 
 class Clock:
@@ -279,7 +279,7 @@ async def test_an_unreachable_provider_is_unavailable(issuer: LocalIssuer) -> No
 
 
 def test_discovery_url_drops_a_trailing_slash() -> None:
-    from peerloop_contracts.runtime.auth import AuthSettings
+    from peerloop_runtime.auth import AuthSettings
 
     assert (
         AuthSettings(issuer="https://tenant.example/", audience="a").discovery_url

@@ -1,6 +1,6 @@
 import pytest
 from faststream.security import SASLPlaintext, SASLScram512
-from peerloop_contracts.runtime.kafka_security import KafkaSecurityError, kafka_security
+from peerloop_runtime.kafka_security import KafkaSecurityError, kafka_security
 
 
 def test_plaintext_needs_no_security():

@@ -40,13 +40,13 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.middleware.base import RequestResponseEndpoint
 
-from peerloop_contracts.runtime.auth.errors import (
+from peerloop_runtime.auth.errors import (
     Forbidden,
     IdentityProviderUnavailable,
     Unauthenticated,
 )
-from peerloop_contracts.runtime.auth.principal import Principal
-from peerloop_contracts.runtime.auth.verifier import TokenVerifier
+from peerloop_runtime.auth.principal import Principal
+from peerloop_runtime.auth.verifier import TokenVerifier
 
 bearer_scheme = HTTPBearer(
     auto_error=False,

@@ -8,11 +8,11 @@ from __future__ import annotations
 from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-from peerloop_contracts.runtime.auth.settings import AuthSettings
-from peerloop_contracts.runtime.body_limit import DEFAULT_MAX_BODY_BYTES
-from peerloop_contracts.runtime.kafka_security import SaslMechanism, SecurityProtocol
-from peerloop_contracts.runtime.outbound import OutboundSettings
-from peerloop_contracts.runtime.rate_limit import RateLimitSettings
+from peerloop_runtime.auth.settings import AuthSettings
+from peerloop_runtime.body_limit import DEFAULT_MAX_BODY_BYTES
+from peerloop_runtime.kafka_security import SaslMechanism, SecurityProtocol
+from peerloop_runtime.outbound import OutboundSettings
+from peerloop_runtime.rate_limit import RateLimitSettings
 
 
 class ServiceSettings(BaseSettings):

@@ -8,9 +8,9 @@ from typing import TypeVar
 import uvicorn
 from fastapi import FastAPI
 
-from peerloop_contracts.runtime.logs import configure_logging
-from peerloop_contracts.runtime.settings import ServiceSettings
-from peerloop_contracts.runtime.tracing import configure_tracing
+from peerloop_runtime.logs import configure_logging
+from peerloop_runtime.settings import ServiceSettings
+from peerloop_runtime.tracing import configure_tracing
 
 S = TypeVar("S", bound=ServiceSettings)
 

@@ -48,21 +48,21 @@ from aiokafka.errors import (
 )
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
-from pydantic import ValidationError
-
 from peerloop_contracts.base import Event
 from peerloop_contracts.envelope import CloudEventMeta, EnvelopeError, utc_now
-from peerloop_contracts.outbox import OutboxEntry
-from peerloop_contracts.runtime.logs import current_event_id, current_trace_id, trace_id_of
-from peerloop_contracts.runtime.metrics import (
+from peerloop_contracts.topics import dlq_topic
+from pydantic import ValidationError
+
+from peerloop_runtime.logs import current_event_id, current_trace_id, trace_id_of
+from peerloop_runtime.metrics import (
     CONSUMER_LAG,
     DEAD_LETTERS,
     EVENTS_CONSUMED,
     HANDLER_SECONDS,
 )
-from peerloop_contracts.runtime.outbox_relay import DeadLettered
-from peerloop_contracts.runtime.tracing import consuming
-from peerloop_contracts.topics import dlq_topic
+from peerloop_runtime.outbox import OutboxEntry
+from peerloop_runtime.outbox_relay import DeadLettered
+from peerloop_runtime.tracing import consuming
 
 log = logging.getLogger("peerloop.kafka")
 

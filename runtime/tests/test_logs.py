@@ -1,7 +1,7 @@
 import json
 import logging
 
-from peerloop_contracts.runtime.logs import (
+from peerloop_runtime.logs import (
     JsonFormatter,
     current_event_id,
     current_trace_id,

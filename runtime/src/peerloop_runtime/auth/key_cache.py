@@ -19,8 +19,8 @@ from collections.abc import Callable
 from joserfc.errors import JoseError
 from joserfc.jwk import Key, KeySet
 
-from peerloop_contracts.runtime.auth.errors import IdentityProviderUnavailable, Unauthenticated
-from peerloop_contracts.runtime.auth.key_source import KeySource, KeySourceUnavailable
+from peerloop_runtime.auth.errors import IdentityProviderUnavailable, Unauthenticated
+from peerloop_runtime.auth.key_source import KeySource, KeySourceUnavailable
 
 log = logging.getLogger("peerloop.auth")
 

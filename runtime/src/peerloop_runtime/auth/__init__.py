@@ -1,6 +1,6 @@
 """OpenID Connect bearer tokens for every Peerloop service (issue #20).
 
-    from peerloop_contracts.runtime.auth import (
+    from peerloop_runtime.auth import (
         AuthSettings, TokenVerifier, Principal, CurrentPrincipal, PublicRoute,
         Forbidden, require_person, require_scope, require_admin,
         install_auth, routes_without_access_rule,
@@ -12,12 +12,12 @@
 See contracts/README.md, "Authentication".
 """
 
-from peerloop_contracts.runtime.auth.errors import (
+from peerloop_runtime.auth.errors import (
     Forbidden,
     IdentityProviderUnavailable,
     Unauthenticated,
 )
-from peerloop_contracts.runtime.auth.fastapi_integration import (
+from peerloop_runtime.auth.fastapi_integration import (
     CurrentPrincipal,
     PublicRoute,
     bearer_scheme,
@@ -30,14 +30,14 @@ from peerloop_contracts.runtime.auth.fastapi_integration import (
     require_scope,
     routes_without_access_rule,
 )
-from peerloop_contracts.runtime.auth.key_source import (
+from peerloop_runtime.auth.key_source import (
     KeySource,
     KeySourceUnavailable,
     OidcKeySource,
 )
-from peerloop_contracts.runtime.auth.principal import Principal
-from peerloop_contracts.runtime.auth.settings import AuthSettings
-from peerloop_contracts.runtime.auth.verifier import TokenVerifier
+from peerloop_runtime.auth.principal import Principal
+from peerloop_runtime.auth.settings import AuthSettings
+from peerloop_runtime.auth.verifier import TokenVerifier
 
 __all__ = [
     "AuthSettings",

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from joserfc import jws
 from joserfc.jwk import RSAKey
-from peerloop_contracts.runtime.auth import AuthSettings, TokenVerifier, Unauthenticated
-from peerloop_contracts.runtime.auth.testing import LocalIssuer, generate_key
+from peerloop_runtime.auth import AuthSettings, TokenVerifier, Unauthenticated
+from peerloop_runtime.auth.testing import LocalIssuer, generate_key
 
 NOW = 1_900_000_000
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import httpx
 from fastapi import FastAPI
-from peerloop_contracts.runtime.service import ServiceRuntime
-from peerloop_contracts.runtime.settings import ServiceSettings
+from peerloop_runtime.service import ServiceRuntime
+from peerloop_runtime.settings import ServiceSettings
 from pymongo.errors import AutoReconnect
 
 
