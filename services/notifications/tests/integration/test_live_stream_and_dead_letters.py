@@ -65,6 +65,46 @@ async def test_live_stream_receives_a_new_item(
     assert "Nobody could take your request" in str(frames[0]["subject"])
 
 
+async def test_streams_beyond_the_cap_are_refused_with_retry_after(
+    as_person, settings_for, publish, run_id, eventually, person, serve_app, any_free_port
+):
+    me = f"many-tabs-{run_id}"
+    app = create_app(settings_for(stream_max_per_person=1, stream_retry_after_seconds=9))
+    async with (
+        serve_app(app, any_free_port()) as base,
+        httpx.AsyncClient(base_url=base, timeout=30) as client,
+    ):
+        await publish.event(person(me, name="Tabby Tabs"))
+
+        async def known():
+            return (
+                await client.get(f"/people/{me}/preferences", auth=as_person(me))
+            ).status_code == 200
+
+        await eventually(known)
+        async with client.stream("GET", f"/people/{me}/inbox/stream", auth=as_person(me)) as first:
+            assert first.status_code == 200
+            # Held until the end: a line iterator dropped early closes the connection with it.
+            lines = first.aiter_lines()
+            assert await anext(lines) == ": connected"
+            async with client.stream(
+                "GET", f"/people/{me}/inbox/stream", auth=as_person(me)
+            ) as second:
+                assert second.status_code == 429
+                assert second.headers["retry-after"] == "9"
+                assert "per person" in json.loads(await second.aread())["detail"]
+            assert first.is_closed is False
+        # The first one closed: its place is free again.
+
+        async def free_again():
+            async with client.stream(
+                "GET", f"/people/{me}/inbox/stream", auth=as_person(me)
+            ) as again:
+                return again.status_code == 200
+
+        await eventually(free_again)
+
+
 async def test_unparseable_event_is_dead_lettered_and_the_partition_moves_on(
     as_person,
     settings_for,
