@@ -26,6 +26,11 @@
   partition rewinds to its first record of the batch and the idempotent
   handlers make the redelivery a no-op for what was already applied (a
   record dead-lettered in the failed attempt may be dead-lettered twice).
+- No handler call may hang the partition: one that runs past the retry
+  policy's `deadline` is cancelled and counts as a transient failure (the
+  record is redelivered). Without the bound, a handler left waiting on a
+  store connection that died holds its partitions until the broker's
+  `max.poll.interval.ms` (5 min) gives them to another replica.
 """
 
 from __future__ import annotations
@@ -203,6 +208,8 @@ class RetryPolicy:
     max_delay: float = 5.0
     transient: tuple[type[BaseException], ...] = ()
     """Infrastructure failures: retried (with backoff, via redelivery) until they pass."""
+    deadline: float = 60.0
+    """Seconds one handler call may take before it is cancelled and retried as transient."""
 
     def delay(self, attempt: int) -> float:
         """Exponential backoff with full jitter."""
@@ -215,6 +222,18 @@ class ConsumerStats:
     consumed: int = 0
     dead_lettered: int = 0
     by_topic: dict[str, int] = field(default_factory=dict)
+
+
+class HandlerDeadlineError(TimeoutError):
+    """A handler call ran past its deadline: treated as an infrastructure failure."""
+
+
+async def _within(deadline: float, call: Awaitable[None]) -> None:
+    try:
+        async with asyncio.timeout(deadline):
+            await call
+    except TimeoutError as exc:
+        raise HandlerDeadlineError(f"handler still running after {deadline:g} s") from exc
 
 
 class DeadLetter(Exception):  # noqa: N818 - it is a verdict, not an error kind
@@ -247,6 +266,10 @@ class EventConsumer:
     """Event types whose records of one batch are applied in one call."""
 
     def __post_init__(self) -> None:
+        self._transient: tuple[type[BaseException], ...] = (
+            *self.retry.transient,
+            HandlerDeadlineError,
+        )
         self._by_type = {cls.ce_type(): (cls, h) for cls, h in self.handlers.items()}
         unhandled = set(self.batch_handlers) - set(self.handlers)
         if unhandled:
@@ -372,8 +395,8 @@ class EventConsumer:
 
     async def _apply_grouped(self, batch_handler: BatchHandler, items: list[_Admitted]) -> None:
         try:
-            await batch_handler([(a.event, a.meta) for a in items])
-        except self.retry.transient as exc:
+            await _within(self.retry.deadline, batch_handler([(a.event, a.meta) for a in items]))
+        except self._transient as exc:
             log.warning("transient failure on a batch of %d, will redeliver: %s", len(items), exc)
             await asyncio.sleep(self.retry.delay(1))
             raise
@@ -403,12 +426,12 @@ class EventConsumer:
         while True:
             attempt += 1
             try:
-                await handler(event, meta)
+                await _within(self.retry.deadline, handler(event, meta))
                 return
             except DeadLetter as exc:
                 await self._dead_letter(record, f"rejected: {exc}", "DeadLetter", attempt)
                 return
-            except self.retry.transient as exc:
+            except self._transient as exc:
                 # Infrastructure is down: sleep, then let the broker redeliver (nack).
                 log.warning("transient failure on %s, will redeliver: %s", record.topic, exc)
                 await asyncio.sleep(self.retry.delay(min(attempt, 6)))

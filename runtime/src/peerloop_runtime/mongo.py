@@ -84,6 +84,9 @@ def connect(
         # A reply that never comes must not hold the (possibly only) connection forever:
         # the operation fails as a transient error and is retried.
         socketTimeoutMS=30_000,
+        # Nor may a handler queue forever for a connection of a pool whose
+        # connections all hang: waiting fails as a transient error too.
+        waitQueueTimeoutMS=10_000,
         tz_aware=True,
         maxPoolSize=max_pool_size,
         event_listeners=[SlowCommandLog(slow_command_ms)] if slow_command_ms > 0 else [],

@@ -145,7 +145,10 @@ class ServiceRuntime:
             self.broker,
             group_id=f"{self.group_id}.{group}" if group else self.group_id,
             handlers=handlers,
-            retry=retry or RetryPolicy(transient=TRANSIENT_STORE_ERRORS),
+            retry=retry
+            or RetryPolicy(
+                transient=TRANSIENT_STORE_ERRORS, deadline=self.settings.handler_deadline_seconds
+            ),
             batch=batch,
             batch_handlers=batch_handlers or {},
         )

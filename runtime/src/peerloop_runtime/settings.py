@@ -46,6 +46,12 @@ class ServiceSettings(BaseSettings):
     database: str = Field(default="peerloop", description="this service's own database")
     consumer_group: str = Field(default="", description="defaults to peerloop-<service>")
     shutdown_grace_seconds: float = 20.0
+    handler_deadline_seconds: float = Field(
+        default=60.0,
+        gt=0,
+        description="an event handler still running after this is cancelled and its "
+        "event redelivered, so no partition waits on a hung call",
+    )
     log_level: str = "INFO"
     dev_mode: bool = Field(
         default=False,
