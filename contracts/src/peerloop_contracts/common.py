@@ -14,8 +14,14 @@ from peerloop_contracts.base import TOLERANT, WireModel
 MAX_STORED_INT = 2**63 - 1
 """The largest integer the store keeps (BSON int64): a bound for any number sent to it."""
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-_CONTROL_BUT_LINES = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+# Bidi embeddings, overrides and isolates reorder what a reader sees ("Trojan Source");
+# right-to-left text needs none of them (the marks U+200E/U+200F stay allowed).
+_BIDI = "\u202a-\u202e\u2066-\u2069"
+# Invisible in a name, they make two different strings look the same; ZWJ and ZWNJ
+# stay allowed, scripts and emoji need them.
+_INVISIBLE = "\u200b\u2060\ufeff"
+_CONTROL = re.compile(f"[\\x00-\\x1f\\x7f-\\x9f\\u2028\\u2029{_BIDI}{_INVISIBLE}]")
+_CONTROL_BUT_LINES = re.compile(f"[\\x00-\\x08\\x0b\\x0c\\x0e-\\x1f\\x7f-\\x9f{_BIDI}]")
 
 
 def _producing(info: ValidationInfo) -> bool:
@@ -30,20 +36,23 @@ def _producing(info: ValidationInfo) -> bool:
 
 def _one_line(value: str, info: ValidationInfo) -> str:
     if _producing(info) and _CONTROL.search(value):
-        raise ValueError("must be one line without control characters")
+        raise ValueError("must be one line without control or invisible characters")
     return value
 
 
 def _text(value: str, info: ValidationInfo) -> str:
     if _producing(info) and _CONTROL_BUT_LINES.search(value):
-        raise ValueError("must not contain control characters other than newlines and tabs")
+        raise ValueError(
+            "must not contain control or bidi override characters other than newlines and tabs"
+        )
     return value
 
 
 ONE_LINE = AfterValidator(_one_line)
-"""Refuses control characters and line breaks: for names, teams, labels and ids."""
+"""Refuses control, bidi override and invisible characters and line breaks: for names,
+teams, labels and ids."""
 TEXT = AfterValidator(_text)
-"""Refuses control characters other than newlines and tabs: for free text."""
+"""Refuses control and bidi override characters other than newlines and tabs: for free text."""
 
 
 def at_most(limit: int) -> AfterValidator:
