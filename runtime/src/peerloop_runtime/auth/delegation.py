@@ -30,7 +30,9 @@ NEEDS_SCOPE = "acting for a person needs the scope {scope!r}"
 BAD_ID = f"{ACTING_FOR_HEADER} must be a person id (letters, digits, _ . : -, at most 64)"
 
 
-def acting_principal(caller: Principal, acting_for: str | None, settings: AuthSettings) -> Principal:
+def acting_principal(
+    caller: Principal, acting_for: str | None, settings: AuthSettings
+) -> Principal:
     """`caller` itself without the header; the person it names when delegation is allowed."""
     if acting_for is None:
         return caller

@@ -21,7 +21,7 @@ class Principal:
     client_id: str | None
     """The OAuth client the token was issued to (`azp`, else RFC 9068's `client_id`)."""
     delegated_by: str | None = None
-    """The service account acting for `person_id` (auth.delegation); None: the person's own token."""
+    """The service account acting for `person_id` (auth.delegation); None: their own token."""
 
     @property
     def is_service_account(self) -> bool:
