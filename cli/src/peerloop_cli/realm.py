@@ -45,6 +45,7 @@ SERVICE_ACCOUNTS: dict[str, tuple[str, str]] = {
     # The chat app acts for the people linked to chat accounts (runtime auth.delegation).
     "peerloop-chat": ("peerloop-chat-demo-secret", "peerloop:act-for-person"),
 }
+CHAT_DELEGATION_SCOPE = SERVICE_ACCOUNTS["peerloop-chat"][1]
 WEB_SECRET = "peerloop-web-demo-secret"  # noqa: S105 - published demo secret
 PASSWORD_POLICY = "hashAlgorithm(pbkdf2-sha256) and hashIterations(1000) and length(8)"  # noqa: S105 - a policy, not a password
 # Every client gets these: `sub`, the person's names and e-mail, aud + groups.
