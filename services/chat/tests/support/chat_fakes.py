@@ -3,14 +3,12 @@ plus Slack's own signing (slack_sdk) for requests built like Slack builds them."
 
 from __future__ import annotations
 
-import json
-import time
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
 
 import httpx
 from fastapi import FastAPI
+from peerloop_chat import testing
 from peerloop_chat.adapters.memory_links import MemoryLinks, MemorySeen
 from peerloop_chat.application.ports import ApiRefusedError, ChatAccount, Posted, Reason, Why
 from peerloop_chat.bootstrap import ChatService, bootstrap
@@ -19,7 +17,6 @@ from peerloop_chat.domain.messages import Message
 from peerloop_chat.entrypoints.http import create_app
 from peerloop_runtime.auth import TokenVerifier
 from peerloop_runtime.auth.testing import LocalIssuer
-from slack_sdk.signature import SignatureVerifier
 
 SECRET = "8f742231b10e8888abcd99yyyzzz85a5"  # the example secret of Slack's documentation
 
@@ -112,62 +109,17 @@ def build_chat(**settings: Any) -> Chat:
 
 
 def signed_headers(body: str, *, secret: str = SECRET, at: float | None = None) -> dict[str, str]:
-    """The headers Slack sends: X-Slack-Request-Timestamp and X-Slack-Signature (v0)."""
-    timestamp = str(int(at if at is not None else time.time()))
-    signature = SignatureVerifier(secret).generate_signature(timestamp=timestamp, body=body)
-    assert signature is not None
-    return {
-        "X-Slack-Request-Timestamp": timestamp,
-        "X-Slack-Signature": signature,
-        "Content-Type": "application/x-www-form-urlencoded",
-    }
+    return testing.signed_headers(body, secret, at=at)
 
 
 def command_body(text: str, *, team: str = "T1", user: str = "U1", trigger: str = "tr-1") -> str:
-    """A slash command's form body, with the fields Slack sends."""
-    return urlencode(
-        {
-            "token": "deprecated-verification-token",
-            "team_id": team,
-            "team_domain": "peerloop-test",
-            "channel_id": "C1",
-            "channel_name": "general",
-            "user_id": user,
-            "user_name": "someone",
-            "command": "/peerloop",
-            "text": text,
-            "api_app_id": "A1",
-            "response_url": "https://hooks.slack.com/commands/T1/1/x",
-            "trigger_id": trigger,
-        }
-    )
-
-
-def interaction_body(payload: dict[str, Any]) -> str:
-    return urlencode({"payload": json.dumps(payload)})
+    return testing.command_body(text, team=team, user=user, trigger=trigger)
 
 
 def button_payload(
     action_id: str, value: str, *, user: str = "U1", team: str = "T1"
 ) -> dict[str, Any]:
-    return {
-        "type": "block_actions",
-        "team": {"id": team, "domain": "peerloop-test"},
-        "user": {"id": user, "team_id": team},
-        "api_app_id": "A1",
-        "trigger_id": "tr-b",
-        "container": {"type": "message", "message_ts": "1700000000.0001", "channel_id": "D1"},
-        "channel": {"id": "D1"},
-        "actions": [
-            {
-                "type": "button",
-                "block_id": "peerloop-actions",
-                "action_id": action_id,
-                "value": value,
-                "action_ts": "1700000001.0002",
-            }
-        ],
-    }
+    return testing.button_payload(action_id, value, user=user, team=team)
 
 
 async def post(app: FastAPI, path: str, body: str, headers: dict[str, str]) -> httpx.Response:

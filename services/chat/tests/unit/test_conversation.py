@@ -12,13 +12,13 @@ from chat_fakes import (
     build_chat,
     button_payload,
     command_body,
-    interaction_body,
     post,
     signed_headers,
 )
 from peerloop_chat.application.ports import ApiRefusedError, ChatAccount
 from peerloop_chat.domain import messages
 from peerloop_chat.domain.messages import Action, Target
+from peerloop_chat.testing import interaction_body
 from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.matching import MatchAccepted, MatchProposed, SessionCompleted
 
@@ -216,6 +216,7 @@ async def test_a_helper_without_a_chat_account_hears_nothing_here() -> None:
     chat = build_chat()
     await chat.service.conversation.on_proposed(PROPOSED, _meta())
     assert chat.platform.sent == []
+    assert chat.seen.keys == {}  # no store write for the many people not in the chat
 
 
 async def test_both_hear_of_the_session_and_later_are_asked_to_rate_it() -> None:

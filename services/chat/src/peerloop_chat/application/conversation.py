@@ -25,7 +25,6 @@ from peerloop_chat.application.ports import (
     ChatPlatform,
     Links,
     PeerloopApi,
-    Posted,
     Seen,
 )
 from peerloop_chat.domain import messages
@@ -34,6 +33,7 @@ from peerloop_chat.domain.messages import Action, Message, Target
 
 log = logging.getLogger(__name__)
 Clock = Callable[[], datetime]
+Compose = Callable[[], Awaitable[Message]]
 _CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 EVENT_MEMORY = timedelta(days=8)
 """Longer than the change topics keep events (7 days): a redelivery is always recognised."""
@@ -153,81 +153,96 @@ class Conversation:
 
     # ------------------------------------------------------------------ events
 
-    async def _once(self, meta: CloudEventMeta, speak: Callable[[], Awaitable[None]]) -> None:
-        """`speak` once per event, though Kafka may deliver it again.
+    async def _speak(self, meta: CloudEventMeta, *told: tuple[str, Compose]) -> None:
+        """Tell each (person, message) on their linked accounts, once per event.
 
-        Claimed first, so two replicas never both speak; given back when speaking fails,
-        so the retry speaks. A crash between speaking and the commit speaks twice: a
-        chat platform takes no idempotency key.
+        People with no account on this platform cost nothing, not even a store write.
+        Claimed before speaking, so two replicas never both speak; given back when
+        speaking fails, so the redelivery speaks (to everyone again: a chat platform
+        takes no idempotency key, so a failure or crash mid-way may repeat a message).
         """
+        audience = []
+        for person, compose in told:
+            accounts = [
+                a for a in await self.links.accounts_of(person) if a.platform == self.platform.name
+            ]
+            if accounts:
+                audience.append((accounts, compose))
+        if not audience:
+            return
         key = f"event:{meta.id}"
         if not await self.seen.first_time(key, self.clock() + EVENT_MEMORY):
             return
         try:
-            await speak()
+            for accounts, compose in audience:
+                message = await compose()
+                for account in accounts:
+                    await self.platform.send(account, message)
         except BaseException:
             await self.seen.forget(key)
             raise
 
-    async def _tell(self, person: str, message: Message) -> list[Posted]:
-        posted = []
-        for account in await self.links.accounts_of(person):
-            if account.platform == self.platform.name:
-                posted.append(await self.platform.send(account, message))
-        return posted
+    async def _name(self, person: str) -> str:
+        return await self.api.display_name(person)
 
     async def on_proposed(self, event: MatchProposed, meta: CloudEventMeta) -> None:
         """The helper hears of the proposal where they work, with buttons to answer it."""
-        await self._once(meta, lambda: self._proposed(event))
 
-    async def _proposed(self, event: MatchProposed) -> None:
-        requester = await self.api.display_name(event.requester_id)
-        message = messages.proposal(
-            request_id=event.request_id,
-            proposal_id=event.proposal_id,
-            skill=self.catalogue.display_name(event.skill_id),
-            task=event.task,
-            requester=requester,
-            expires=event.expires_at.strftime("%d %b %H:%M UTC"),
-        )
-        await self._tell(event.helper_id, message)
+        async def proposal() -> Message:
+            return messages.proposal(
+                request_id=event.request_id,
+                proposal_id=event.proposal_id,
+                skill=self.catalogue.display_name(event.skill_id),
+                task=event.task,
+                requester=await self._name(event.requester_id),
+                expires=event.expires_at.strftime("%d %b %H:%M UTC"),
+            )
+
+        await self._speak(meta, (event.helper_id, proposal))
 
     async def on_accepted(self, event: MatchAccepted, meta: CloudEventMeta) -> None:
         """Both hear of the session, with buttons to confirm it afterwards."""
-        await self._once(meta, lambda: self._accepted(event))
-
-    async def _accepted(self, event: MatchAccepted) -> None:
         skill = self.catalogue.display_name(event.skill_id)
-        helper, requester = event.helper_id, event.requester_id
-        for person, other, is_helper in ((helper, requester, True), (requester, helper, False)):
-            await self._tell(
-                person,
-                messages.accepted(
+
+        def session(other: str, *, helper: bool) -> Compose:
+            async def compose() -> Message:
+                return messages.accepted(
                     request_id=event.request_id,
                     skill=skill,
-                    other=await self.api.display_name(other),
-                    helper=is_helper,
-                ),
-            )
+                    other=await self._name(other),
+                    helper=helper,
+                )
+
+            return compose
+
+        await self._speak(
+            meta,
+            (event.helper_id, session(event.requester_id, helper=True)),
+            (event.requester_id, session(event.helper_id, helper=False)),
+        )
 
     async def on_completed(self, event: SessionCompleted, meta: CloudEventMeta) -> None:
         """Both are asked to rate the session."""
-        await self._once(meta, lambda: self._completed(event))
-
-    async def _completed(self, event: SessionCompleted) -> None:
         skill = self.catalogue.display_name(event.skill_id)
-        for person, other in (
-            (event.learner_id, event.teacher_id),
-            (event.teacher_id, event.learner_id),
-        ):
-            name = await self.api.display_name(other)
-            await self._tell(
-                person, messages.rate(request_id=event.request_id, skill=skill, other=name)
-            )
+
+        def rating(other: str) -> Compose:
+            async def compose() -> Message:
+                name = await self._name(other)
+                return messages.rate(request_id=event.request_id, skill=skill, other=name)
+
+            return compose
+
+        await self._speak(
+            meta,
+            (event.learner_id, rating(event.teacher_id)),
+            (event.teacher_id, rating(event.learner_id)),
+        )
 
     async def on_unmatched(self, event: HelpRequestUnmatched, meta: CloudEventMeta) -> None:
-        await self._once(meta, lambda: self._unmatched(event))
-
-    async def _unmatched(self, event: HelpRequestUnmatched) -> None:
+        """The requester hears that nobody can take the ask."""
         skill = self.catalogue.display_name(event.skill_id)
-        await self._tell(event.requester_id, messages.unmatched(skill=skill))
+
+        async def unmatched() -> Message:
+            return messages.unmatched(skill=skill)
+
+        await self._speak(meta, (event.requester_id, unmatched))
