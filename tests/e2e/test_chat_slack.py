@@ -29,8 +29,8 @@ from peerloop_cli.infra import stack
 from peerloop_cli.infra.process import free_port
 from peerloop_cli.loop_client import PeerloopClient
 from peerloop_cli.platform import CHAT, Deployment
-from peerloop_cli.testing.waiting import eventually
 from peerloop_cli.testing.groups import start_groups_at_end
+from peerloop_cli.testing.waiting import eventually
 from slack_sdk.models.blocks import ActionsBlock, Block, ButtonElement
 
 pytestmark = pytest.mark.e2e
