@@ -253,3 +253,16 @@ async def test_both_hear_of_the_session_and_later_are_asked_to_rate_it() -> None
     rated = chat.platform.sent[-2:]
     assert {a.user for a, _ in rated} == {"U1", "U2"}
     assert all([b.action for b in m.buttons] == [Action.RATE] * 5 for _, m in rated)
+
+
+async def test_an_unexpected_failure_after_the_answer_is_told_not_lost() -> None:
+    chat = build_chat()
+    await chat.links.link(ADA, "ada")
+
+    async def broken(*_args: object, **_kwargs: object) -> str:
+        raise RuntimeError("the store went away")
+
+    chat.api.ask = broken  # type: ignore[method-assign]
+    answer = await _command(chat, "ask kafka: lag")
+    assert answer.status_code == 200
+    assert chat.platform.sent[-1][1].title == "Peerloop could not take that ask"

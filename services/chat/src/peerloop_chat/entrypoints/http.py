@@ -80,11 +80,21 @@ async def _say(conversation: Conversation, who: ChatAccount, message: Message) -
 
 
 async def _ask_then_say(conversation: Conversation, who: ChatAccount, ask: Ask, key: str) -> None:
-    await _say(conversation, who, await conversation.ask(who, ask, key))
+    try:
+        answer = await conversation.ask(who, ask, key)
+    except Exception:
+        # After the answer to Slack: nothing to send back but a log line and an apology.
+        log.exception("an ask from %s failed", who.key)
+        answer = messages.plain("Peerloop could not take that ask", "Please try again shortly.")
+    await _say(conversation, who, answer)
 
 
 async def _press_then_replace(conversation: Conversation, pressed: Pressed) -> None:
-    answer = await conversation.press(pressed.account, pressed.action, pressed.value)
+    try:
+        answer = await conversation.press(pressed.account, pressed.action, pressed.value)
+    except Exception:
+        log.exception("a button press of %s failed", pressed.account.key)
+        answer = messages.plain("Peerloop could not do that", "Please try again shortly.")
     try:
         if pressed.posted is not None:
             await conversation.platform.replace(pressed.posted, answer)
