@@ -168,6 +168,10 @@ async def test_a_bad_payload_is_400() -> None:
     body = "payload=not-json"
     answer = await post(chat.app, "/slack/interactivity", body, signed_headers(body))
     assert answer.status_code == 400
+    no_user = command_body("help", user="")
+    answer = await post(chat.app, "/slack/commands", no_user, signed_headers(no_user))
+    assert answer.status_code == 400
+    assert "user_id" in answer.json()["detail"]
 
 
 def _meta(event_id: str = "e-1") -> CloudEventMeta:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import logging
+import uuid
 from typing import Annotated, Any
 from urllib.parse import parse_qs
 
@@ -111,15 +112,15 @@ router = APIRouter(prefix="/slack", tags=["slack"], dependencies=[PublicRoute])
 async def slash_command(
     form: SlackForm, service: Service, background: BackgroundTasks
 ) -> dict[str, Any]:
-    try:
-        who = account(form["team_id"], form["user_id"])
-    except KeyError as missing:
-        raise _BadPayloadError(f"the command lacks {missing.args[0]}") from None
+    missing = [name for name in ("team_id", "user_id") if not form.get(name)]
+    if missing:
+        raise _BadPayloadError(f"the command lacks {', '.join(missing)}")
+    who = account(form["team_id"], form["user_id"])
     conversation = service.conversation
     command = conversation.reply_to(form.get("text", ""))
     if isinstance(command, Ask):
         # Retried commands carry the same trigger: one help request for them.
-        key = f"slack:{form.get('trigger_id') or form.get('team_id')}"
+        key = f"slack:{form.get('trigger_id') or uuid.uuid4().hex}"
         background.add_task(_ask_then_say, conversation, who, command, key)
         return _ephemeral(messages.plain(f"Asking Peerloop for help with {command.skill}…"))
     # Linking and usage touch only this service's store: answered at once.
