@@ -48,6 +48,11 @@ BROKER = "peerloop-broker"
 """The broker's own principal (inter-broker traffic), the one super user."""
 
 
+CONSUMING_SERVICES = (*SERVICES, "chat")
+"""Every service with a Kafka principal: the event owners and the chat app, which only
+consumes (matching's events, to speak in the chat first)."""
+
+
 def principal(service: str) -> str:
     return f"peerloop-{service}"
 
@@ -99,7 +104,7 @@ def service_acls(service: str, declared: set[str]) -> list[Acl]:
 
 def all_acls() -> list[Acl]:
     declared = {spec.name for spec in load_topics(TOPICS_FILE)}
-    acls = [acl for service in SERVICES for acl in service_acls(service, declared)]
+    acls = [acl for service in CONSUMING_SERVICES for acl in service_acls(service, declared)]
     acls += [
         Acl(SUBSCRIBER, "topic", "prefixed", ("Read", "Describe"), (TOPIC_PREFIX,)),
         Acl(SUBSCRIBER, "group", "prefixed", ("Read",), (group_prefix(SUBSCRIBER),)),
@@ -116,7 +121,7 @@ def all_acls() -> list[Acl]:
 
 def principals() -> list[str]:
     """Every SCRAM user Peerloop's ACLs name, besides the broker's own."""
-    return [*(principal(s) for s in SERVICES), SUBSCRIBER, TOPIC_ADMIN]
+    return [*(principal(s) for s in CONSUMING_SERVICES), SUBSCRIBER, TOPIC_ADMIN]
 
 
 _HEADER = """\

@@ -159,6 +159,9 @@ async def test_built_image_environment_runs_a_healthy_service(
         "PEERLOOP_AUTH__AUDIENCE": identity.audience,
         # As a deployment does (no dev mode): notifications refuses to start without one.
         "PEERLOOP_WEBHOOK_SECRET": "image-test-webhook-key-0123456789abcdef",
+        # Nor does the chat app without its Slack signing secret and its own client secret.
+        "PEERLOOP_SLACK_SIGNING_SECRET": "image-test-slack-signing-secret-0123",
+        "PEERLOOP_CLIENT_SECRET": "image-test-chat-client-secret",
     }
     process = _start(entrypoint, log, env)
     try:

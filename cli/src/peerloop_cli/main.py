@@ -58,8 +58,8 @@ def up(
         False, "--wait", help="Stay in the foreground; Ctrl-C or SIGTERM stops everything."
     ),
 ) -> None:
-    """Start Kafka, the store, the three services, the web app and a mail catcher; seed demo
-    data."""
+    """Start Kafka, the store, the three services, the web and chat apps and a mail catcher;
+    seed demo data."""
     started = time.monotonic()
     try:
         deployment = platform.up(_progress)
@@ -79,6 +79,10 @@ def up(
         )
     for name in platform.SERVICE_NAMES:
         console.print(f"  {name:14} {deployment.url(name)}/docs")
+    if deployment.chat_port is not None:
+        console.print(
+            f"  {'chat (Slack)':14} {deployment.url(platform.CHAT)}/slack/commands, …/interactivity"
+        )
     console.print(f"  {'mail':14} {deployment.mail_dir} (every e-mail sent, as .eml)")
     inbox = f"{deployment.url('notifications')}/people/p-001/inbox"
     console.print(
@@ -132,10 +136,10 @@ def logs(
     lines: int = typer.Option(50, "--lines", "-n"),
 ) -> None:
     """Show the end of a component's log (all services when none is named)."""
-    names = [component] if component else [*platform.SERVICE_NAMES, platform.WEB]
-    known = (*platform.SERVICE_NAMES, platform.WEB)
+    names = [component] if component else [*platform.SERVICE_NAMES, platform.WEB, platform.CHAT]
+    known = (*platform.SERVICE_NAMES, platform.WEB, platform.CHAT)
     for name in names:
-        deployment = platform.Deployment()
+        deployment = platform.local()
         proc = deployment.process(name) if name in known else ManagedProcess(name)
         if not proc.log_file.exists():
             console.print(f"[yellow]no log for {name!r} in {component_dir(proc.name)}[/]")

@@ -28,7 +28,7 @@ from peerloop_cli.infra.process import (
     port_open,
     wait_until,
 )
-from peerloop_cli.realm import AUDIENCE
+from peerloop_cli.realm import AUDIENCE, CHAT_DELEGATION_SCOPE
 
 Progress = Callable[[str], None]
 HOST = "127.0.0.1"
@@ -36,8 +36,15 @@ SERVICE_NAMES = ("profiles", "matching", "notifications")
 WEB = "web"
 """The web app for people: a backend-for-frontend over the services' public APIs. It
 runs when the deployment names a port for it (`peerloop up` does; e2e tests need not)."""
+CHAT = "chat"
+"""The chat app (Slack): a backend-for-frontend over the services' public APIs that also
+consumes matching's events. It runs when the deployment names a port for it (`peerloop up`
+does, on PEERLOOP_CHAT_PORT; e2e tests start it where they need it)."""
 DEFAULT_PORTS = {"profiles": 8101, "matching": 8102, "notifications": 8103}
 DEFAULT_WEB_PORT = 8100
+DEFAULT_CHAT_PORT = 8104
+DELEGATING_SERVICES = ("matching",)
+"""Services that let the chat service account act for a linked person (auth.delegation)."""
 
 
 def _quiet(_: str) -> None:
@@ -61,6 +68,8 @@ class Deployment:
     web_port: int | None = field(
         default_factory=lambda: _env_port("PEERLOOP_WEB_PORT", DEFAULT_WEB_PORT)
     )
+    chat_port: int | None = None
+    """The chat app's port; `peerloop up` sets it (`local()`), other deployments opt in."""
     database_prefix: str = "peerloop_"
     group_prefix: str = "peerloop-"
     extra_env: dict[str, str] = field(default_factory=dict)
@@ -76,14 +85,19 @@ class Deployment:
             if self.web_port is None:
                 raise InfraError("this deployment runs no web app")
             return self.web_port
+        if service == CHAT:
+            if self.chat_port is None:
+                raise InfraError("this deployment runs no chat app")
+            return self.chat_port
         return self.ports[service] if replica == 0 else self.replica_ports[service][replica - 1]
 
     def url(self, service: str, replica: int = 0) -> str:
         return f"http://{HOST}:{self.port(service, replica)}"
 
     def process(self, service: str, replica: int = 0) -> ManagedProcess:
-        if service not in (*SERVICE_NAMES, WEB):
-            raise InfraError(f"unknown service {service!r}; choose one of {(*SERVICE_NAMES, WEB)}")
+        if service not in (*SERVICE_NAMES, WEB, CHAT):
+            known = (*SERVICE_NAMES, WEB, CHAT)
+            raise InfraError(f"unknown service {service!r}; choose one of {known}")
         suffix = f"-{replica + 1}" if replica else ""
         return ManagedProcess(f"{self.prefix}-{service}{suffix}")
 
@@ -108,8 +122,26 @@ class Deployment:
             "PEERLOOP_AUTH__AUDIENCE": AUDIENCE,
             # A local platform: built-in development secrets (the webhook key) are accepted.
             "PEERLOOP_DEV_MODE": "true",
+            **(
+                {"PEERLOOP_AUTH__DELEGATION_SCOPE": CHAT_DELEGATION_SCOPE}
+                if service in DELEGATING_SERVICES
+                else {}
+            ),
             **self.extra_env,
         }
+
+    def chat_env(self, endpoints: stack.Endpoints) -> dict[str, str]:
+        """The shared settings plus where the services are; Slack's API stays Slack's
+        unless PEERLOOP_SLACK_API_URL (in `extra_env` or the environment) says otherwise."""
+        env = {
+            **self.env(CHAT, endpoints),
+            "PEERLOOP_MATCHING_URL": self.url("matching"),
+            "PEERLOOP_PROFILES_URL": self.url("profiles"),
+        }
+        for name in ("PEERLOOP_SLACK_API_URL", "PEERLOOP_SLACK_SIGNING_SECRET"):
+            if name in os.environ and name not in self.extra_env:
+                env[name] = os.environ[name]
+        return env
 
     def web_env(self, endpoints: stack.Endpoints) -> dict[str, str]:
         return {
@@ -170,6 +202,14 @@ class Deployment:
         proc.start([_bin("peerloop-web")], env=self.web_env(endpoints))
         progress(f"starting the web app on {self.url(WEB)}")
 
+    def start_chat(self, endpoints: stack.Endpoints, progress: Progress = _quiet) -> None:
+        proc = self.process(CHAT)
+        if self.chat_port is None or proc.is_running():
+            return
+        ensure_port_free(HOST, self.chat_port, "the chat app")
+        proc.start([_bin("peerloop-chat")], env=self.chat_env(endpoints))
+        progress(f"starting the chat app on {self.url(CHAT)}")
+
     def ready(self, service: str, replica: int = 0) -> bool:
         try:
             url = f"{self.url(service, replica)}/readyz"
@@ -197,8 +237,14 @@ class Deployment:
             self.start_web(endpoints, progress)
             self.wait_ready(WEB, timeout=30)
             progress(f"web app ready on {self.url(WEB)}")
+        if self.chat_port is not None:
+            self.start_chat(endpoints, progress)
+            self.wait_ready(CHAT, timeout=60)
+            progress(f"chat app ready on {self.url(CHAT)} (Slack request URLs under /slack/)")
 
     def down(self, progress: Progress = _quiet) -> None:
+        if self.process(CHAT).stop():
+            progress("chat app stopped")
         if self.process(WEB).stop():
             progress("web app stopped")
         for service in reversed(SERVICE_NAMES):
@@ -225,6 +271,12 @@ class Deployment:
             rows[WEB] = f"{state} on {self.url(WEB)} (pid {web})"
         elif self.web_port is not None:
             rows[WEB] = "stopped"
+        chat = self.process(CHAT).pid()
+        if chat is not None:
+            state = "ready" if self.ready(CHAT) else "not ready"
+            rows[CHAT] = f"{state} on {self.url(CHAT)} (pid {chat})"
+        elif self.chat_port is not None:
+            rows[CHAT] = "stopped"
         catcher = self.mail_catcher().pid()
         rows["mail"] = (
             f"running on {HOST}:{self.smtp_port} (pid {catcher})" if catcher else "stopped"
@@ -252,17 +304,22 @@ def _wait(check: Callable[[], bool], proc: ManagedProcess, timeout: float, what:
     raise InfraError(f"timed out after {timeout:.0f}s waiting for {what}.\n{proc.log_tail(40)}")
 
 
+def local() -> Deployment:
+    """What `peerloop up` runs: every service, the web app and the chat app."""
+    return Deployment(chat_port=_env_port("PEERLOOP_CHAT_PORT", DEFAULT_CHAT_PORT))
+
+
 def up(progress: Progress) -> Deployment:
-    deployment = Deployment()
+    deployment = local()
     endpoints = stack.up(progress)
     deployment.up(endpoints, progress)
     return deployment
 
 
 def down(progress: Progress) -> None:
-    Deployment().down(progress)
+    local().down(progress)
     stack.down(progress)
 
 
 def status() -> dict[str, str]:
-    return {**stack.status(), **Deployment().status()}
+    return {**stack.status(), **local().status()}

@@ -42,7 +42,10 @@ WEB_REDIRECT_ANY_LOOPBACK_PORT = "http://127.0.0.1/*"
 SERVICE_ACCOUNTS: dict[str, tuple[str, str]] = {
     "peerloop-hr": ("peerloop-hr-demo-secret", "profiles:provision"),
     "peerloop-insights": ("peerloop-insights-demo-secret", "insights:read"),
+    # The chat app acts for the people linked to chat accounts (runtime auth.delegation).
+    "peerloop-chat": ("peerloop-chat-demo-secret", "peerloop:act-for-person"),
 }
+CHAT_DELEGATION_SCOPE = SERVICE_ACCOUNTS["peerloop-chat"][1]
 WEB_SECRET = "peerloop-web-demo-secret"  # noqa: S105 - published demo secret
 PASSWORD_POLICY = "hashAlgorithm(pbkdf2-sha256) and hashIterations(1000) and length(8)"  # noqa: S105 - a policy, not a password
 # Every client gets these: `sub`, the person's names and e-mail, aud + groups.

@@ -148,6 +148,18 @@ allow peerloop-notifications topic literal Read \
   peerloop.skill-acquired.v1
 allow peerloop-notifications group prefixed Read \
   peerloop-notifications
+allow peerloop-chat topic literal Write \
+  peerloop.help-request-unmatched.v1.dlq \
+  peerloop.match-accepted.v1.dlq \
+  peerloop.match-proposed.v1.dlq \
+  peerloop.session-completed.v1.dlq
+allow peerloop-chat topic literal Read \
+  peerloop.help-request-unmatched.v1 \
+  peerloop.match-accepted.v1 \
+  peerloop.match-proposed.v1 \
+  peerloop.session-completed.v1
+allow peerloop-chat group prefixed Read \
+  peerloop-chat
 allow peerloop-subscriber topic prefixed Read,Describe \
   peerloop.
 allow peerloop-subscriber group prefixed Read \

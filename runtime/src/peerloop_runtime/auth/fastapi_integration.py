@@ -40,6 +40,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from starlette.middleware.base import RequestResponseEndpoint
 
+from peerloop_runtime.auth.delegation import ACTING_FOR_HEADER, acting_principal
 from peerloop_runtime.auth.errors import (
     Forbidden,
     IdentityProviderUnavailable,
@@ -77,10 +78,15 @@ async def current_principal(
     request: Request,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Security(bearer_scheme)],
 ) -> Principal:
-    """The verified caller; FastAPI caches it per request, so several uses verify once."""
+    """The verified caller; FastAPI caches it per request, so several uses verify once.
+
+    A service account allowed to may act for a person (`auth.delegation`).
+    """
     if credentials is None:
         raise Unauthenticated("a bearer token is required", token_present=False)
-    return await _state(request.app).verifier.verify(credentials.credentials)
+    verifier = _state(request.app).verifier
+    caller = await verifier.verify(credentials.credentials)
+    return acting_principal(caller, request.headers.get(ACTING_FOR_HEADER), verifier.settings)
 
 
 CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

@@ -20,6 +20,8 @@ class Principal:
     scopes: frozenset[str]
     client_id: str | None
     """The OAuth client the token was issued to (`azp`, else RFC 9068's `client_id`)."""
+    delegated_by: str | None = None
+    """The service account acting for `person_id` (auth.delegation); None: their own token."""
 
     @property
     def is_service_account(self) -> bool:

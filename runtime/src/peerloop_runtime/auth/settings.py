@@ -91,6 +91,12 @@ class AuthSettings(BaseModel):
     idp_timeout_seconds: float = Field(
         default=5, gt=0, description="per request to the identity provider"
     )
+    delegation_scope: str | None = Field(
+        default=None,
+        description="a service account whose token has this scope may act for a person it "
+        "names in the `Peerloop-Acting-For` header (as that person, never an admin, with no "
+        "scopes; auth.delegation). Unset: no delegation is accepted",
+    )
     open_docs: bool = Field(
         default=True,
         description="/docs, /openapi.json and /metrics without a token (false: any valid token)",
@@ -117,7 +123,7 @@ class AuthSettings(BaseModel):
             )
         return value
 
-    @field_validator("service_account_marker")
+    @field_validator("service_account_marker", "delegation_scope")
     @classmethod
     def _blank_is_none(cls, value: str | None) -> str | None:
         return value.strip() or None if value is not None else None
