@@ -5,7 +5,7 @@ peerloop logs [service]              a component's log
 peerloop events tail [--type …]      events as they flow, decoded, with CloudEvents headers
 peerloop demo                        one full scripted learning loop, step by step
 peerloop infra up | down | status    Kafka, the store and Keycloak only
-peerloop token <person-or-email>     an access token, for curl (--service hr|insights)
+peerloop token <person-or-email>     an access token, for curl (--service hr|insights|scim)
 """
 
 from __future__ import annotations
@@ -194,7 +194,7 @@ def token(
         "", help="A person id (p-001) or e-mail; every demo person has the demo password."
     ),
     service: str = typer.Option(
-        "", "--service", help="A demo service account instead: hr or insights."
+        "", "--service", help="A demo service account instead: hr, insights or scim."
     ),
     claims: bool = typer.Option(False, "--claims", help="Print the token's claims, not it."),
 ) -> None:
@@ -207,7 +207,7 @@ def token(
     from peerloop_cli.identity import IdentityError, jwt_claims, service_token_for, token_for
 
     if bool(subject) == bool(service):
-        console.print("[red]error:[/] name a person (or e-mail), or --service hr|insights")
+        console.print("[red]error:[/] name a person (or e-mail), or --service hr|insights|scim")
         raise typer.Exit(code=2)
     try:
         access = service_token_for(service) if service else token_for(subject)

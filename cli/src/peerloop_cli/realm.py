@@ -42,6 +42,7 @@ WEB_REDIRECT_ANY_LOOPBACK_PORT = "http://127.0.0.1/*"
 SERVICE_ACCOUNTS: dict[str, tuple[str, str]] = {
     "peerloop-hr": ("peerloop-hr-demo-secret", "profiles:provision"),
     "peerloop-insights": ("peerloop-insights-demo-secret", "insights:read"),
+    "peerloop-scim": ("peerloop-scim-demo-secret", "scim:provision"),
 }
 WEB_SECRET = "peerloop-web-demo-secret"  # noqa: S105 - published demo secret
 PASSWORD_POLICY = "hashAlgorithm(pbkdf2-sha256) and hashIterations(1000) and length(8)"  # noqa: S105 - a policy, not a password

@@ -1,0 +1,91 @@
+"""The SCIM endpoints as one ASGI app, mounted at `/scim` (base URL `…/scim/v2`).
+
+Every request but `/ServiceProviderConfig` (RFC 7643 §5) needs a bearer token from the
+organisation's identity provider carrying the scope `scim:provision`; people's tokens,
+and service accounts without the scope, get 403. Refusals of the profiles domain become
+SCIM errors (RFC 7644 §3.12) like the protocol's own, so nothing answers 500 but a bug.
+"""
+
+from __future__ import annotations
+
+import logging
+from http import HTTPStatus
+
+from peerloop_runtime.auth import (
+    Forbidden,
+    IdentityProviderUnavailable,
+    TokenVerifier,
+    Unauthenticated,
+)
+from scim2_models import (
+    ConflictException,
+    Error,
+    ForbiddenException,
+    InvalidValueException,
+    MutabilityException,
+    SCIMException,
+    UnauthorizedException,
+)
+from scim2_server.applications.asgi import ASGIApplication
+from scim2_server.requests import ScimRequest
+from scim2_server.responses import ScimResponse
+from scim2_server.service import ScimService
+
+from peerloop_profiles.application.errors import VersionConflict
+from peerloop_profiles.application.provisioning import Provisioning
+from peerloop_profiles.domain.errors import PersonErased, RuleViolation
+from peerloop_profiles.entrypoints.scim.provider import provider
+from peerloop_profiles.entrypoints.scim.storage import ProvisioningStorage
+
+SCIM_SCOPE = "scim:provision"
+"""The identity system's provisioning client: creates, changes and deletes users and teams."""
+SCOPE_RULE = f"SCIM provisioning needs a service account with the scope {SCIM_SCOPE}"
+
+log = logging.getLogger("peerloop.profiles.scim")
+
+
+class ScimApp(ASGIApplication):
+    def __init__(self, provisioning: Provisioning, verifier: TokenVerifier | None) -> None:
+        super().__init__(ProvisioningStorage(provisioning), provider(), ScimService(provider()))
+        self.verifier = verifier
+        self.log = log
+
+    async def dispatch_request(self, request: ScimRequest) -> ScimResponse:
+        if self.needs_auth(request):
+            await self._authenticate(request)
+        return await self.handler.handle(request)
+
+    async def _authenticate(self, request: ScimRequest) -> None:
+        if self.verifier is None:
+            raise ForbiddenException(detail="no identity provider is configured")
+        scheme, _, token = (request.header("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise UnauthorizedException(detail="a bearer token is required")
+        try:
+            principal = await self.verifier.verify(token.strip())
+        except Unauthenticated as exc:
+            raise UnauthorizedException(detail=exc.description) from exc
+        if principal.person_id is not None or SCIM_SCOPE not in principal.scopes:
+            raise ForbiddenException(detail=SCOPE_RULE)
+
+    def handle_exception(self, request: ScimRequest, exception: Exception) -> ScimResponse:
+        if isinstance(exception, IdentityProviderUnavailable):
+            body = Error(status=503, detail=f"{exception.reason}; retry shortly").model_dump()
+            headers = {"Retry-After": str(exception.retry_after_seconds)}
+            return ScimResponse(HTTPStatus.SERVICE_UNAVAILABLE, body, headers)
+        return super().handle_exception(request, _as_scim(exception))
+
+
+def _as_scim(exception: Exception) -> Exception:
+    """The profiles domain's refusals in SCIM's words."""
+    if isinstance(exception, SCIMException):
+        return exception
+    if isinstance(exception, RuleViolation):
+        return InvalidValueException(detail=f"{exception.field}: {exception.message}")
+    if isinstance(exception, PersonErased):
+        return MutabilityException(detail=str(exception))
+    if isinstance(exception, VersionConflict):
+        return ConflictException(detail="the person changed meanwhile; retry")
+    if isinstance(exception, Forbidden):
+        return ForbiddenException(detail=exception.rule)
+    return exception
