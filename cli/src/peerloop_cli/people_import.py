@@ -15,7 +15,8 @@ Columns (a header row names them, in any order; only `user_name` and `email` are
     team           the team, a SCIM group, made when missing (default: department,
                    then "unassigned")
     department     enterprise department
-    manager        the manager's user_name (in the file or already provisioned)
+    manager        the manager's user_name (in the file or already provisioned); empty:
+                   no manager
     time_zone      IANA time zone, e.g. Europe/Berlin
     language       preferred language tag, e.g. de
     active         true / false (default true); false takes the person out of matching
@@ -244,9 +245,8 @@ class Importer:
 
     async def _manager_and_team(self, row: Row) -> bool:
         """Whether anything changed."""
-        changed = False
-        if row.manager:
-            changed = (await self._user(row, with_manager=True)) is not Outcome.UNCHANGED
+        # The file's manager now that everyone in it has an id (none when the cell is empty).
+        changed = (await self._user(row, with_manager=True)) is not Outcome.UNCHANGED
         person_id = self.ids[row.user_name.casefold()]
         team = row.team or ""
         if team:
@@ -333,7 +333,9 @@ def _quoted(value: str) -> str:
 
 def _same(existing: dict[str, Any], wanted: dict[str, Any]) -> bool:
     return all(existing.get(k) == v for k, v in wanted.items() if k != "schemas") and all(
-        k in wanted for k in ("externalId", "timezone", "preferredLanguage") if k in existing
+        k in wanted
+        for k in ("externalId", "timezone", "preferredLanguage", ENTERPRISE)
+        if existing.get(k)
     )
 
 
