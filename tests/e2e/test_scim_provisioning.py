@@ -122,6 +122,18 @@ async def test_identity_system_retries_and_bad_input_get_scim_answers(
         )
         assert stale.status_code == 412
 
+        # Paging: startIndex is 1-based, count caps the page, totalResults counts all.
+        for n in range(3):
+            made = await http.post("/Users", json=_user(f"page{n}-{run_id}@example.com"))
+            assert made.status_code == 201, made.text
+        page = await http.get(
+            "/Users",
+            params={"filter": f'userName ew "-{run_id}@example.com"', "startIndex": 2, "count": 2},
+        )
+        body = page.json()
+        assert (body["totalResults"], body["startIndex"], body["itemsPerPage"]) == (4, 2, 2)
+        assert len(body["Resources"]) == 2
+
         bad_filter = await http.get("/Users", params={"filter": "userName eq"})
         no_email = await http.post("/Users", json={"schemas": [USER], "userName": f"x-{run_id}"})
         bad_member = await http.post(
