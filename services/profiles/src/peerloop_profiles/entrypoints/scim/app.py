@@ -17,6 +17,7 @@ from peerloop_runtime.auth import (
     TokenVerifier,
     Unauthenticated,
 )
+from peerloop_runtime.mongo import TRANSIENT_STORE_ERRORS
 from scim2_models import (
     ConflictException,
     Error,
@@ -69,11 +70,19 @@ class ScimApp(ASGIApplication):
             raise ForbiddenException(detail=SCOPE_RULE)
 
     def handle_exception(self, request: ScimRequest, exception: Exception) -> ScimResponse:
+        # Outages are the identity system's cue to retry later (it does), not bugs.
         if isinstance(exception, IdentityProviderUnavailable):
-            body = Error(status=503, detail=f"{exception.reason}; retry shortly").model_dump()
-            headers = {"Retry-After": str(exception.retry_after_seconds)}
-            return ScimResponse(HTTPStatus.SERVICE_UNAVAILABLE, body, headers)
+            return _unavailable(exception.reason, exception.retry_after_seconds)
+        if isinstance(exception, TRANSIENT_STORE_ERRORS):
+            log.warning("%s %s: store unavailable: %s", request.method, request.url, exception)
+            return _unavailable("the store is unavailable for a moment", 1)
         return super().handle_exception(request, _as_scim(exception))
+
+
+def _unavailable(reason: str, retry_after_seconds: int) -> ScimResponse:
+    body = Error(status=503, detail=f"{reason}; retry shortly").model_dump()
+    headers = {"Retry-After": str(retry_after_seconds)}
+    return ScimResponse(HTTPStatus.SERVICE_UNAVAILABLE, body, headers)
 
 
 def _as_scim(exception: Exception) -> Exception:
