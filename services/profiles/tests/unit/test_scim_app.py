@@ -88,3 +88,38 @@ async def test_a_domain_refusal_is_a_scim_invalid_value(http: httpx.AsyncClient)
     assert answer.status_code == 400
     assert answer.json()["scimType"] == "invalidValue"
     assert "displayName" in answer.json()["detail"]
+
+
+async def test_entra_ids_patch_dialect_is_understood() -> None:
+    """Capitalised ops, booleans as strings and the manager as a bare id, as Entra ID sends."""
+    people = InMemoryPersonRepository()
+    profiles = Profiles(people)
+    app = ScimApp(
+        Provisioning(profiles, InMemoryDirectory()),
+        TokenVerifier(ISSUER.settings(), ISSUER.key_source),
+    )
+    headers = _bearer(ISSUER.service_token("entra", SCIM_SCOPE))
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(
+        transport=transport, base_url="http://scim/v2", headers=headers
+    ) as client:
+        boss = (await client.post("/Users", json={**USER, "userName": "boss"})).json()["id"]
+        ada = (await client.post("/Users", json=USER)).json()["id"]
+        answer = await client.patch(
+            f"/Users/{ada}",
+            json={
+                "schemas": ["urn:ietf:params:scim:api:messages:2.0:PatchOp"],
+                "Operations": [
+                    {"op": "Replace", "path": "active", "value": "False"},
+                    {
+                        "op": "Add",
+                        "path": "urn:ietf:params:scim:schemas:extension:enterprise:2.0:User:manager",
+                        "value": boss,
+                    },
+                ],
+            },
+        )
+    assert answer.status_code in (200, 204), answer.text
+    person = await profiles.get(ada)
+    assert not person.active
+    assert person.details is not None and person.details.manager_id == boss

@@ -8,8 +8,10 @@ SCIM errors (RFC 7644 §3.12) like the protocol's own, so nothing answers 500 bu
 
 from __future__ import annotations
 
+import json
 import logging
 from http import HTTPStatus
+from typing import Any
 
 from peerloop_runtime.auth import (
     Forbidden,
@@ -24,6 +26,8 @@ from scim2_models import (
     ForbiddenException,
     InvalidValueException,
     MutabilityException,
+    PatchOp,
+    ResourceType,
     SCIMException,
     UnauthorizedException,
 )
@@ -35,19 +39,41 @@ from scim2_server.service import ScimService
 from peerloop_profiles.application.errors import VersionConflict
 from peerloop_profiles.application.provisioning import Provisioning
 from peerloop_profiles.domain.errors import PersonErased, RuleViolation
-from peerloop_profiles.entrypoints.scim.provider import provider
+from peerloop_profiles.entrypoints.scim.provider import ENTERPRISE_SCHEMA, provider
 from peerloop_profiles.entrypoints.scim.storage import ProvisioningStorage
 
 SCIM_SCOPE = "scim:provision"
 """The identity system's provisioning client: creates, changes and deletes users and teams."""
+MANAGER_PATH = f"{ENTERPRISE_SCHEMA}:manager".lower()
 SCOPE_RULE = f"SCIM provisioning needs a service account with the scope {SCIM_SCOPE}"
 
 log = logging.getLogger("peerloop.profiles.scim")
 
 
+class PeerloopScimService(ScimService):
+    """RFC 7644, plus the one deviation of Microsoft Entra ID that matters here."""
+
+    def read_patch(
+        self, resource_type: ResourceType, body: bytes, content_type: str | None
+    ) -> PatchOp[Any]:
+        # Entra ID sends the enterprise manager as a bare id, not {"value": id}.
+        request = self.decode_body(body, content_type)
+        operations = request.get("Operations") if isinstance(request, dict) else None
+        for operation in operations if isinstance(operations, list) else []:
+            if (
+                isinstance(operation, dict)
+                and str(operation.get("path", "")).lower().endswith(MANAGER_PATH)
+                and isinstance(operation.get("value"), str)
+            ):
+                operation["value"] = {"value": operation["value"]}
+        return super().read_patch(resource_type, json.dumps(request).encode(), content_type)
+
+
 class ScimApp(ASGIApplication):
     def __init__(self, provisioning: Provisioning, verifier: TokenVerifier | None) -> None:
-        super().__init__(ProvisioningStorage(provisioning), provider(), ScimService(provider()))
+        super().__init__(
+            ProvisioningStorage(provisioning), provider(), PeerloopScimService(provider())
+        )
         self.verifier = verifier
         self.log = log
 
