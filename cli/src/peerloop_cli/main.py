@@ -5,7 +5,8 @@ peerloop logs [service]              a component's log
 peerloop events tail [--type …]      events as they flow, decoded, with CloudEvents headers
 peerloop demo                        one full scripted learning loop, step by step
 peerloop infra up | down | status    Kafka, the store and Keycloak only
-peerloop token <person-or-email>     an access token, for curl (--service hr|insights)
+peerloop token <person-or-email>     an access token, for curl (--service hr|insights|scim)
+peerloop import people.csv           create or update people from a CSV file (through SCIM)
 """
 
 from __future__ import annotations
@@ -14,9 +15,11 @@ import asyncio
 import contextlib
 import signal
 import time
+from pathlib import Path
 from types import FrameType
 from typing import Annotated
 
+import httpx
 import typer
 from rich.console import Console
 
@@ -176,6 +179,51 @@ def demo() -> None:
         raise _fail(exc) from exc
 
 
+@app.command("import")
+def import_people(
+    path: Annotated[Path, typer.Argument(help="CSV file with a header row; see the columns.")],
+    profiles_url: Annotated[
+        str, typer.Option(help="The profiles service (default: the local platform's).")
+    ] = "",
+) -> None:
+    """Create or update people from a CSV file, through the profiles service's SCIM API.
+
+    Columns: user_name and email (required), display_name, team, department, manager
+    (a user_name), time_zone, language, active (true/false), external_id. Running it
+    again changes only what changed; a failed row is reported with its line number and
+    the command ends with exit code 1.
+    """
+    from rich.progress import Progress
+
+    from peerloop_cli.identity import SERVICES, IdentityProvider, Tokens
+    from peerloop_cli.people_import import CsvFileError, Importer, Report, read_rows
+
+    try:
+        rows, errors = read_rows(path)
+    except (OSError, UnicodeDecodeError, CsvFileError) as exc:
+        raise _fail(exc) from exc
+    report = Report(errors=list(errors))
+    base = (profiles_url or platform.Deployment().url("profiles")).rstrip("/") + "/scim/v2"
+
+    async def go() -> None:
+        async with Tokens(IdentityProvider.from_env()) as tokens:
+            auth = tokens.as_service(*SERVICES["scim"])
+            async with httpx.AsyncClient(base_url=base, auth=auth, timeout=30) as http:
+                with Progress(console=console, transient=True) as progress:
+                    task = progress.add_task(f"importing {path.name}", total=2 * len(rows))
+                    await Importer(http).run(rows, report, lambda: progress.advance(task))
+
+    try:
+        asyncio.run(go())
+    except IdentityError as exc:
+        raise _fail(exc) from exc
+    for error in sorted(report.errors, key=lambda e: e.line):
+        console.print(f"[red]line {error.line}:[/] {error.message}", highlight=False)
+    console.print(f"{path.name}: {report.summary()}", highlight=False)
+    if report.failed:
+        raise typer.Exit(code=1)
+
+
 @events_app.command("tail")
 def events_tail(
     types: Annotated[
@@ -198,7 +246,7 @@ def token(
         "", help="A person id (p-001) or e-mail; every demo person has the demo password."
     ),
     service: str = typer.Option(
-        "", "--service", help="A demo service account instead: hr or insights."
+        "", "--service", help="A demo service account instead: hr, insights or scim."
     ),
     claims: bool = typer.Option(False, "--claims", help="Print the token's claims, not it."),
 ) -> None:
@@ -211,7 +259,7 @@ def token(
     from peerloop_cli.identity import IdentityError, jwt_claims, service_token_for, token_for
 
     if bool(subject) == bool(service):
-        console.print("[red]error:[/] name a person (or e-mail), or --service hr|insights")
+        console.print("[red]error:[/] name a person (or e-mail), or --service hr|insights|scim")
         raise typer.Exit(code=2)
     try:
         access = service_token_for(service) if service else token_for(subject)

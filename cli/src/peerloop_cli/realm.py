@@ -44,6 +44,7 @@ SERVICE_ACCOUNTS: dict[str, tuple[str, str]] = {
     "peerloop-insights": ("peerloop-insights-demo-secret", "insights:read"),
     # The chat app acts for the people linked to chat accounts (runtime auth.delegation).
     "peerloop-chat": ("peerloop-chat-demo-secret", "peerloop:act-for-person"),
+    "peerloop-scim": ("peerloop-scim-demo-secret", "scim:provision"),
 }
 CHAT_DELEGATION_SCOPE = SERVICE_ACCOUNTS["peerloop-chat"][1]
 WEB_SECRET = "peerloop-web-demo-secret"  # noqa: S105 - published demo secret

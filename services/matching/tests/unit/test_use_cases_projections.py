@@ -18,6 +18,7 @@ from peerloop_contracts.profiles import (
     SkillOffered,
     SkillWithdrawn,
 )
+from peerloop_matching.application.help_requests import WITHDRAWN_REASON
 from peerloop_matching.domain.help_request import ERASED
 
 
@@ -240,3 +241,49 @@ async def test_erasing_a_learner_drops_them_from_their_teachers_partners(m: Matc
     await m.projection.on_profile_erased(ProfileErased(person_id="gone", sequence=9), META)
     tom = await m.candidates.get("tom")
     assert tom is not None and tom.partners == () and tom.reservations == ()
+
+
+def _no_capacity(pid: str, seq: int, capacity: int = 0) -> AvailabilityChanged:
+    return AvailabilityChanged(
+        person_id=pid,
+        weekly_capacity=capacity,
+        time_zone="Europe/Berlin",
+        working_hours=WorkingHours(),
+        sequence=seq,
+    )
+
+
+async def test_a_helper_without_capacity_loses_their_pending_proposals_to_the_next_helper(
+    m: Matching,
+) -> None:
+    await m.person("ann")
+    await m.person("tom", teaches="python")
+    await m.person("kim", teaches="python")
+    asked = await m.ask("ann")
+    first = await m.requests.load(asked)
+    assert first is not None and first.pending is not None
+    gone = first.pending.helper_id
+    other = "kim" if gone == "tom" else "tom"
+    assert await m.held_by(gone) == [f"pending:{asked}.p1"]
+
+    await m.projection.on_availability(_no_capacity(gone, 10), META)
+
+    request = await m.requests.load(asked)
+    assert request is not None
+    was, now = request.proposals
+    assert (was.helper_id, was.status, was.reason) == (gone, "declined", WITHDRAWN_REASON)
+    assert (now.helper_id, now.status) == (other, "pending")
+    assert await m.held_by(gone) == []
+    # A redelivery moves nothing more, and the withdrawn helper is not proposed again.
+    await m.projection.on_availability(_no_capacity(gone, 10), META)
+    again = await m.requests.load(asked)
+    assert again is not None and len(again.proposals) == 2
+
+
+async def test_a_stale_availability_without_capacity_moves_nothing(m: Matching) -> None:
+    await m.person("ann")
+    await m.person("tom", teaches="python")
+    await m.projection.on_availability(_no_capacity("tom", 20, capacity=3), META)
+    asked = await m.ask("ann")
+    await m.projection.on_availability(_no_capacity("tom", 19), META)  # older, late
+    assert await m.held_by("tom") == [f"pending:{asked}.p1"]

@@ -10,8 +10,11 @@ from dataclasses import dataclass
 from peerloop_runtime.kafka import RetryPolicy
 from peerloop_runtime.service import ServiceRuntime
 
+from peerloop_profiles.adapters.mongo_directory import COLLECTION as DIRECTORY
+from peerloop_profiles.adapters.mongo_directory import MongoDirectory
 from peerloop_profiles.adapters.mongo_people import COLLECTION, MongoPersonRepository
-from peerloop_profiles.application.ports import PersonRepository
+from peerloop_profiles.application.ports import DirectoryRepository, PersonRepository
+from peerloop_profiles.application.provisioning import Provisioning
 from peerloop_profiles.application.use_cases import Profiles
 from peerloop_profiles.config import Settings
 from peerloop_profiles.entrypoints.consumers import session_completed_handlers
@@ -23,12 +26,14 @@ class ProfilesService:
     runtime: ServiceRuntime
     people: PersonRepository
     profiles: Profiles
+    provisioning: Provisioning
 
 
 def bootstrap(
     settings: Settings | None = None,
     *,
     people: PersonRepository | None = None,
+    directory: DirectoryRepository | None = None,
     retry: RetryPolicy | None = None,
 ) -> ProfilesService:
     settings = settings or Settings()
@@ -37,6 +42,17 @@ def bootstrap(
         store = MongoPersonRepository(runtime.collection(COLLECTION))
         runtime.on_start(store.ensure_indexes)
         people = store
+    if directory is None:
+        entries = MongoDirectory(runtime.collection(DIRECTORY))
+        runtime.on_start(entries.ensure_indexes)
+        directory = entries
     profiles = Profiles(people, on_outbox=runtime.relay.notify)
+    provisioning = Provisioning(profiles, directory)
     runtime.add_consumer(session_completed_handlers(profiles), retry=retry)
-    return ProfilesService(settings=settings, runtime=runtime, people=people, profiles=profiles)
+    return ProfilesService(
+        settings=settings,
+        runtime=runtime,
+        people=people,
+        profiles=profiles,
+        provisioning=provisioning,
+    )

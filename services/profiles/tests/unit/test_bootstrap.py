@@ -7,6 +7,7 @@ from datetime import UTC, datetime
 import pytest
 from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.matching import SessionCompleted
+from peerloop_profiles.adapters.memory_directory import InMemoryDirectory
 from peerloop_profiles.adapters.memory_people import InMemoryPersonRepository
 from peerloop_profiles.bootstrap import bootstrap
 from peerloop_profiles.config import Settings
@@ -41,14 +42,14 @@ def _meta() -> CloudEventMeta:
 
 async def test_use_cases_write_through_the_repository_passed_in() -> None:
     people = InMemoryPersonRepository()
-    service = bootstrap(Settings(), people=people)
+    service = bootstrap(Settings(), people=people, directory=InMemoryDirectory())
 
     ada = await service.profiles.register(ADA, person_id="p-ada", weekly_capacity=2)
 
     assert service.people is people
     assert people.people["p-ada"] == ada
     assert people.outbox["p-ada"][0].headers["ce_type"] == "io.peerloop.profile-registered.v1"
-    # The fake replaces the store: nothing is left to prepare on a Mongo collection.
+    # The fakes replace the stores: nothing is left to prepare on a Mongo collection.
     assert service.runtime.start_hooks == []
 
 
@@ -75,5 +76,6 @@ async def test_the_consumer_hands_completed_sessions_to_the_use_case() -> None:
 def test_the_mongo_repository_is_the_default_and_prepares_its_indexes_first() -> None:
     service = bootstrap(Settings())
     assert type(service.people).__name__ == "MongoPersonRepository"
-    assert len(service.runtime.start_hooks) == 1
+    assert type(service.provisioning.directory).__name__ == "MongoDirectory"
+    assert len(service.runtime.start_hooks) == 2  # each store's indexes
     assert service.runtime.consumers[0].group_id == "peerloop-profiles"

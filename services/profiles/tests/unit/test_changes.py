@@ -271,6 +271,38 @@ def test_status_is_away_within_an_away_period_and_erased_after_erasure() -> None
     assert changes.erase(ada, NOW).person.status_on(date(2026, 12, 25)) is Status.ERASED
 
 
+@pytest.mark.parametrize(
+    ("steps", "capacities", "status"),
+    [
+        ([False], [0], Status.INACTIVE),
+        ([False, False], [0], Status.INACTIVE),  # the same again publishes nothing
+        ([False, True], [0, 2], Status.ACTIVE),  # the person's own capacity comes back
+        ([True], [], Status.ACTIVE),
+    ],
+)
+def test_deactivation_publishes_availability_without_capacity(
+    steps: list[bool], capacities: list[int], status: Status
+) -> None:
+    ada = _ada()
+    published: list[int] = []
+    for active in steps:
+        decision = changes.set_active(ada, active)
+        ada = decision.person
+        published += [
+            e.weekly_capacity for e in decision.events if isinstance(e, AvailabilityChanged)
+        ]
+    assert published == capacities
+    assert ada.status_on(date(2026, 12, 1)) is status
+    assert ada.weekly_capacity == 2
+
+
+def test_availability_set_while_inactive_still_publishes_no_capacity() -> None:
+    ada = changes.set_active(_ada(), False).person
+    decision = changes.set_availability(ada, weekly_capacity=5, away_periods=[])
+    assert [getattr(e, "weekly_capacity", None) for e in decision.events] == [0]
+    assert decision.person.weekly_capacity == 5
+
+
 def test_erasure_removes_everything_personal_and_publishes_profile_erased() -> None:
     ada = changes.offer_skill(
         _ada(), OfferedSkill(skill_id="go", level=3, description="ask me")
@@ -287,6 +319,7 @@ ERASED_REFUSES: list[Callable[[Person], Decision]] = [
     lambda p: changes.update_profile(p, ADA),
     lambda p: changes.offer_skill(p, OfferedSkill(skill_id="go", level=3)),
     lambda p: changes.withdraw_skill(p, "go"),
+    lambda p: changes.set_active(p, False),
     lambda p: changes.set_learning_goal(p, LearningGoal(skill_id="go", target_level=3)),
     lambda p: changes.remove_learning_goal(p, "go"),
     lambda p: changes.set_availability(p, weekly_capacity=1, away_periods=[]),

@@ -43,6 +43,7 @@ from peerloop_matching.domain.scoring import Requester, Weights
 log = logging.getLogger("peerloop.matching")
 
 MAX_SAVE_TRIES = 5
+WITHDRAWN_REASON = "the helper is no longer available"
 SHORTLIST = 20
 """Best helpers ranked per round; each is asked for capacity until one has it."""
 MAX_MATCH_ROUNDS = 3
@@ -300,6 +301,23 @@ class HelpRequests:
                 moved += 1
             except DomainError as exc:
                 log.debug("not expiring %s: %s", request_id, exc)
+        return moved
+
+    async def withdraw_helper(self, person_id: str) -> int:
+        """A helper who takes no more requests: each proposal still waiting on them is
+        declined on their behalf and moves on to the next helper; how many moved."""
+        moved = 0
+        for request in await self.requests.helped_by(person_id):
+            pending = request.pending
+            if pending is None or pending.helper_id != person_id:
+                continue
+            try:
+                await self.decline(
+                    request.request_id, pending.proposal_id, person_id, reason=WITHDRAWN_REASON
+                )
+                moved += 1
+            except (InvalidTransitionError, StaleVersionError):
+                continue  # answered, cancelled or moved on meanwhile
         return moved
 
     async def forget_person(self, person_id: str) -> None:

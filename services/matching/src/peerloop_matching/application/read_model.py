@@ -48,7 +48,14 @@ class CandidateProjection:
                 {"start": a.start.isoformat(), "end": a.end.isoformat()} for a in event.away_periods
             ],
         }
-        self.sync.put(await self.store.apply_availability(event.person_id, event.sequence, part))
+        applied = await self.store.apply_availability(event.person_id, event.sequence, part)
+        self.sync.put(applied)
+        # Capacity 0 (gone from the organisation's directory, say) also ends what the
+        # helper was still asked: their pending proposals move on. Read from the store,
+        # so a redelivered event still moves them, and a stale one no longer does.
+        current = applied or await self.store.get(event.person_id)
+        if current is not None and current.weekly_capacity == 0:
+            await self.requests.withdraw_helper(event.person_id)
 
     async def on_skill_offered(self, event: SkillOffered, _meta: CloudEventMeta) -> None:
         part = {

@@ -30,3 +30,22 @@ class VersionConflict(ApplicationError):
         )
         self.expected = expected
         self.actual = actual
+
+
+class EntryNotFound(ApplicationError):
+    def __init__(self, kind: str, entry_id: str) -> None:
+        super().__init__(f"no {kind} {entry_id}")
+
+
+class NameTaken(ApplicationError):
+    """Another provisioned user has this userName, or group this name (case-insensitively)."""
+
+    def __init__(self, name: str) -> None:
+        super().__init__(f"the name {name!r} is taken")
+
+
+class StaleEntry(ApplicationError):
+    """The entry changed since the version the identity system sent (If-Match)."""
+
+    def __init__(self, entry_id: str, expected: int, actual: int) -> None:
+        super().__init__(f"{entry_id} is at version {actual}, not {expected}")

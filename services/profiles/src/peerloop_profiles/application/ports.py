@@ -7,6 +7,7 @@ from typing import Protocol
 
 from peerloop_runtime.outbox import OutboxEntry
 
+from peerloop_profiles.domain.directory import DirectoryEntry, EntryKind
 from peerloop_profiles.domain.model import Person
 
 
@@ -24,3 +25,29 @@ class PersonRepository(Protocol):
 
     async def offering(self, skill_id: str, *, after: str | None, limit: int) -> list[Person]:
         """People offering `skill_id`, ordered by id, starting after the id `after`."""
+
+
+class DirectoryRepository(Protocol):
+    """The users and groups the identity system provisioned (SCIM), one entry each."""
+
+    async def get(self, kind: EntryKind, entry_id: str) -> DirectoryEntry | None: ...
+
+    async def find(
+        self,
+        kind: EntryKind,
+        *,
+        name: str | None = None,
+        external_id: str | None = None,
+        member: str | None = None,
+    ) -> list[DirectoryEntry]:
+        """Entries of a kind, by id order; narrowed to a name (case-insensitive), an
+        external id or a group member when given."""
+
+    async def add(self, entry: DirectoryEntry) -> None:
+        """Store a new entry; `NameTaken` if a user with that name exists."""
+
+    async def replace(self, entry: DirectoryEntry, expected_version: int) -> bool:
+        """Replace the entry only if it is still at `expected_version`; False otherwise.
+        `NameTaken` if a renamed user takes another user's name."""
+
+    async def delete(self, kind: EntryKind, entry_id: str) -> None: ...

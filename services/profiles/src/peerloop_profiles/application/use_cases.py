@@ -182,6 +182,14 @@ class Profiles:
             traceparent,
         )
 
+    async def set_active(
+        self, person_id: str, active: bool, *, traceparent: str | None = None
+    ) -> Person:
+        """Deactivation by the identity system: out of matching until reactivated."""
+        return await self._change(
+            person_id, lambda p: changes.set_active(p, active), None, traceparent
+        )
+
     async def erase(
         self,
         person_id: str,

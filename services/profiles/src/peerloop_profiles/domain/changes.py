@@ -186,6 +186,18 @@ def set_availability(
     return _emit(changed, _availability)
 
 
+def set_active(person: Person, active: bool) -> Decision:
+    """Deactivation (by the identity system) takes the person out of matching at once.
+
+    Published as availability with no capacity, the signal matching already acts on;
+    reactivation publishes the person's own capacity again. Nothing else changes.
+    """
+    _details(person)
+    if person.active == active:
+        return Decision(person)
+    return _emit(person.model_copy(update={"active": active}), _availability)
+
+
 def record_learning(person: Person, session: SessionCompleted) -> Decision:
     """The learner of a completed session gains its skill, once per session."""
     if session.learner_id == session.teacher_id:
@@ -284,7 +296,8 @@ def _availability(p: Person, seq: int) -> Event:
     d = _details(p)
     return AvailabilityChanged(
         person_id=p.person_id,
-        weekly_capacity=p.weekly_capacity,
+        # A deactivated person takes nobody, whatever capacity they set for later.
+        weekly_capacity=p.weekly_capacity if p.active else 0,
         time_zone=d.time_zone,
         working_hours=d.working_hours,
         away_periods=list(p.away_periods),

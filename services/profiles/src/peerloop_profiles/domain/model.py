@@ -20,6 +20,8 @@ class _Value(BaseModel):
 class Status(StrEnum):
     ACTIVE = "active"
     AWAY = "away"
+    INACTIVE = "inactive"
+    """Deactivated by the organisation's identity system: kept, but out of matching."""
     ERASED = "erased"
 
 
@@ -75,6 +77,8 @@ class Person(_Value):
     sequence: int = 0
     """Number of events published about this person; each event carries its own."""
     erased_at: datetime | None = None
+    active: bool = True
+    """False while the organisation's identity system has the account deactivated."""
 
     @property
     def erased(self) -> bool:
@@ -95,4 +99,6 @@ class Person(_Value):
     def status_on(self, day: date) -> Status:
         if self.erased:
             return Status.ERASED
+        if not self.active:
+            return Status.INACTIVE
         return Status.AWAY if self.away_on(day) else Status.ACTIVE

@@ -23,9 +23,13 @@ def _known_time_zones() -> frozenset[str]:
     return frozenset(zoneinfo.available_timezones())
 
 
-def check_time_zone(name: str, field: str = "time_zone") -> str:
+def is_time_zone(name: str) -> bool:
     """Only IANA names: `ZoneInfo` would also accept file paths, which no person lives in."""
-    if name not in _known_time_zones():
+    return name in _known_time_zones()
+
+
+def check_time_zone(name: str, field: str = "time_zone") -> str:
+    if not is_time_zone(name):
         raise RuleViolation(field, f"{name!r} is not an IANA time zone (e.g. Europe/Berlin)")
     return name
 

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from fastapi import FastAPI, status
+from peerloop_runtime.auth import mark_public
 from peerloop_runtime.http_errors import Answer, Refusals, field_error, install_refusals
+from starlette.types import ASGIApp
 
 from peerloop_profiles.application.errors import (
     AlreadyRegistered,
@@ -20,6 +22,7 @@ from peerloop_profiles.domain.errors import (
     SkillNotOffered,
 )
 from peerloop_profiles.entrypoints.api import router
+from peerloop_profiles.entrypoints.scim.app import ScimApp
 
 REFUSALS: Refusals = {
     RuleViolation: Answer(
@@ -49,8 +52,13 @@ def create_app(settings: Settings | None = None, service: ProfilesService | None
     app.state.runtime = runtime
     app.state.service = service
     runtime.instrument(app)
-    runtime.secure(app)
+    verifier = runtime.secure(app)
     app.include_router(runtime.health_router())
     app.include_router(router)
     install_refusals(app, REFUSALS)
+    # SCIM answers its own errors and checks its own tokens (scope scim:provision).
+    # scim2-server types the ASGI scope as a dict, Starlette as a MutableMapping: same thing.
+    scim: ASGIApp = ScimApp(service.provisioning, verifier)  # type: ignore[assignment]
+    app.mount("/scim", scim)
+    mark_public(app, "/scim")
     return app
