@@ -146,6 +146,9 @@ class MatchAccepted(_RequestEvent):
     session_id: EntityId
     skill_id: SkillId
     scheduled_at: datetime | None = None
+    minutes: int | None = Field(
+        default=None, ge=5, le=480, description="the session's planned length (the request's)"
+    )
 
 
 class MatchDeclined(_RequestEvent):

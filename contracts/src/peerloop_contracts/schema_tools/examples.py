@@ -135,6 +135,7 @@ _BUILDERS: dict[type[Event], Callable[[], Event]] = {
         session_id="s-3",
         skill_id="mongodb",
         scheduled_at=datetime(2026, 12, 3, 14, 0, tzinfo=UTC),
+        minutes=60,
         sequence=3,
     ),
     matching.MatchDeclined: lambda: matching.MatchDeclined(

@@ -319,6 +319,7 @@ class HelpRequest(_State):
                 session_id=self.session.session_id,
                 skill_id=self.skill_id,
                 scheduled_at=scheduled_at,
+                minutes=self.max_minutes,
             )
         ]
 

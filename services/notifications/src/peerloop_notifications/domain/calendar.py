@@ -140,7 +140,8 @@ def _calendar(method: Method, events: list[icalendar.Event], name: str | None) -
         calendar.add_missing_timezones(
             first_date=date(min(years), 1, 1), last_date=date(max(years) + 2, 1, 1)
         )
-    return calendar.to_ical().decode()
+    text: bytes = calendar.to_ical()
+    return text.decode()
 
 
 def invitation(
