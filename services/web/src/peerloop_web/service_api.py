@@ -227,3 +227,11 @@ class ServiceApi:
             json={"expected_version": version, "preferences": preferences},
         )
         return result
+
+    async def new_calendar_feed(self) -> str:
+        """A new private feed URL of my sessions (the previous one stops working)."""
+        result: Json = await self.call("POST", f"{self._inbox()}/calendar-feed")
+        return str(result["url"])
+
+    async def revoke_calendar_feed(self) -> None:
+        await self.call("DELETE", f"{self._inbox()}/calendar-feed")
