@@ -1,5 +1,7 @@
-"""The profile page hands out the private calendar feed URL once, and revokes it."""
+"""The web app's calendar parts: the private feed URL on the profile page (shown once,
+revocable), and the suggested slots on a proposal, one of which the helper accepts."""
 
+import json
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -22,7 +24,47 @@ class Signed:
     calls: list[httpx.Request]
 
 
+REQUEST = {
+    "request_id": "r-1",
+    "version": 2,
+    "state": "proposed",
+    "requester_id": "p-2",
+    "skill_id": "python",
+    "desired_level": 2,
+    "task": "a flaky test",
+    "urgency": "normal",
+    "format": "call",
+    "max_minutes": 60,
+    "created_at": "2026-12-01T09:00:00+00:00",
+    "proposals": [
+        {
+            "proposal_id": "r-1.p1", "attempt": 1, "helper_id": "p-1", "skill_id": "python",
+            "score": 0.5, "breakdown": [], "status": "pending",
+            "proposed_at": "2026-12-01T09:00:00+00:00",
+            "expires_at": "2099-12-01T09:00:00+00:00",
+        }
+    ],
+}  # fmt: skip
+SLOTS = {
+    "proposal_id": "r-1.p1",
+    "minutes": 60,
+    "time_zones": {"p-1": "Europe/Berlin", "p-2": "America/New_York"},
+    "slots": [
+        {"start": "2026-12-02T14:00:00Z", "end": "2026-12-02T15:00:00Z", "local_start": {}},
+        {"start": "2026-12-02T15:00:00Z", "end": "2026-12-02T16:00:00Z", "local_start": {}},
+    ],
+}
+
+
 def _services(request: httpx.Request) -> httpx.Response:
+    if request.url.path == "/help-requests/r-1":
+        return httpx.Response(200, json=REQUEST)
+    if request.url.path == "/help-requests/r-1/why":
+        return httpx.Response(200, json=[])
+    if request.url.path == "/help-requests/r-1/proposals/r-1.p1/slots":
+        return httpx.Response(200, json=SLOTS)
+    if request.url.path == "/help-requests/r-1/proposals/r-1.p1/accept":
+        return httpx.Response(200, json=REQUEST | {"state": "accepted"})
     if request.url.path == "/people/p-1/calendar-feed" and request.method == "POST":
         return httpx.Response(201, json={"url": FEED, "path": "/calendar/x.ics"})
     if request.url.path == "/people/p-1/calendar-feed" and request.method == "DELETE":
@@ -83,3 +125,30 @@ async def test_without_the_csrf_token_nothing_is_made(signed: Signed):
     answer = await signed.client.post("/profile/calendar-feed", data={})
     assert answer.status_code == 403
     assert not [c for c in signed.calls if c.url.path.endswith("/calendar-feed")]
+
+
+async def test_a_proposal_offers_the_shared_slots_in_my_time_zone(signed: Signed):
+    page = await signed.client.get("/requests/r-1/proposals/r-1.p1")
+    assert page.status_code == 200
+    assert 'id="suggested-slots"' in page.text
+    # 14:00 UTC on a Berlin wall clock in December.
+    assert 'value="2026-12-02T14:00:00Z"> Wed 02 Dec 2026, 15:00 (CET)' in page.text
+
+
+async def test_accepting_a_suggested_slot_books_that_moment(signed: Signed):
+    answer = await signed.client.post(
+        "/requests/r-1/proposals/r-1.p1/accept",
+        data={"csrf_token": signed.session.csrf_token, "slot": "2026-12-02T15:00:00Z"},
+    )
+    assert answer.status_code == 303
+    [accept] = [c for c in signed.calls if c.url.path.endswith("/accept")]
+    assert json.loads(accept.content) == {"scheduled_at": "2026-12-02T15:00:00+00:00"}
+
+
+async def test_a_slot_without_its_offset_is_refused_with_the_field_marked(signed: Signed):
+    answer = await signed.client.post(
+        "/requests/r-1/proposals/r-1.p1/accept",
+        data={"csrf_token": signed.session.csrf_token, "slot": "2026-12-02T15:00:00"},
+    )
+    assert answer.status_code == 422
+    assert not [c for c in signed.calls if c.url.path.endswith("/accept")]

@@ -183,6 +183,14 @@ class ServiceApi:
         result: list[Json] = await self.call("GET", f"{self._request_url(request_id)}/why")
         return result
 
+    async def proposal_slots(self, request_id: str, proposal_id: str) -> list[Json]:
+        """The first times both people's working hours share, for this proposal."""
+        result: Json = await self.call(
+            "GET", f"{self._request_url(request_id)}/proposals/{proposal_id}/slots"
+        )
+        slots: list[Json] = result.get("slots", [])
+        return slots
+
     async def act(self, request_id: str, path: str, body: Json | None = None) -> Json:
         """A step on a request: `cancel`, `proposals/{id}/accept`, `session/confirm`, ..."""
         result: Json = await self.call(
