@@ -41,11 +41,16 @@ def calendar_parts(deployment: Deployment, person: str, method: str) -> list[str
     return found
 
 
-async def invitations(deployment: Deployment, person: str, method: str) -> list[str]:
+async def invitations(
+    deployment: Deployment, person: str, method: str, *, count: int = 1
+) -> list[str]:
+    """At least `count` of them, ordered by SEQUENCE."""
+
     async def look() -> list[str]:
         return calendar_parts(deployment, person, method)
 
-    return await wait_for(look, lambda found: len(found) >= 1, 60, f"{method} for {person}")
+    found = await wait_for(look, lambda f: len(f) >= count, 60, f"{count} {method} for {person}")
+    return sorted(found, key=lambda text: int(vobject.readOne(text).vevent.sequence.value))
 
 
 async def test_an_accepted_session_lands_in_both_calendars_and_leaves_them_again(
@@ -106,6 +111,21 @@ async def test_an_accepted_session_lands_in_both_calendars_and_leaves_them_again
         listed = vobject.readOne(answer.text)
         assert [e.uid.value for e in listed.vevent_list] == list(uids)
 
+        # Tom moves it to the last suggested slot: a new REQUEST of the same event, SEQUENCE 1.
+        later = datetime.fromisoformat(suggested["slots"][-1]["start"])
+        await client._call(
+            "POST",
+            f"{matching}/session/reschedule",
+            person=tom,
+            json={"scheduled_at": later.isoformat()},
+        )
+        for p, who in (("lea", lea), ("tom", tom)):
+            moved = vobject.readOne((await invitations(deployment, who, "REQUEST", count=2))[-1])
+            assert moved.vevent.uid.value in uids
+            assert int(moved.vevent.sequence.value) == 1
+            assert moved.vevent.dtstart.value == later
+            assert moved.vevent.dtstart.value.hour == later.astimezone(ZoneInfo(ZONES[p])).hour
+
         # Lea calls it off: both get a CANCEL of the same event, with a higher SEQUENCE.
         await client._call(
             "POST", f"{matching}/session/cancel", person=lea, json={"reason": "solved"}
@@ -114,7 +134,7 @@ async def test_an_accepted_session_lands_in_both_calendars_and_leaves_them_again
             cancel = vobject.readOne((await invitations(deployment, who, "CANCEL"))[0])
             assert cancel.method.value == "CANCEL"
             assert cancel.vevent.uid.value in uids
-            assert int(cancel.vevent.sequence.value) > 0
+            assert int(cancel.vevent.sequence.value) == 2
             assert cancel.vevent.status.value == "CANCELLED"
 
         async def feed_status() -> str:
