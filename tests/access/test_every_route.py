@@ -67,6 +67,9 @@ RULES: dict[str, dict[str, str]] = {
         "POST /help-requests/{request_id}/session/confirm": "person",
         "POST /help-requests/{request_id}/session/not-happened": "person",
         "POST /help-requests/{request_id}/session/feedback": "person",
+        "GET /help-requests/{request_id}/proposals/{proposal_id}/slots": "stored",
+        "POST /help-requests/{request_id}/session/reschedule": "person",
+        "POST /help-requests/{request_id}/session/cancel": "person",
     },
     "notifications": {
         "GET /people/{person_id}/inbox": "self",
@@ -77,9 +80,13 @@ RULES: dict[str, dict[str, str]] = {
         "GET /people/{person_id}/deliveries": "self",
         "GET /people/{person_id}/preferences": "self",
         "PUT /people/{person_id}/preferences": "self",
+        "POST /people/{person_id}/calendar-feed": "self",
+        "DELETE /people/{person_id}/calendar-feed": "self",
     },
 }
-OPEN = {"GET /healthz", "GET /readyz"}
+# The calendar feed is open on purpose: calendar apps send no token; its URL's secret is
+# the credential (tested in services/notifications and tests/e2e/test_calendar.py).
+OPEN = {"GET /healthz", "GET /readyz", "GET /calendar/{token}.ics"}
 DOCS = {"GET /metrics", "GET /openapi.json", "GET /docs", "GET /docs/oauth2-redirect", "GET /redoc"}
 
 # Bodies valid for the route, so what answers is the rule and not the validation.
@@ -98,6 +105,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "PUT /people/{person_id}/availability": {"weekly_capacity": 2},
     "POST /help-requests": {"skill": "python", "desired_level": 2, "task": "a task"},
     "POST /help-requests/{request_id}/session/feedback": {"rating": 5},
+    "POST /help-requests/{request_id}/session/reschedule": {"scheduled_at": "2099-01-01T09:00:00Z"},
     "PUT /people/{person_id}/preferences": {"expected_version": 0, "preferences": {}},
 }
 VALUES = {

@@ -146,6 +146,9 @@ class MatchAccepted(_RequestEvent):
     session_id: EntityId
     skill_id: SkillId
     scheduled_at: datetime | None = None
+    minutes: int | None = Field(
+        default=None, ge=5, le=480, description="the session's planned length (the request's)"
+    )
 
 
 class MatchDeclined(_RequestEvent):
@@ -235,6 +238,50 @@ class FeedbackGiven(_RequestEvent):
     comment: Comment | None = None
 
 
+class SessionRescheduled(_RequestEvent):
+    """A participant moved an accepted session to another time.
+
+    Emitted by matching. Key: `request_id`. `revision` counts the session's changes
+    (0 when accepted), so a calendar copy of it knows which version is newer.
+    Example: `{"request_id": "r-9", "requester_id": "p-42", "session_id": "s-3",
+    "learner_id": "p-42", "teacher_id": "p-17", "skill_id": "mongodb",
+    "scheduled_at": "2026-12-04T14:00:00Z", "minutes": 60, "revision": 1,
+    "rescheduled_by": "p-17", "sequence": 6}`
+    """
+
+    event_name: ClassVar[str] = "session-rescheduled"
+
+    session_id: EntityId
+    learner_id: PersonId
+    teacher_id: PersonId
+    skill_id: SkillId
+    scheduled_at: datetime
+    minutes: int = Field(ge=5, le=480)
+    revision: Annotated[int, STORABLE] = Field(ge=1)
+    rescheduled_by: PersonId
+
+
+class SessionCancelled(_RequestEvent):
+    """A participant called off an accepted session before it took place.
+
+    Emitted by matching. Key: `request_id`. `revision` is higher than that of every
+    earlier version of the session.
+    Example: `{"request_id": "r-9", "requester_id": "p-42", "session_id": "s-3",
+    "learner_id": "p-42", "teacher_id": "p-17", "skill_id": "mongodb", "revision": 2,
+    "cancelled_by": "p-42", "reason": "the bug fixed itself", "sequence": 7}`
+    """
+
+    event_name: ClassVar[str] = "session-cancelled"
+
+    session_id: EntityId
+    learner_id: PersonId
+    teacher_id: PersonId
+    skill_id: SkillId
+    revision: Annotated[int, STORABLE] = Field(ge=1)
+    cancelled_by: PersonId
+    reason: Reason | None = None
+
+
 EVENTS: tuple[type[Event], ...] = (
     HelpRequested,
     HelpRequestCancelled,
@@ -246,4 +293,6 @@ EVENTS: tuple[type[Event], ...] = (
     SessionCompleted,
     SessionNotHappened,
     FeedbackGiven,
+    SessionRescheduled,
+    SessionCancelled,
 )

@@ -89,6 +89,10 @@ topic peerloop.session-completed.v1 6 1 604800000
 topic peerloop.session-completed.v1.dlq 1 1 2592000000
 topic peerloop.session-not-happened.v1 6 1 604800000
 topic peerloop.session-not-happened.v1.dlq 1 1 2592000000
+topic peerloop.session-rescheduled.v1 6 1 604800000
+topic peerloop.session-rescheduled.v1.dlq 1 1 2592000000
+topic peerloop.session-cancelled.v1 6 1 604800000
+topic peerloop.session-cancelled.v1.dlq 1 1 2592000000
 topic peerloop.feedback-given.v1 6 1 604800000
 topic peerloop.feedback-given.v1.dlq 1 1 2592000000
 topic peerloop.notification-delivered.v1 6 1 604800000

@@ -95,10 +95,14 @@ allow peerloop-matching topic literal Write \
   peerloop.profile-erased.v1.dlq \
   peerloop.profile-registered.v1.dlq \
   peerloop.profile-updated.v1.dlq \
+  peerloop.session-cancelled.v1 \
+  peerloop.session-cancelled.v1.dlq \
   peerloop.session-completed.v1 \
   peerloop.session-completed.v1.dlq \
   peerloop.session-not-happened.v1 \
   peerloop.session-not-happened.v1.dlq \
+  peerloop.session-rescheduled.v1 \
+  peerloop.session-rescheduled.v1.dlq \
   peerloop.skill-acquired.v1.dlq \
   peerloop.skill-offered.v1.dlq \
   peerloop.skill-withdrawn.v1.dlq
@@ -130,7 +134,9 @@ allow peerloop-notifications topic literal Write \
   peerloop.profile-erased.v1.dlq \
   peerloop.profile-registered.v1.dlq \
   peerloop.profile-updated.v1.dlq \
+  peerloop.session-cancelled.v1.dlq \
   peerloop.session-completed.v1.dlq \
+  peerloop.session-rescheduled.v1.dlq \
   peerloop.skill-acquired.v1.dlq
 allow peerloop-notifications topic literal Read \
   peerloop.availability-changed.v1 \
@@ -144,7 +150,9 @@ allow peerloop-notifications topic literal Read \
   peerloop.profile-erased.v1 \
   peerloop.profile-registered.v1 \
   peerloop.profile-updated.v1 \
+  peerloop.session-cancelled.v1 \
   peerloop.session-completed.v1 \
+  peerloop.session-rescheduled.v1 \
   peerloop.skill-acquired.v1
 allow peerloop-notifications group prefixed Read \
   peerloop-notifications

@@ -124,11 +124,11 @@ def test_the_api_documents_its_views_and_no_store_bookkeeping(
         if path.startswith("/help-requests")
         for method, op in ops.items()
     }
-    assert len(answers) == 9
+    assert len(answers) == 12
     for route, responses in answers.items():
         ok = next(v for k, v in responses.items() if k.startswith("2"))
         schema = ok["content"]["application/json"]["schema"]
         ref = schema.get("$ref") or schema["items"]["$ref"]
-        assert ref.rsplit("/", 1)[1] in {"HelpRequestView", "WhyThisMatch"}, route
+        assert ref.rsplit("/", 1)[1] in {"HelpRequestView", "WhyThisMatch", "SlotsView"}, route
     schemas = spec["components"]["schemas"]
     assert all("sequence" not in s.get("properties", {}) for s in schemas.values())

@@ -73,6 +73,8 @@ ACTIONS = {
     "learner confirms": lambda r: r.confirm("req", minutes=None, now=NOW),
     "not happened": lambda r: r.report_not_happened("h1"),
     "learner rates": lambda r: r.give_feedback("req", rating=5, comment="great", now=NOW),
+    "teacher moves it": lambda r: r.reschedule("h1", scheduled_at=NOW + TTL, now=NOW),
+    "learner calls it off": lambda r: r.cancel_session("req", reason=None),
 }
 
 ALLOWED = {
@@ -89,6 +91,8 @@ ALLOWED = {
     ("accepted", "learner confirms"): ([], "accepted"),
     ("accepted", "not happened"): (["session-not-happened"], "not_happened"),
     ("completed", "learner rates"): (["feedback-given"], "completed"),
+    ("accepted", "teacher moves it"): (["session-rescheduled"], "accepted"),
+    ("accepted", "learner calls it off"): (["session-cancelled"], "cancelled"),
 }
 STATES = ["requested", "proposed", "declined", "accepted", "completed", "not_happened",
           "unmatched", "cancelled"]  # fmt: skip
@@ -119,6 +123,8 @@ def test_transition_table(state, action):
         ("proposed", lambda r: r.cancel("h1", reason=None, now=NOW)),
         ("accepted", lambda r: r.confirm("stranger", minutes=None, now=NOW)),
         ("accepted", lambda r: r.report_not_happened("stranger")),
+        ("accepted", lambda r: r.reschedule("stranger", scheduled_at=NOW + TTL, now=NOW)),
+        ("accepted", lambda r: r.cancel_session("stranger", reason=None)),
         ("completed", lambda r: r.give_feedback("stranger", rating=3, comment=None, now=NOW)),
     ],
 )
@@ -249,3 +255,19 @@ def test_forget_keeps_a_requesters_own_cancel_reason_on_a_helpers_proposal() -> 
 def test_a_requester_is_not_forgotten_from_their_own_request() -> None:
     with pytest.raises(InvalidTransitionError, match="deleted"):
         _new().forget("req")
+
+
+def test_each_change_of_a_session_raises_its_revision():
+    request = _at("accepted")
+    moved = request.reschedule("h1", scheduled_at=NOW + TTL, now=NOW)
+    again = request.reschedule("req", scheduled_at=NOW + 2 * TTL, now=NOW)
+    called_off = request.cancel_session("req", reason="solved")
+    revisions = [e.revision for e in (*moved, *again, *called_off)]  # type: ignore[attr-defined]
+    assert revisions == [1, 2, 3]
+    assert request.session is not None
+    assert request.session.scheduled_at == NOW + 2 * TTL
+
+
+def test_a_session_cannot_move_into_the_past():
+    with pytest.raises(InvalidTransitionError, match="ahead"):
+        _at("accepted").reschedule("h1", scheduled_at=NOW, now=NOW)

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+from datetime import timedelta
 
 import pytest
 from matching_fakes import META, TTL, Matching
 from peerloop_contracts.matching import MatchDeclined, MatchExpired, SessionCompleted
 from peerloop_contracts.profiles import ProfileErased
 from peerloop_matching.application.help_requests import NewHelpRequest
+from peerloop_matching.application.slots import suggest_slots
 from peerloop_matching.domain.errors import (
     ErasedPersonError,
     IdempotencyKeyReusedError,
@@ -358,3 +360,32 @@ async def test_the_sweep_skips_a_proposal_answered_meanwhile(m: Matching) -> Non
     m.clock.advance(TTL)
     assert await m.use_cases.expire_due() == 0
     assert (await m.use_cases.get(request_id)).state == "accepted"
+
+
+async def test_a_moved_session_keeps_the_helper_and_a_called_off_one_frees_them(
+    m: Matching,
+) -> None:
+    request_id, helper = await _accepted(m)
+    later = m.clock.now + timedelta(days=2)
+    moved = await m.use_cases.reschedule(request_id, helper, scheduled_at=later)
+    assert moved.session is not None and moved.session.scheduled_at == later
+    assert await m.held_by(helper) == [f"session:{request_id}.p1"]
+    called_off = await m.use_cases.cancel_session(request_id, "lea", reason="solved it")
+    assert called_off.state == "cancelled"
+    assert await m.held_by(helper) == []
+    assert m.event_names(request_id)[-2:] == ["session-rescheduled", "session-cancelled"]
+    with pytest.raises(NotAllowedError):
+        await m.use_cases.reschedule(request_id, "eve", scheduled_at=later)
+
+
+async def test_slots_come_from_both_peoples_working_hours(m: Matching) -> None:
+    request_id, helper = await _accepted(m)
+    request = await m.use_cases.get(request_id)
+    suggestion = await suggest_slots(
+        m.use_cases, request, f"{request_id}.p1", now=m.clock.now, days=7, limit=2
+    )
+    assert suggestion.time_zones == {"lea": "UTC", helper: "UTC"}
+    assert len(suggestion.slots) == 2
+    assert [s.start.hour for s in suggestion.slots] == [10, 11]  # from now, in 09–17 UTC
+    with pytest.raises(NotFoundError):
+        await suggest_slots(m.use_cases, request, "r-x.p9", now=m.clock.now, days=7, limit=2)

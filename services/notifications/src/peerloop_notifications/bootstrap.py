@@ -7,17 +7,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parseaddr
 
 from peerloop_runtime.kafka import EventConsumer
 from peerloop_runtime.outbound import OutboundClient
 from peerloop_runtime.service import Background, ServiceRuntime
 
+from peerloop_notifications.adapters.calendar_store import CalendarStore
 from peerloop_notifications.adapters.email_sender import SmtpSender
 from peerloop_notifications.adapters.notification_store import NotificationStore
 from peerloop_notifications.adapters.people_store import PeopleStore
 from peerloop_notifications.adapters.senders import InboxReveal
 from peerloop_notifications.adapters.webhook_sender import WebhookSender
 from peerloop_notifications.application import ports
+from peerloop_notifications.application.calendar_feeds import CalendarFeeds
 from peerloop_notifications.application.delivery import DeliveryWorker
 from peerloop_notifications.application.directory import Directory
 from peerloop_notifications.application.live_feed import LiveFeed, StreamLimits
@@ -31,6 +34,8 @@ NOTIFICATIONS = "notifications"
 PEOPLE = "people"
 PREFERENCES = "preferences"
 DELIVERY_CLAIMS = "delivery_claims"
+CALENDAR_SESSIONS = "calendar_sessions"
+CALENDAR_FEEDS = "calendar_feeds"
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,8 @@ class NotificationsService:
     queries: InboxQueries
     directory: Directory
     consumer: EventConsumer
+    calendar: ports.CalendarStore
+    calendar_feeds: CalendarFeeds
 
 
 def bootstrap(
@@ -52,6 +59,7 @@ def bootstrap(
     *,
     people: ports.PeopleStore | None = None,
     store: ports.NotificationStore | None = None,
+    calendar: ports.CalendarStore | None = None,
 ) -> NotificationsService:
     s = settings or Settings()
     runtime = ServiceRuntime(name="notifications", settings=s, outbox_collections=[NOTIFICATIONS])
@@ -64,6 +72,13 @@ def bootstrap(
     if people is None:
         people = PeopleStore(runtime.collection(PEOPLE), runtime.collection(PREFERENCES))
         runtime.on_start(people.ensure_indexes)
+    if calendar is None:
+        calendar_store = CalendarStore(
+            runtime.collection(CALENDAR_SESSIONS), runtime.collection(CALENDAR_FEEDS)
+        )
+        runtime.on_start(calendar_store.ensure_indexes)
+        calendar = calendar_store
+    organizer = parseaddr(s.smtp_sender)[1] or s.smtp_sender
     feed = LiveFeed(
         store,
         poll_seconds=s.stream_poll_seconds,
@@ -116,7 +131,10 @@ def bootstrap(
         on_inbox=feed.announce,
         on_outbound=worker.notify,
         on_outbox=runtime.relay.notify,
+        calendar=calendar,
+        organizer=organizer,
     )
+    calendar_feeds = CalendarFeeds(calendar=calendar, people=people, organizer=organizer)
     queries = InboxQueries(store=store, people=people, feed=feed)
     directory = Directory(people=people, notifications=store)
     consumer = runtime.add_consumer(
@@ -143,4 +161,6 @@ def bootstrap(
         queries=queries,
         directory=directory,
         consumer=consumer,
+        calendar=calendar,
+        calendar_feeds=calendar_feeds,
     )

@@ -26,6 +26,11 @@ class Settings(ServiceSettings):
     smtp_username: str | None = None
     smtp_password: str | None = None
     smtp_timeout_seconds: float = 10.0
+    calendar_public_url: str = Field(
+        default="",
+        description="where people reach this service, for the feed URLs it hands out"
+        " (e.g. https://peerloop.example.com/notifications); empty: the URL of the request",
+    )
 
     webhook_secret: SecretStr = Field(
         default=SecretStr(DEV_WEBHOOK_SECRET),

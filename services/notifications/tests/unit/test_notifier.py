@@ -181,7 +181,8 @@ async def test_no_reminder_for_a_session_already_begun_and_none_left_after_cance
     store = InMemoryNotificationStore()
     people = people_of(someone("learner", "Lena"), someone("teacher", "Tom"))
     await notifier(people, store, []).handle(accepted(NOON - timedelta(minutes=1)), meta())
-    assert {d["kind"] for d in store.docs.values()} == {"match-accepted"}
+    # The session under way still goes into both calendars; nobody is reminded of it.
+    assert {d["kind"] for d in store.docs.values()} == {"match-accepted", "session-invitation"}
 
     store = InMemoryNotificationStore()
     await notifier(people, store, []).handle(accepted(NOON + timedelta(hours=5)), meta())

@@ -15,10 +15,13 @@ from peerloop_contracts.matching import (
     MatchExpired,
     MatchProposed,
     ScoreComponent,
+    SessionCancelled,
     SessionCompleted,
+    SessionRescheduled,
 )
 from peerloop_contracts.profiles import SkillAcquired, SkillOffered
-from peerloop_notifications.domain.routing import intents_for
+from peerloop_notifications.domain.calendar import CalendarSession
+from peerloop_notifications.domain.routing import booking_of, intents_for
 from peerloop_notifications.domain.texts import render
 
 WHEN = datetime(2026, 12, 3, 15, 0, tzinfo=UTC)
@@ -224,8 +227,10 @@ def test_a_scheduled_session_reminds_both_an_hour_before():
         ("req", "match-accepted"),
         ("req", "session-reminder"),
         ("help", "session-reminder"),
+        ("req", "session-invitation"),
+        ("help", "session-invitation"),
     ]
-    reminders = intents[1:]
+    reminders = intents[1:3]
     assert {i.deliver_at for i in reminders} == {datetime(2026, 12, 3, 14, 0, tzinfo=UTC)}
     assert {i.pointless_after for i in reminders} == {WHEN}
     assert {i.request_id for i in reminders} == {"r-1"}
@@ -245,3 +250,77 @@ def test_items_link_to_what_they_are_about():
     }
     [invitation] = intents_for(CASES[-1][0])
     assert invitation.links == {"session_id": "s-1", "skill_id": "kubernetes", "level": 2}
+
+
+SESSION = {"session_id": "s-1", "learner_id": "req", "teacher_id": "help", "skill_id": "kubernetes"}
+ACCEPTED_AT = MatchAccepted(
+    **BASE, proposal_id="pr-1", helper_id="help", session_id="s-1", skill_id="kubernetes",
+    scheduled_at=WHEN, minutes=45,
+)  # fmt: skip
+MOVED = SessionRescheduled(
+    **BASE, **SESSION, scheduled_at=WHEN.replace(hour=17), minutes=45, revision=1,
+    rescheduled_by="help",
+)  # fmt: skip
+CALLED_OFF = SessionCancelled(**BASE, **SESSION, revision=2, cancelled_by="help", reason="ill")
+KNOWN = CalendarSession("s-1", "r-1", "Kubernetes", WHEN, 45, "req", "help", 1)
+
+# (event, the calendar's version before, the version it describes: (start hour, revision,
+# cancelled) or None, each person's subject)
+BOOKINGS = {
+    "accepted with a time": (
+        ACCEPTED_AT, None, (15, 0, False),
+        {"req": "In your calendar: Kubernetes session with Hugo Helper",
+         "help": "In your calendar: Kubernetes session with Rita Requester"},
+    ),
+    "moved": (
+        MOVED, KNOWN, (17, 1, False),
+        {"req": "Moved: Kubernetes session with Hugo Helper",
+         "help": "Moved: Kubernetes session with Rita Requester"},
+    ),
+    "called off": (
+        CALLED_OFF, KNOWN, (15, 2, True),
+        {"req": "Cancelled: Kubernetes session with Hugo Helper",
+         "help": "Cancelled: Kubernetes session with Rita Requester"},
+    ),
+    "called off, never in a calendar": (
+        CALLED_OFF, None, None,
+        {"req": "Cancelled: Kubernetes session with Hugo Helper",
+         "help": "Cancelled: Kubernetes session with Rita Requester"},
+    ),
+    "accepted without a time": (
+        ACCEPTED_AT.model_copy(update={"scheduled_at": None}), None, None, {},
+    ),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(("event", "known", "version", "subjects"), BOOKINGS.values(), ids=BOOKINGS)
+def test_sessions_in_calendars(event, known, version, subjects):
+    booking = booking_of(event, known)
+    if version is None:
+        assert booking is None
+    else:
+        assert booking is not None
+        assert (booking.starts_at.hour, booking.revision, booking.cancelled) == version
+        assert booking.session_id == "s-1"
+        assert booking.participants == ("req", "help")
+        assert booking.minutes == 45
+    invitations = [i for i in intents_for(event) if i.kind == "session-invitation"]
+    texts = {
+        i.recipient_id: render(i.kind, i.context, recipient_name=None, names=NAMES).subject
+        for i in invitations
+    }
+    assert texts == subjects
+
+
+def test_a_moved_session_is_reminded_of_at_its_new_time():
+    reminders = [i for i in intents_for(MOVED) if i.kind == "session-reminder"]
+    assert {i.recipient_id for i in reminders} == {"req", "help"}
+    assert {i.pointless_after for i in reminders} == {MOVED.scheduled_at}
+
+
+def test_the_reason_for_calling_off_is_quoted_only_to_the_other_person():
+    intents = {i.recipient_id: i for i in intents_for(CALLED_OFF)}
+    assert intents["req"].quoted == {"help": ("ill",)}
+    assert intents["help"].quoted == {}
+    body = render("session-invitation", intents["req"].context, recipient_name="Rita", names=NAMES)
+    assert '"ill"' in body.body

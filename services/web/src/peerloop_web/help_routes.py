@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -305,12 +306,18 @@ async def _proposal_page(
         return await render(
             who, request, "problem.html", status_code=404, problem="That proposal is not yours."
         )
+    slots: list[Json] = []
+    if proposal["status"] == "pending":
+        # Suggestions only: the page works without them.
+        with contextlib.suppress(ServiceError):
+            slots = await who.api.proposal_slots(request_id, proposal_id)
     return await render(
         who,
         request,
         "proposal.html",
         status_code=status_code,
         proposal=proposal,
+        slots=slots,
         values=values or {},
         problem=problem,
         fields=fields or {},
@@ -328,9 +335,13 @@ async def accept(who: Person, request: Request, request_id: str, proposal_id: st
     values = form_values(await request.form())
     body: Json = {}
     when = values.get("scheduled_at", "").strip()
-    if when:
+    slot = values.get("slot", "").strip()
+    if when or slot:
         try:
-            body["scheduled_at"] = local_moment(when, await _time_zone(who)).isoformat()
+            if when:
+                body["scheduled_at"] = local_moment(when, await _time_zone(who)).isoformat()
+            else:
+                body["scheduled_at"] = _aware(slot).isoformat()
         except ValueError:
             return await _proposal_page(
                 who,
@@ -357,6 +368,14 @@ async def accept(who: Person, request: Request, request_id: str, proposal_id: st
         )
     who.session.flash("Thank you! The session is agreed; the learner has been told.")
     return _see(f"/requests/{request_id}/session")
+
+
+def _aware(text: str) -> datetime:
+    """A suggested slot as the form sends it back: a moment with its offset."""
+    moment = datetime.fromisoformat(text)
+    if moment.tzinfo is None:
+        raise ValueError("a suggested slot carries its offset")
+    return moment
 
 
 @router.post("/requests/{request_id}/proposals/{proposal_id}/decline", dependencies=[Csrf])

@@ -303,6 +303,31 @@ async def preferences(who: Person, request: Request) -> Response:
     )
 
 
+@router.post("/profile/calendar-feed", dependencies=[Csrf])
+async def calendar_feed(who: Person, request: Request) -> Response:
+    """The feed URL is shown once, on this page: notifications keeps only its digest."""
+    try:
+        url = await who.api.new_calendar_feed()
+    except ServiceError as exc:
+        return await _profile_page(
+            who, request, form="calendar", problem=exc.message, status_code=exc.status
+        )
+    return await _profile_page(who, request, form="calendar", values={"feed_url": url})
+
+
+@router.post("/profile/calendar-feed/revoke", dependencies=[Csrf])
+async def revoke_calendar_feed(who: Person, request: Request) -> Response:
+    return await _change(
+        who,
+        request,
+        "calendar",
+        {},
+        {},
+        who.api.revoke_calendar_feed,
+        "Your calendar feed is revoked: its URL no longer works.",
+    )
+
+
 # ---------------------------------------------------------------------- people
 
 

@@ -183,6 +183,14 @@ class ServiceApi:
         result: list[Json] = await self.call("GET", f"{self._request_url(request_id)}/why")
         return result
 
+    async def proposal_slots(self, request_id: str, proposal_id: str) -> list[Json]:
+        """The first times both people's working hours share, for this proposal."""
+        result: Json = await self.call(
+            "GET", f"{self._request_url(request_id)}/proposals/{proposal_id}/slots"
+        )
+        slots: list[Json] = result.get("slots", [])
+        return slots
+
     async def act(self, request_id: str, path: str, body: Json | None = None) -> Json:
         """A step on a request: `cancel`, `proposals/{id}/accept`, `session/confirm`, ..."""
         result: Json = await self.call(
@@ -227,3 +235,11 @@ class ServiceApi:
             json={"expected_version": version, "preferences": preferences},
         )
         return result
+
+    async def new_calendar_feed(self) -> str:
+        """A new private feed URL of my sessions (the previous one stops working)."""
+        result: Json = await self.call("POST", f"{self._inbox()}/calendar-feed")
+        return str(result["url"])
+
+    async def revoke_calendar_feed(self) -> None:
+        await self.call("DELETE", f"{self._inbox()}/calendar-feed")

@@ -265,6 +265,37 @@ class HelpRequests:
 
         return await self._run(request_id, decide, expected_version)
 
+    async def reschedule(
+        self,
+        request_id: str,
+        actor: str,
+        *,
+        scheduled_at: datetime,
+        expected_version: int | None = None,
+    ) -> HelpRequest:
+        async def decide(request: HelpRequest, now: datetime) -> _Decision:
+            return _Decision(request.reschedule(actor, scheduled_at=scheduled_at, now=now))
+
+        return await self._run(request_id, decide, expected_version)
+
+    async def cancel_session(
+        self,
+        request_id: str,
+        actor: str,
+        *,
+        reason: str | None = None,
+        expected_version: int | None = None,
+    ) -> HelpRequest:
+        async def decide(request: HelpRequest, _now: datetime) -> _Decision:
+            events = request.cancel_session(actor, reason=reason)
+            accepted = next(p for p in request.proposals if p.status == "accepted")
+            return _Decision(
+                events,
+                after=[lambda: self.candidates.release(accepted.helper_id, accepted.proposal_id)],
+            )
+
+        return await self._run(request_id, decide, expected_version)
+
     async def report_not_happened(
         self, request_id: str, actor: str, *, expected_version: int | None = None
     ) -> HelpRequest:

@@ -23,8 +23,10 @@ from peerloop_contracts.matching import (
     MatchExpired,
     MatchProposed,
     ScoreComponent,
+    SessionCancelled,
     SessionCompleted,
     SessionNotHappened,
+    SessionRescheduled,
     UnmatchedReason,
 )
 from pydantic import BaseModel, ConfigDict
@@ -102,6 +104,8 @@ class Session(_State):
     teacher_id: str
     skill_id: str
     scheduled_at: datetime | None = None
+    revision: int = 0
+    """Counts the changes of the session's time (0 when accepted); calendars order by it."""
     confirmed_minutes: dict[Role, int] = {}
     feedback: dict[Role, Feedback] = {}
     completed_at: datetime | None = None
@@ -315,6 +319,7 @@ class HelpRequest(_State):
                 session_id=self.session.session_id,
                 skill_id=self.skill_id,
                 scheduled_at=scheduled_at,
+                minutes=self.max_minutes,
             )
         ]
 
@@ -350,6 +355,45 @@ class HelpRequest(_State):
                 level=self.desired_level,
                 duration_minutes=duration,
                 completed_at=now,
+            )
+        ]
+
+    def reschedule(self, actor: str, *, scheduled_at: datetime, now: datetime) -> list[Event]:
+        """A participant moves the session to another time, which must lie ahead."""
+        session = self._session_for(actor)
+        if scheduled_at <= now:
+            raise InvalidTransitionError("a session can only be moved to a time still ahead")
+        session.scheduled_at = scheduled_at
+        session.revision += 1
+        return [
+            self._emit(
+                SessionRescheduled,
+                session_id=session.session_id,
+                learner_id=session.learner_id,
+                teacher_id=session.teacher_id,
+                skill_id=self.skill_id,
+                scheduled_at=scheduled_at,
+                minutes=self.max_minutes,
+                revision=session.revision,
+                rescheduled_by=actor,
+            )
+        ]
+
+    def cancel_session(self, actor: str, *, reason: str | None) -> list[Event]:
+        """A participant calls the session off: the request ends as cancelled."""
+        session = self._session_for(actor)
+        session.revision += 1
+        self.state = "cancelled"
+        return [
+            self._emit(
+                SessionCancelled,
+                session_id=session.session_id,
+                learner_id=session.learner_id,
+                teacher_id=session.teacher_id,
+                skill_id=self.skill_id,
+                revision=session.revision,
+                cancelled_by=actor,
+                reason=reason,
             )
         ]
 

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, FastAPI, Header, Request, Response, status
+from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response, status
 from peerloop_runtime.auth import CurrentPrincipal, require_person
 from peerloop_runtime.http_errors import Answer, Refusals, field_error, install_refusals
 from peerloop_runtime.rate_limit import rate_limited
 
 from peerloop_matching.application.help_requests import HelpRequests, NewHelpRequest
+from peerloop_matching.application.slots import suggest_slots
 from peerloop_matching.bootstrap import MatchingService, bootstrap
 from peerloop_matching.config import Settings
 from peerloop_matching.domain.errors import (
@@ -37,16 +38,20 @@ from peerloop_matching.entrypoints.access import (
 from peerloop_matching.entrypoints.schemas import (
     AcceptIn,
     CancelIn,
+    CancelSessionIn,
     ConfirmIn,
     DeclineIn,
     FeedbackIn,
     NewHelpRequestIn,
     NotHappenedIn,
+    RescheduleIn,
 )
 from peerloop_matching.entrypoints.views import (
     HelpRequestView,
+    SlotsView,
     WhyThisMatch,
     request_view,
+    slots_view,
     why_view,
 )
 
@@ -148,6 +153,32 @@ async def why_this_match(
     return why_view(request, reader_of(request, caller))
 
 
+@router.get(
+    "/{request_id}/proposals/{proposal_id}/slots",
+    responses=_ERRORS,
+    summary="The first times both people's working hours overlap, for the proposal's session",
+)
+async def proposal_slots(
+    request_id: str,
+    proposal_id: str,
+    caller: CurrentPrincipal,
+    use_cases: UseCases,
+    days: Annotated[int, Query(ge=1, le=28, description="how many days ahead to look")] = 7,
+    limit: Annotated[int, Query(ge=1, le=20, description="at most this many slots")] = 3,
+) -> SlotsView:
+    may_read_requests(caller)
+    request = await use_cases.get(request_id)
+    reader = reader_of(request, caller)
+    if reader is not None and all(
+        p.proposal_id != proposal_id for p in request.proposals_visible_to(reader)
+    ):
+        raise NotFoundError(f"no proposal {proposal_id} on request {request_id}")
+    suggestion = await suggest_slots(
+        use_cases, request, proposal_id, now=use_cases.clock(), days=days, limit=limit
+    )
+    return slots_view(proposal_id, request.max_minutes, suggestion)
+
+
 @router.post(
     "/{request_id}/cancel",
     responses=_ERRORS,
@@ -242,6 +273,40 @@ async def not_happened(
     body = body or NotHappenedIn()
     request = await use_cases.report_not_happened(
         request_id, person, expected_version=body.expected_version
+    )
+    return request_view(request, person)
+
+
+@router.post(
+    "/{request_id}/session/reschedule",
+    responses=_ERRORS,
+    summary="A participant moves the session to another time (publishes session-rescheduled)",
+)
+async def reschedule(
+    request_id: str, caller: CurrentPrincipal, body: RescheduleIn, use_cases: UseCases
+) -> HelpRequestView:
+    person = require_person(caller, SESSION_RULE)
+    request = await use_cases.reschedule(
+        request_id, person, scheduled_at=body.scheduled_at, expected_version=body.expected_version
+    )
+    return request_view(request, person)
+
+
+@router.post(
+    "/{request_id}/session/cancel",
+    responses=_ERRORS,
+    summary="A participant calls the session off (publishes session-cancelled)",
+)
+async def cancel_session(
+    request_id: str,
+    caller: CurrentPrincipal,
+    use_cases: UseCases,
+    body: CancelSessionIn | None = None,
+) -> HelpRequestView:
+    person = require_person(caller, SESSION_RULE)
+    body = body or CancelSessionIn()
+    request = await use_cases.cancel_session(
+        request_id, person, reason=body.reason, expected_version=body.expected_version
     )
     return request_view(request, person)
 

@@ -88,3 +88,11 @@ class NotHappenedIn(_Versioned):
 class FeedbackIn(_Versioned):
     rating: int = Field(ge=1, le=5)
     comment: Comment | None = None
+
+
+class RescheduleIn(_Versioned):
+    scheduled_at: AwareDatetime = Field(description="the session's new start; must lie ahead")
+
+
+class CancelSessionIn(_Versioned):
+    reason: Reason | None = None

@@ -10,11 +10,13 @@ session's two participants read its feedback comments (an admin sees the ratings
 from __future__ import annotations
 
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from peerloop_contracts.common import SessionFormat, Urgency
 from peerloop_contracts.matching import ScoreComponent, UnmatchedReason
 from pydantic import BaseModel, Field
 
+from peerloop_matching.application.slots import Suggestion
 from peerloop_matching.domain.help_request import (
     HelpRequest,
     Proposal,
@@ -141,3 +143,37 @@ def why_view(request: HelpRequest, reader: str | None) -> list[WhyThisMatch]:
         )
         for p in _visible(request, reader)
     ]
+
+
+class SlotView(BaseModel):
+    start: datetime
+    end: datetime
+    local_start: dict[str, datetime] = Field(
+        description="The start on each participant's wall clock, by person id."
+    )
+
+
+class SlotsView(BaseModel):
+    proposal_id: str
+    minutes: int = Field(description="The request's `max_minutes`: the length of each slot.")
+    time_zones: dict[str, str]
+    slots: list[SlotView] = Field(
+        description="Earliest first; empty when the two people's working hours never overlap."
+    )
+
+
+def slots_view(proposal_id: str, minutes: int, suggestion: Suggestion) -> SlotsView:
+    zones = {p: ZoneInfo(z) for p, z in suggestion.time_zones.items()}
+    return SlotsView(
+        proposal_id=proposal_id,
+        minutes=minutes,
+        time_zones=suggestion.time_zones,
+        slots=[
+            SlotView(
+                start=slot.start,
+                end=slot.end,
+                local_start={p: slot.start.astimezone(z) for p, z in zones.items()},
+            )
+            for slot in suggestion.slots
+        ],
+    )

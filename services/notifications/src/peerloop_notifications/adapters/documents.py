@@ -60,6 +60,8 @@ def to_document(n: Notification) -> Document:
             doc["delivered_at"] = n.delivered_at
     else:
         doc["digest"] = n.digest
+    if n.calendar is not None:
+        doc["calendar"] = n.calendar
     if n.delivery is not None:
         doc |= delivery_fields(n.delivery)
     if n.outbox:
@@ -103,4 +105,5 @@ def from_document(doc: Document) -> Notification:
         digest=bool(doc.get("digest", False)),
         delivery=_delivery(doc),
         outbox=tuple(OutboxEntry.model_validate(e) for e in doc.get("outbox", [])),
+        calendar=doc.get("calendar"),
     )

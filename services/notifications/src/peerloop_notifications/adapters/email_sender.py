@@ -9,6 +9,7 @@ from email.utils import formatdate
 import aiosmtplib
 
 from peerloop_notifications.adapters.senders import DeliveryError, Outgoing
+from peerloop_notifications.domain.calendar import method_of
 
 
 @dataclass(frozen=True)
@@ -33,6 +34,14 @@ class SmtpSender:
         mail["Message-ID"] = f"<{_local_part(message.delivery_id)}@peerloop.notifications>"
         mail["X-Peerloop-Delivery"] = message.delivery_id
         mail.set_content(message.body)
+        if message.calendar is not None:
+            # The iTIP part beside the text (RFC 6047): calendar clients offer to add,
+            # update or remove the event; the method is repeated in the content type.
+            mail.add_alternative(
+                message.calendar,
+                subtype="calendar",
+                params={"method": method_of(message.calendar).value},
+            )
         return mail
 
     async def send(self, message: Outgoing) -> None:

@@ -257,6 +257,7 @@ class InMemoryNotificationStore:
             forgotten = from_document(doc).forget(person_id)
             doc |= {"subject": forgotten.subject, "body": forgotten.body}
             doc["mentions"] = [m for m in doc["mentions"] if m["person"] != person_id]
+            doc.pop("calendar", None)
             redacted += 1
         return redacted
 

@@ -355,6 +355,8 @@ class NotificationStore:
                 {
                     "$set": {"subject": forgotten.subject, "body": forgotten.body},
                     "$pull": {"mentions": {"person": person_id}},
+                    # An invitation names them and carries their address: it goes whole.
+                    "$unset": {"calendar": ""},
                 },
             )
             redacted += result.modified_count

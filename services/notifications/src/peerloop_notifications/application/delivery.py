@@ -208,7 +208,7 @@ class DeliveryWorker:
     def _outgoing(self, batch: list[Notification], address: str, person: Person | None) -> Outgoing:
         first = batch[0]
         if not first.digest:
-            return Outgoing(first.id, address, first.subject, first.body)
+            return Outgoing(first.id, address, first.subject, first.body, first.calendar)
         text = render_digest(
             group_digest(DigestItem(d.id, d.kind, d.subject, d.body) for d in batch),
             recipient_name=person.display_name if person else None,

@@ -15,22 +15,41 @@ from datetime import datetime
 
 from peerloop_contracts.base import Event
 from peerloop_contracts.envelope import CloudEventMeta, utc_now
-from peerloop_contracts.matching import HelpRequestCancelled
+from peerloop_contracts.matching import (
+    HelpRequestCancelled,
+    MatchAccepted,
+    SessionCancelled,
+    SessionRescheduled,
+)
 from peerloop_contracts.notifications import Channel
 from peerloop_runtime.tracing import consuming
 
+from peerloop_notifications.application.calendar_feeds import participants_of
 from peerloop_notifications.application.events import delivered
-from peerloop_notifications.application.ports import Clock, NotificationStore, PeopleStore
+from peerloop_notifications.application.ports import (
+    CalendarStore,
+    Clock,
+    NotificationStore,
+    PeopleStore,
+)
+from peerloop_notifications.domain.calendar import CalendarSession, invitation
 from peerloop_notifications.domain.delivery import Delivery, DeliveryState
 from peerloop_notifications.domain.kinds import TIME_BOUND
 from peerloop_notifications.domain.notification import Notification, notification_id
 from peerloop_notifications.domain.person import DEFAULT_TIME_ZONE, Person
 from peerloop_notifications.domain.preferences import Preferences, channels_for
-from peerloop_notifications.domain.routing import Intent, intents_for
+from peerloop_notifications.domain.routing import (
+    Intent,
+    booking_of,
+    intents_for,
+)
 from peerloop_notifications.domain.schedule import send_not_before
 from peerloop_notifications.domain.texts import Text, render
 
 log = logging.getLogger("peerloop.notifications")
+
+ENDS_REMINDERS = (HelpRequestCancelled, SessionRescheduled, SessionCancelled)
+"""After these, the reminders queued for the request's session are wrong or pointless."""
 
 
 @dataclass
@@ -44,14 +63,52 @@ class Notifier:
     on_outbox: Callable[[str], None] = lambda _nid: None
     """Told the id of each notification whose outbox holds events (wakes the relay)."""
     now: Clock = field(default=utc_now)
+    calendar: CalendarStore | None = None
+    """Where sessions are kept for invitations and feeds; None: no invitations."""
+    organizer: str = "notifications@peerloop.local"
+    """The ORGANIZER of invitations: the address they come from."""
+
+    async def _book(self, event: Event) -> CalendarSession | None:
+        """The newest version of the event's session, stored for the feeds; None when the
+        event describes no calendar session or an older version than the one stored."""
+        if self.calendar is None or not isinstance(
+            event, MatchAccepted | SessionRescheduled | SessionCancelled
+        ):
+            return None
+        known = await self.calendar.get(event.session_id)
+        booking = booking_of(event, known)
+        if booking is None or (known is not None and booking.revision < known.revision):
+            return None
+        await self.calendar.put(booking)
+        return booking
+
+    async def _planned(self, event: Event, now: datetime) -> list[Intent]:
+        if isinstance(event, ENDS_REMINDERS):
+            await self.store.cancel_pending(event.request_id, "session-reminder")
+        booking = await self._book(event)
+        return [
+            replace(i, calendar=booking) if i.kind == "session-invitation" else i
+            for i in intents_for(event)
+            if i.pointless_after is None or now < i.pointless_after
+        ]
+
+    async def _invitation(self, intent: Intent, person: Person | None) -> str | None:
+        """The invitation an e-mail carries, in its reader's own time zone."""
+        if intent.calendar is None:
+            return None
+        reader, other = await participants_of(self.people, intent.calendar, intent.recipient_id)
+        return invitation(
+            intent.calendar,
+            reader=reader,
+            other=other,
+            time_zone=person.time_zone if person else DEFAULT_TIME_ZONE,
+            organizer=self.organizer,
+            stamp=self.now(),
+        )
 
     async def handle(self, event: Event, meta: CloudEventMeta) -> None:
         now = self.now()
-        if isinstance(event, HelpRequestCancelled):
-            await self.store.cancel_pending(event.request_id, "session-reminder")
-        intents = [
-            i for i in intents_for(event) if i.pointless_after is None or now < i.pointless_after
-        ]
+        intents = await self._planned(event, now)
         if not intents:
             return
         mentioned = {i.recipient_id for i in intents} | {p for i in intents for p in i.mentions}
@@ -61,7 +118,8 @@ class Notifier:
             person = await self.people.get(intent.recipient_id)
             if person is not None and person.erased:
                 continue
-            created += await self._notify(intent, person, names, meta, now)
+            calendar = await self._invitation(intent, person)
+            created += await self._notify(intent, person, names, meta, now, calendar)
         self._wake(created, now)
 
     async def handle_batch(self, items: Sequence[tuple[Event, CloudEventMeta]]) -> None:
@@ -74,14 +132,14 @@ class Notifier:
         now = self.now()
         planned: list[tuple[Event, CloudEventMeta, list[Intent]]] = []
         for event, meta in items:
-            if isinstance(event, HelpRequestCancelled):
-                # In order with the other events of the batch: rare, and it writes.
-                await self.store.cancel_pending(event.request_id, "session-reminder")
-            intents = [
-                i
-                for i in intents_for(event)
-                if i.pointless_after is None or now < i.pointless_after
-            ]
+            # In order with the other events of the batch: rare, and it writes.
+            intents = await self._planned(event, now)
+            if isinstance(event, ENDS_REMINDERS):
+                # Reminders planned from earlier events of this batch are not stored yet.
+                planned = [
+                    (e, m, [i for i in ins if not _reminds_of(i, event.request_id)])
+                    for e, m, ins in planned
+                ]
             if intents:
                 planned.append((event, meta, intents))
         if not planned:
@@ -96,15 +154,22 @@ class Notifier:
             asyncio.gather(*(self.people.get(r) for r in recipients)),
         )
         by_id = dict(zip(recipients, people, strict=True))
+        invitations = {
+            (id(event), n): await self._invitation(intent, by_id[intent.recipient_id])
+            for event, _, intents in planned
+            for n, intent in enumerate(intents)
+            if intent.calendar is not None
+        }
         docs: list[Notification] = []
         for event, meta, intents in planned:
             # Each event's outbox entries join the trace of the event that caused them.
             with consuming(type(event).topic(), meta.traceparent, meta.id):
-                for intent in intents:
+                for n, intent in enumerate(intents):
                     person = by_id[intent.recipient_id]
                     if person is not None and person.erased:
                         continue
-                    docs += self._documents(intent, person, names, meta, now)
+                    calendar = invitations.get((id(event), n))
+                    docs += self._documents(intent, person, names, meta, now, calendar)
         written = await self.store.insert_many(docs)
         created = [doc for doc, new in zip(docs, written, strict=True) if new]
         self._wake(created, now)
@@ -127,6 +192,7 @@ class Notifier:
         names: dict[str, str],
         meta: CloudEventMeta,
         now: datetime,
+        calendar: str | None,
     ) -> list[Notification]:
         prefs = person.preferences if person else Preferences()
         text = render(
@@ -136,7 +202,7 @@ class Notifier:
             names=names,
         )
         return [
-            self._document(intent, channel, text, meta, person, now, names)
+            self._document(intent, channel, text, meta, person, now, names, calendar)
             for channel in channels_for(prefs, intent.kind)
         ]
 
@@ -147,6 +213,7 @@ class Notifier:
         names: dict[str, str],
         meta: CloudEventMeta,
         now: datetime,
+        calendar: str | None,
     ) -> list[Notification]:
         prefs = person.preferences if person else Preferences()
         text = render(
@@ -159,7 +226,7 @@ class Notifier:
         # Someone not known yet still gets an e-mail: their profile may be on its way on
         # another topic, and the worker looks the address up when it sends.
         for channel in channels_for(prefs, intent.kind):
-            doc = self._document(intent, channel, text, meta, person, now, names)
+            doc = self._document(intent, channel, text, meta, person, now, names, calendar)
             if await self.store.insert(doc):
                 created.append(doc)
             else:
@@ -175,6 +242,7 @@ class Notifier:
         person: Person | None,
         now: datetime,
         names: dict[str, str],
+        calendar: str | None,
     ) -> Notification:
         due = max(now, intent.deliver_at) if intent.deliver_at else now
         n = Notification(
@@ -190,6 +258,7 @@ class Notifier:
             request_id=intent.request_id,
             links=intent.links,
             mentions=mentions_of(intent, names),
+            calendar=calendar if channel == "email" else None,
         )
         if channel == "inbox":
             n = replace(n, visible_at=due)
@@ -218,3 +287,7 @@ def mentions_of(intent: Intent, names: dict[str, str]) -> dict[str, tuple[str, .
         for person_id in mentioned
         if person_id != intent.recipient_id
     }
+
+
+def _reminds_of(intent: Intent, request_id: str) -> bool:
+    return intent.kind == "session-reminder" and intent.request_id == request_id

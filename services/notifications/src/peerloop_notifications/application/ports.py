@@ -14,6 +14,7 @@ from typing import Any, Protocol
 
 from peerloop_runtime.outbox import OutboxEntry
 
+from peerloop_notifications.domain.calendar import CalendarSession
 from peerloop_notifications.domain.notification import Notification
 from peerloop_notifications.domain.person import Person
 from peerloop_notifications.domain.preferences import Preferences
@@ -127,6 +128,27 @@ class PeopleStore(Protocol):
         or if `expected_version` is not the latest."""
 
 
+class CalendarStore(Protocol):
+    """Each person's sessions as calendars show them, and the secret of their feed."""
+
+    async def get(self, session_id: str) -> CalendarSession | None: ...
+
+    async def put(self, session: CalendarSession) -> bool:
+        """Store the session unless a version of the same or a higher revision is stored
+        (one conditional upsert); False when nothing was written."""
+
+    async def sessions_of(self, person_id: str, *, limit: int) -> list[CalendarSession]:
+        """The person's sessions, latest start first."""
+
+    async def set_feed(self, person_id: str, digest: str) -> None:
+        """The person's feed is the one with this token digest from now on (the old one ends)."""
+
+    async def revoke_feed(self, person_id: str) -> bool:
+        """No feed any more; False when there was none."""
+
+    async def feed_owner(self, digest: str) -> str | None: ...
+
+
 class DeliveryError(Exception):
     """A send did not succeed. `permanent` failures are not retried."""
 
@@ -145,6 +167,8 @@ class Outgoing:
     address: str
     subject: str
     body: str
+    calendar: str | None = None
+    """An iCalendar invitation to send along (e-mail: a text/calendar part)."""
 
 
 class Sender(Protocol):

@@ -10,6 +10,7 @@ Kind = Literal[
     "match-proposed",
     "match-accepted",
     "session-reminder",
+    "session-invitation",
     "match-declined",
     "match-expired",
     "help-request-unmatched",
@@ -23,5 +24,9 @@ KINDS: tuple[Kind, ...] = get_args(Kind)
 OUTBOUND_CHANNELS: tuple[Channel, ...] = ("email", "webhook")
 """Channels that leave the service and so go through the delivery queue."""
 
-TIME_BOUND: frozenset[Kind] = frozenset({"session-reminder"})
+TIME_BOUND: frozenset[Kind] = frozenset({"session-reminder", "session-invitation"})
 """Kinds tied to a moment: never held back for quiet hours or the digest."""
+
+ONLY_BY_EMAIL: frozenset[Kind] = frozenset({"session-invitation"})
+"""Kinds that exist to carry an e-mail attachment (the calendar invitation): the inbox
+already tells of the session (match-accepted), so they go nowhere else."""

@@ -53,6 +53,8 @@ class Notification:
     delivery: Delivery | None = None
     outbox: tuple[OutboxEntry, ...] = ()
     """Events to publish with this notification, written in the same write."""
+    calendar: str | None = None
+    """E-mail only: an iCalendar invitation (iTIP) to send along, in the reader's zone."""
 
     @property
     def is_inbox(self) -> bool:
@@ -70,6 +72,8 @@ class Notification:
             self,
             subject=redact_text(self.subject, said),
             body=redact_text(self.body, said),
+            # The invitation names them and carries their address: it goes whole.
+            calendar=None,
             mentions={p: t for p, t in self.mentions.items() if p != person_id},
         )
 

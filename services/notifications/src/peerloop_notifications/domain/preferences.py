@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from peerloop_contracts.notifications import Channel
 from pydantic import BaseModel, ConfigDict, Field, HttpUrl, field_validator, model_validator
 
-from peerloop_notifications.domain.kinds import Kind
+from peerloop_notifications.domain.kinds import ONLY_BY_EMAIL, Kind
 
 _HHMM = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
@@ -83,4 +83,6 @@ def channels_for(prefs: Preferences, kind: Kind) -> list[Channel]:
         chosen.append("email")
     if switches.webhook and prefs.webhook_url is not None:
         chosen.append("webhook")
+    if kind in ONLY_BY_EMAIL:
+        return [c for c in chosen if c == "email"]
     return chosen

@@ -19,12 +19,15 @@ from peerloop_contracts.matching import (
     MatchDeclined,
     MatchExpired,
     MatchProposed,
+    SessionCancelled,
     SessionCompleted,
+    SessionRescheduled,
     UnmatchedReason,
 )
 from peerloop_contracts.profiles import SkillAcquired
 from peerloop_contracts.skills import default_catalogue
 
+from peerloop_notifications.domain.calendar import CalendarSession
 from peerloop_notifications.domain.kinds import Kind
 
 NOTIFYING_EVENTS: tuple[type[Event], ...] = (
@@ -37,6 +40,8 @@ NOTIFYING_EVENTS: tuple[type[Event], ...] = (
     SessionCompleted,
     FeedbackGiven,
     SkillAcquired,
+    SessionRescheduled,
+    SessionCancelled,
 )
 
 _SUGGESTIONS: dict[UnmatchedReason, str] = {
@@ -74,6 +79,9 @@ class Intent:
     links: dict[str, str | int] = field(default_factory=dict)
     """What the item is about (request, proposal, session, skill, level), so that an app can
     link it to the thing to act on; filled from the event by `intents_for`."""
+    calendar: CalendarSession | None = None
+    """The session version whose invitation the e-mail carries (set by the notifier,
+    which knows which version is the newest)."""
 
 
 LINK_FIELDS = ("request_id", "proposal_id", "session_id", "skill_id", "level")
@@ -89,6 +97,78 @@ def skill_label(skill_id: str) -> str:
 
 
 REMINDER_LEAD = timedelta(hours=1)
+DEFAULT_SESSION_MINUTES = 60
+"""For a session accepted before events carried its length."""
+
+CalendarEvent = MatchAccepted | SessionRescheduled | SessionCancelled
+
+
+def booking_of(event: Event, known: CalendarSession | None) -> CalendarSession | None:
+    """The session version an event describes, if it belongs in a calendar: one with a
+    time, accepted or moved, or one called off that a calendar already holds (`known`)."""
+    match event:
+        case MatchAccepted(scheduled_at=datetime() as start):
+            return CalendarSession(
+                session_id=event.session_id,
+                request_id=event.request_id,
+                skill=skill_label(event.skill_id),
+                starts_at=start,
+                minutes=event.minutes or DEFAULT_SESSION_MINUTES,
+                learner_id=event.requester_id,
+                teacher_id=event.helper_id,
+                revision=0,
+            )
+        case SessionRescheduled():
+            return CalendarSession(
+                session_id=event.session_id,
+                request_id=event.request_id,
+                skill=skill_label(event.skill_id),
+                starts_at=event.scheduled_at,
+                minutes=event.minutes,
+                learner_id=event.learner_id,
+                teacher_id=event.teacher_id,
+                revision=event.revision,
+            )
+        case SessionCancelled() if known is not None:
+            return replace(known, revision=event.revision, cancelled=True)
+    return None
+
+
+def _invitations(event: CalendarEvent) -> list[Intent]:
+    """Both people hear of a session booked with a time, moved or called off."""
+    if isinstance(event, MatchAccepted):
+        if event.scheduled_at is None:
+            return []
+        learner, teacher = event.requester_id, event.helper_id
+        change, start, reason = "booked", event.scheduled_at, None
+    elif isinstance(event, SessionRescheduled):
+        learner, teacher = event.learner_id, event.teacher_id
+        change, start, reason = "moved", event.scheduled_at, None
+    else:
+        learner, teacher = event.learner_id, event.teacher_id
+        change, start, reason = "cancelled", None, event.reason
+    skill = skill_label(event.skill_id)
+    quoted = {}
+    if reason and isinstance(event, SessionCancelled):
+        quoted = {event.cancelled_by: (reason,)}
+    return [
+        Intent(
+            me,
+            "session-invitation",
+            {
+                "skill": skill,
+                "other_id": other,
+                "session_id": event.session_id,
+                "scheduled_at": start,
+                "change": change,
+                "reason": reason,
+            },
+            mentions=(other,),
+            quoted={p: t for p, t in quoted.items() if p != me},
+            request_id=event.request_id,
+        )
+        for me, other in ((learner, teacher), (teacher, learner))
+    ]
 
 
 def _accepted(event: MatchAccepted) -> list[Intent]:
@@ -107,11 +187,15 @@ def _accepted(event: MatchAccepted) -> list[Intent]:
     ]
 
 
-def _reminders(event: MatchAccepted) -> list[Intent]:
+def _reminders(event: MatchAccepted | SessionRescheduled) -> list[Intent]:
     """Both people are reminded an hour before a scheduled session."""
     if event.scheduled_at is None:
         return []
-    pairs = ((event.requester_id, event.helper_id), (event.helper_id, event.requester_id))
+    if isinstance(event, MatchAccepted):
+        learner, teacher = event.requester_id, event.helper_id
+    else:
+        learner, teacher = event.learner_id, event.teacher_id
+    pairs = ((learner, teacher), (teacher, learner))
     return [
         Intent(
             me,
@@ -163,7 +247,11 @@ def _intents_for(event: Event) -> list[Intent]:
                 )
             ]
         case MatchAccepted():
-            return [*_accepted(event), *_reminders(event)]
+            return [*_accepted(event), *_reminders(event), *_invitations(event)]
+        case SessionRescheduled():
+            return [*_reminders(event), *_invitations(event)]
+        case SessionCancelled():
+            return _invitations(event)
         case MatchDeclined() | MatchExpired():
             kind: Kind = "match-declined" if isinstance(event, MatchDeclined) else "match-expired"
             reason = event.reason if isinstance(event, MatchDeclined) else None

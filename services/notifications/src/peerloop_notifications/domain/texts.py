@@ -22,6 +22,7 @@ KIND_TITLES: dict[Kind, str] = {
     "match-proposed": "Requests for your help",
     "match-accepted": "Helpers found",
     "session-reminder": "Upcoming sessions",
+    "session-invitation": "Sessions in your calendar",
     "match-declined": "Declined requests",
     "match-expired": "Unanswered requests",
     "help-request-unmatched": "Requests nobody could take",

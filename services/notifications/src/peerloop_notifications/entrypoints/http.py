@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, FastAPI, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Path, Query, Request, Response
 from fastapi.responses import StreamingResponse
 from peerloop_contracts.common import MAX_STORED_INT
-from peerloop_runtime.auth import CurrentPrincipal, Forbidden
+from peerloop_runtime.auth import CurrentPrincipal, Forbidden, PublicRoute
 from peerloop_runtime.http_errors import Refusals, install_refusals
 from peerloop_runtime.outbound import OutboundError, check_url
 from peerloop_runtime.rate_limit import rate_limited
@@ -207,6 +207,69 @@ def preferences_router() -> APIRouter:
     return router
 
 
+class CalendarFeed(BaseModel):
+    url: str = Field(description="the private feed: anyone holding it reads the sessions")
+    path: str
+
+
+CALENDAR_TOKEN = Path(
+    min_length=32,
+    max_length=64,
+    pattern=r"^[A-Za-z0-9_-]+$",
+    description="the secret of a feed URL, as handed out",
+)
+
+
+def calendar_router() -> APIRouter:
+    router = APIRouter(tags=["calendar"])
+
+    @router.post(
+        "/people/{person_id}/calendar-feed",
+        status_code=201,
+        summary="A new private ICS feed URL of the person's sessions; the previous URL ends",
+        dependencies=[rate_limited("preference_changes")],
+    )
+    async def rotate_feed(person: PersonDep, request: Request) -> CalendarFeed:
+        service = _service(request)
+        token = await service.calendar_feeds.rotate(person.person_id)
+        path = f"/calendar/{token}.ics"
+        base = service.settings.calendar_public_url.rstrip("/") or str(request.base_url).rstrip("/")
+        return CalendarFeed(url=f"{base}{path}", path=path)
+
+    @router.delete(
+        "/people/{person_id}/calendar-feed",
+        status_code=204,
+        summary="Revoke the person's feed URL: it answers 404 from now on",
+    )
+    async def revoke_feed(person: PersonDep, request: Request) -> Response:
+        if not await _service(request).calendar_feeds.revoke(person.person_id):
+            raise HTTPException(404, "there is no calendar feed to revoke")
+        return Response(status_code=204)
+
+    @router.get(
+        "/calendar/{token}.ics",
+        summary="A person's sessions as iCalendar, for calendar apps to subscribe to",
+        response_class=Response,
+        responses={200: {"content": {"text/calendar": {}}}, 404: {"description": "no such feed"}},
+        # Calendar apps send no bearer token: the URL's secret is the credential.
+        dependencies=[PublicRoute],
+    )
+    async def calendar_feed(request: Request, token: Annotated[str, CALENDAR_TOKEN]) -> Response:
+        text = await _service(request).calendar_feeds.render(token)
+        if text is None:
+            raise HTTPException(404, "no such calendar feed (it may have been revoked)")
+        return Response(
+            text,
+            media_type="text/calendar",
+            headers={
+                "Cache-Control": "private, max-age=300",
+                "Content-Disposition": 'inline; filename="peerloop.ics"',
+            },
+        )
+
+    return router
+
+
 def _check_webhook_url(preferences: Preferences, settings: Settings) -> None:
     """Refuse at once a webhook URL no delivery could use (the delivery checks again)."""
     if preferences.webhook_url is None:
@@ -242,5 +305,6 @@ def create_app(
     app.include_router(runtime.health_router())
     app.include_router(inbox_router())
     app.include_router(preferences_router())
+    app.include_router(calendar_router())
     install_refusals(app, REFUSALS)
     return app
