@@ -96,6 +96,7 @@ allow peerloop-matching topic literal Write \
   peerloop.match-expired.v1.dlq \
   peerloop.match-proposed.v1 \
   peerloop.match-proposed.v1.dlq \
+  peerloop.person-state.v1.dlq \
   peerloop.profile-erased.v1.dlq \
   peerloop.profile-registered.v1.dlq \
   peerloop.profile-updated.v1.dlq \
@@ -110,6 +111,7 @@ allow peerloop-matching topic literal Read \
   peerloop.availability-changed.v1 \
   peerloop.feedback-given.v1 \
   peerloop.help-requested.v1 \
+  peerloop.person-state.v1 \
   peerloop.profile-erased.v1 \
   peerloop.profile-registered.v1 \
   peerloop.profile-updated.v1 \

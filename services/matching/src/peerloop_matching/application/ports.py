@@ -44,10 +44,13 @@ class HelpRequestRepository(Protocol):
         """Requests with a proposal to `person_id`."""
         ...
 
-    async def delete(self, request_id: str) -> None: ...
+    async def delete(self, request_id: str) -> None:
+        """Forget the request (its requester was erased); its state topic gets a tombstone."""
+        ...
 
     async def overwrite(self, request: HelpRequest) -> None:
-        """Rewrite the state without events and without a version check (erasure only)."""
+        """Rewrite the state without events and without a version check (erasure only);
+        the rewritten state is published on the state topic."""
         ...
 
 

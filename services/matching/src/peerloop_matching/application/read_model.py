@@ -2,6 +2,13 @@
 
 Every handler is idempotent: the store applies a part only if its sequence is
 newer, and a rating only once per session and role.
+
+The person's state record (the compacted `person-state` topic) is applied as
+every part at once, each at the state's sequence: a change event not newer than
+the state is already in it and changes nothing, a newer one still applies. That
+is how a fresh deployment with an empty store rebuilds its candidates after the
+change events are gone (read the state topic from the beginning, then follow),
+and the state and change events may arrive in any order meanwhile.
 """
 
 from __future__ import annotations
@@ -17,10 +24,14 @@ from peerloop_contracts.profiles import (
     SkillOffered,
     SkillWithdrawn,
 )
+from peerloop_contracts.states import PersonState, Tombstone
 
 from peerloop_matching.application.help_requests import HelpRequests
 from peerloop_matching.application.index_sync import IndexSync
 from peerloop_matching.application.ports import CandidateRepository
+
+ERASED_BY_TOMBSTONE = 0
+"""The erased sequence recorded when only the state's tombstone said so (it has none)."""
 
 
 class CandidateProjection:
@@ -80,9 +91,64 @@ class CandidateProjection:
         self.sync.put(applied)
 
     async def on_profile_erased(self, event: ProfileErased, _meta: CloudEventMeta) -> None:
-        await self.requests.forget_person(event.person_id)
-        await self.store.erase(event.person_id, event.sequence)
-        self.sync.index.remove(event.person_id)
+        await self._forget(event.person_id, event.sequence)
+
+    async def on_person_state(self, record: PersonState | Tombstone, _meta: CloudEventMeta) -> None:
+        if isinstance(record, Tombstone):
+            # The erasure itself; `profile-erased` (kept forever) says the same.
+            await self._forget(record.key, ERASED_BY_TOMBSTONE)
+            return
+        person, seq = record.person_id, record.sequence
+        applied = [
+            await self.store.apply_profile(
+                person,
+                seq,
+                {
+                    "team": record.team,
+                    "time_zone": record.time_zone,
+                    "working_hours": record.working_hours.model_dump(),
+                },
+            ),
+            await self.store.apply_availability(
+                person,
+                seq,
+                {
+                    "weekly_capacity": record.weekly_capacity,
+                    "time_zone": record.time_zone,
+                    "working_hours": record.working_hours.model_dump(),
+                    "away_periods": [
+                        {"start": a.start.isoformat(), "end": a.end.isoformat()}
+                        for a in record.away_periods
+                    ],
+                },
+            ),
+        ]
+        offered = {o.skill_id for o in record.offers}
+        for offer in record.offers:
+            part = {
+                "skill_id": offer.skill_id,
+                "level": offer.level,
+                "willing_to_teach": offer.willing_to_teach,
+                "weekly_capacity": offer.weekly_capacity,
+                "withdrawn": False,
+            }
+            applied.append(await self.store.apply_offer(person, offer.skill_id, seq, part))
+        for learned in record.learned:
+            part = {"skill_id": learned.skill_id, "level": learned.level}
+            applied.append(await self.store.apply_learned(person, learned.skill_id, seq, part))
+        # An offer the state no longer has was withdrawn by then (unless a newer event
+        # offered it again: the sequence decides, as for the change events).
+        current = await self.store.get(person)
+        for skill_id in sorted(set(current.offers) - offered) if current else []:
+            part = {"skill_id": skill_id, "withdrawn": True}
+            applied.append(await self.store.apply_offer(person, skill_id, seq, part))
+        latest = next((c for c in reversed(applied) if c is not None), None)
+        self.sync.put(latest)
+
+    async def _forget(self, person_id: str, sequence: int) -> None:
+        await self.requests.forget_person(person_id)
+        await self.store.erase(person_id, sequence)
+        self.sync.index.remove(person_id)
 
     async def on_feedback(self, event: FeedbackGiven, _meta: CloudEventMeta) -> None:
         # Reputation is a helper's: only ratings of teachers count.
