@@ -58,20 +58,20 @@ def tombstone_entry(
     """A null value for `key` on `state`'s compacted topic: after compaction, nothing of it.
 
     The CloudEvents headers still say the type and subject, so a subscriber routing by
-    `ce_type` knows which state was erased; there is no `content-type`, as there is no data.
+    `ce_type` knows which state was erased. `content-type` stays: the producer would
+    otherwise send it empty, which CloudEvents readers refuse (an event may name a
+    content type and carry no data).
     """
     if traceparent is None:
         traceparent = _active_traceparent()
     meta = CloudEventMeta(
         source=state.ce_source(), type=state.ce_type(), subject=key, traceparent=traceparent
     )
-    headers = meta.to_headers()
-    del headers["content-type"]
     return OutboxEntry(
         id=meta.id,
         topic=state.topic(),
         key=key,
-        headers=headers,
+        headers=meta.to_headers(),
         value=None,
         created_at=utc_now(),
     )
