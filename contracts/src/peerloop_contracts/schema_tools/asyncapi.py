@@ -30,8 +30,8 @@ from faststream.specification import AsyncAPI
 from peerloop_contracts import catalogue
 from peerloop_contracts.base import Event
 from peerloop_contracts.catalogue import owned_by
-from peerloop_contracts.states import EntityState
 from peerloop_contracts.schema_tools import REPO_DIR
+from peerloop_contracts.states import EntityState
 
 SERVICES = catalogue.SERVICES
 KAFKA_BINDING_VERSION = "0.4.0"
