@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
-from peerloop_cli.testing.topic_sets import private_topic_set, topic_prefix
+from peerloop_cli.testing.topic_sets import private_prefix, private_topic_set, topic_prefix
 from peerloop_cli.testing.topics import read_records
 from peerloop_cli.testing.waiting import eventually
 from peerloop_contracts.profiles import EVENTS as PROFILE_EVENTS
@@ -47,7 +47,7 @@ CHANGE_RETENTION_MS = 2_000
 async def private_topics(
     kafka_bootstrap: str, run_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> AsyncIterator[str]:
-    with topic_prefix(monkeypatch, f"peerloop-test-{run_id}."):
+    with topic_prefix(monkeypatch, private_prefix(run_id)):
         async with private_topic_set(
             kafka_bootstrap, change_retention_ms=CHANGE_RETENTION_MS, change_segment_ms=500
         ):

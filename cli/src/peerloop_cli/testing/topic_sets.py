@@ -31,6 +31,11 @@ FAST_COMPACTION = Compaction(
 """Segments close within a second and the cleaner takes any dirty segment at once."""
 
 
+def private_prefix(run_id: str) -> str:
+    """The prefix of one test's private topic set: never in the public namespace."""
+    return f"peerloop-test-{run_id}."
+
+
 @contextlib.contextmanager
 def topic_prefix(monkeypatch: pytest.MonkeyPatch, prefix: str) -> Iterator[str]:
     """Every `Event.topic()` answers `<prefix><event>.v<N>` until the test ends."""
