@@ -4,8 +4,10 @@ Every handler is idempotent: the store applies a part only if its sequence is
 newer, and a rating only once per session and role.
 
 The person's state record (the compacted `person-state` topic) is applied as
-every part at once, each at the state's sequence: a change event not newer than
-the state is already in it and changes nothing, a newer one still applies. That
+every part at once (`apply_state`: an offer the state lacks is withdrawn), and
+its sequence becomes a floor: a change event not newer than the state is already
+in it and changes nothing, a newer one still applies, and so does its part if it
+came before the state. That
 is how a fresh deployment with an empty store rebuilds its candidates after the
 change events are gone (read the state topic from the beginning, then follow),
 and the state and change events may arrive in any order meanwhile.
@@ -28,7 +30,7 @@ from peerloop_contracts.states import PersonState, Tombstone
 
 from peerloop_matching.application.help_requests import HelpRequests
 from peerloop_matching.application.index_sync import IndexSync
-from peerloop_matching.application.ports import CandidateRepository
+from peerloop_matching.application.ports import CandidateRepository, PersonParts
 
 ERASED_BY_TOMBSTONE = 0
 """The erased sequence recorded when only the state's tombstone said so (it has none)."""
@@ -98,52 +100,33 @@ class CandidateProjection:
             # The erasure itself; `profile-erased` (kept forever) says the same.
             await self._forget(record.key, ERASED_BY_TOMBSTONE)
             return
-        person, seq = record.person_id, record.sequence
-        applied = [
-            await self.store.apply_profile(
-                person,
-                seq,
-                {
-                    "team": record.team,
-                    "time_zone": record.time_zone,
-                    "working_hours": record.working_hours.model_dump(),
-                },
-            ),
-            await self.store.apply_availability(
-                person,
-                seq,
-                {
-                    "weekly_capacity": record.weekly_capacity,
-                    "time_zone": record.time_zone,
-                    "working_hours": record.working_hours.model_dump(),
-                    "away_periods": [
-                        {"start": a.start.isoformat(), "end": a.end.isoformat()}
-                        for a in record.away_periods
-                    ],
-                },
-            ),
-        ]
-        offered = {o.skill_id for o in record.offers}
-        for offer in record.offers:
-            part = {
-                "skill_id": offer.skill_id,
-                "level": offer.level,
-                "willing_to_teach": offer.willing_to_teach,
-                "weekly_capacity": offer.weekly_capacity,
-                "withdrawn": False,
-            }
-            applied.append(await self.store.apply_offer(person, offer.skill_id, seq, part))
-        for learned in record.learned:
-            part = {"skill_id": learned.skill_id, "level": learned.level}
-            applied.append(await self.store.apply_learned(person, learned.skill_id, seq, part))
-        # An offer the state no longer has was withdrawn by then (unless a newer event
-        # offered it again: the sequence decides, as for the change events).
-        current = await self.store.get(person)
-        for skill_id in sorted(set(current.offers) - offered) if current else []:
-            part = {"skill_id": skill_id, "withdrawn": True}
-            applied.append(await self.store.apply_offer(person, skill_id, seq, part))
-        latest = next((c for c in reversed(applied) if c is not None), None)
-        self.sync.put(latest)
+        hours = record.working_hours.model_dump()
+        parts = PersonParts(
+            profile={"team": record.team, "time_zone": record.time_zone, "working_hours": hours},
+            availability={
+                "weekly_capacity": record.weekly_capacity,
+                "time_zone": record.time_zone,
+                "working_hours": hours,
+                "away_periods": [
+                    {"start": a.start.isoformat(), "end": a.end.isoformat()}
+                    for a in record.away_periods
+                ],
+            },
+            offers={
+                o.skill_id: {
+                    "skill_id": o.skill_id,
+                    "level": o.level,
+                    "willing_to_teach": o.willing_to_teach,
+                    "weekly_capacity": o.weekly_capacity,
+                    "withdrawn": False,
+                }
+                for o in record.offers
+            },
+            learned={
+                s.skill_id: {"skill_id": s.skill_id, "level": s.level} for s in record.learned
+            },
+        )
+        self.sync.put(await self.store.apply_state(record.person_id, record.sequence, parts))
 
     async def _forget(self, person_id: str, sequence: int) -> None:
         await self.requests.forget_person(person_id)
