@@ -81,6 +81,14 @@ topic() {
   declared=$(( declared + 1 ))
 }
 
+# compact NAME SEGMENT_MS MAX_COMPACTION_LAG_MS DELETE_RETENTION_MS (after its `topic` line)
+compact() {
+  kafka_configs --alter --entity-type topics --entity-name "$1" --add-config \
+    "cleanup.policy=compact,segment.ms=$2,max.compaction.lag.ms=$3,delete.retention.ms=$4" \
+    >/dev/null
+  echo "topics: $1 compacted (segment.ms $2, max.compaction.lag.ms $3, delete.retention.ms $4)"
+}
+
 """
 
 _FOOTER = """
@@ -89,11 +97,19 @@ echo "topics: ${declared} declared topics present"
 
 
 def render(specs: Sequence[TopicSpec]) -> str:
-    """The whole script for these topics, one `topic` line each, in declaration order."""
-    lines = [
-        f"topic {spec.name} {spec.partitions} {spec.replication_factor} {spec.retention_ms}"
-        for spec in specs
-    ]
+    """The whole script for these topics, one `topic` line each, in declaration order;
+    a compacted topic's `compact` line follows its own."""
+    lines: list[str] = []
+    for spec in specs:
+        lines.append(
+            f"topic {spec.name} {spec.partitions} {spec.replication_factor} {spec.retention_ms}"
+        )
+        if spec.compaction is not None:
+            c = spec.compaction
+            lines.append(
+                f"compact {spec.name} {c.segment_ms} {c.max_compaction_lag_ms} "
+                f"{c.delete_retention_ms}"
+            )
     return _HEADER + "\n".join(lines) + "\n" + _FOOTER
 
 

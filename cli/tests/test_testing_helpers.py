@@ -49,7 +49,8 @@ def test_unique_names_differ_and_keep_their_prefix() -> None:
 async def test_read_records_reads_to_the_end_or_until_enough_matched(
     kafka_bootstrap: str,
 ) -> None:
-    topic = unique_name("peerloop.test-read-records.")
+    # Outside the public `peerloop.` namespace: an outside subscriber never sees it.
+    topic = unique_name("peerloop-test.read-records.")
     await create(
         kafka_bootstrap,
         [TopicSpec(topic, partitions=2, replication_factor=1, retention_ms=3_600_000)],

@@ -9,8 +9,9 @@ import textwrap
 from pathlib import Path
 
 import pytest
+import yaml
 from peerloop_cli.infra.paths import repo_root
-from peerloop_cli.infra.topics import TopicsFileError, TopicSpec, load_topics
+from peerloop_cli.infra.topics import TopicsFileError, TopicSpec, load_topics, parse_topics
 
 HEADER = """\
 defaults:
@@ -139,3 +140,36 @@ def test_repository_topics_file() -> None:
 
 def test_configs_are_kafka_strings() -> None:
     assert TopicSpec("a", 1, 1, -1).configs() == {"retention.ms": "-1"}
+
+
+def test_a_compacted_topic_gets_the_compaction_settings_and_no_age_retention() -> None:
+    specs = parse_topics(
+        yaml.safe_load(
+            HEADER
+            + "compacted:\n  segment_ms: 1000\n  max_compaction_lag_ms: 2000\n"
+            + "  delete_retention_ms: 3000\n"
+            + "topics:\n  - name: a.v1\n    cleanup_policy: compact\n  - name: b.v1\n"
+        )
+    )
+    by_name = {s.name: s for s in specs}
+    assert by_name["a.v1"].configs() == {
+        "retention.ms": "-1",
+        "cleanup.policy": "compact",
+        "segment.ms": "1000",
+        "max.compaction.lag.ms": "2000",
+        "delete.retention.ms": "3000",
+    }
+    assert by_name["a.v1.dlq"].compaction is None
+    assert by_name["b.v1"].compaction is None
+
+
+@pytest.mark.parametrize(
+    ("entry", "wanted"),
+    [
+        ("    cleanup_policy: shred\n", "cleanup_policy must be one of"),
+        ("    cleanup_policy: compact\n    retention_ms: 1000\n", "takes no retention_ms"),
+    ],
+)
+def test_bad_cleanup_policies_are_refused(entry: str, wanted: str) -> None:
+    with pytest.raises(TopicsFileError, match=wanted):
+        parse_topics(yaml.safe_load(HEADER + "topics:\n  - name: a\n" + entry))

@@ -27,6 +27,7 @@ OWNER_BY_NAME_PREFIX = {
     "skill-": "profiles",
     "availability-": "profiles",
     "learning-goal-": "profiles",
+    "person-": "profiles",
     "help-": "matching",
     "match-": "matching",
     "session-": "matching",

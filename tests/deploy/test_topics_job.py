@@ -149,3 +149,25 @@ def test_compose_job_and_kubernetes_configmap_use_the_same_script() -> None:
     assert generator["files"] == [
         str(topics_job.SCRIPT_FILE.relative_to(topics_job.SCRIPT_FILE.parents[1]))
     ]
+
+
+def test_a_compacted_topic_gets_its_compact_line_and_call(tmp_path: Path) -> None:
+    compacted = [s for s in load_topics(topics_job.TOPICS_FILE) if s.compaction is not None]
+    assert compacted, "topics.yaml declares the state topics compacted"
+    script = topics_job.SCRIPT_FILE.read_text()
+    done, calls = _run_script(tmp_path)
+    assert done.returncode == 0, done.stderr
+    for spec in compacted:
+        c = spec.compaction
+        assert c is not None
+        assert (
+            f"topic {spec.name} {spec.partitions} {spec.replication_factor} -1\n"
+            f"compact {spec.name} {c.segment_ms} {c.max_compaction_lag_ms} "
+            f"{c.delete_retention_ms}\n"
+        ) in script
+        assert (
+            f"kafka-configs.sh --bootstrap-server kafka:9092 --alter --entity-type topics "
+            f"--entity-name {spec.name} --add-config cleanup.policy=compact,"
+            f"segment.ms={c.segment_ms},max.compaction.lag.ms={c.max_compaction_lag_ms},"
+            f"delete.retention.ms={c.delete_retention_ms}"
+        ) in calls

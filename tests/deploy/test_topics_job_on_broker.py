@@ -11,7 +11,7 @@ import pytest
 import topics_job
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
-from peerloop_cli.infra.topics import TopicSpec
+from peerloop_cli.infra.topics import Compaction, TopicSpec
 from peerloop_cli.testing.kafka_tools import kafka_bin
 
 pytestmark = pytest.mark.integration
@@ -74,3 +74,28 @@ async def test_script_creates_topics_and_a_rerun_keeps_them_and_updates_retentio
         assert await _retention(admin, name) == "7200000"
     finally:
         await admin.delete_topics([name, f"{name}.dlq"])
+
+
+async def _config(admin: AIOKafkaAdminClient, topic: str) -> dict[str, str]:
+    [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, topic)])
+    [resource] = response.resources
+    return {entry[0]: entry[1] for entry in resource[4]}
+
+
+async def test_script_makes_a_state_topic_compacted_with_its_bounds(
+    kafka_bootstrap: str, admin: AIOKafkaAdminClient, run_id: str, tmp_path: Path
+) -> None:
+    name = f"peerloop-test-{run_id}-state.v1"
+    compaction = Compaction(segment_ms=3_600_000, max_compaction_lag_ms=7_200_000,
+                            delete_retention_ms=600_000)  # fmt: skip
+    specs = [TopicSpec(name, 1, 1, -1, compaction=compaction)]
+    try:
+        done = _run(topics_job.render(specs), tmp_path, kafka_bootstrap, _kafka_bin(tmp_path))
+        assert done.returncode == 0, done.stdout + done.stderr
+        assert f"topics: {name} compacted" in done.stdout
+        config = await _config(admin, name)
+        assert config["cleanup.policy"] == "compact"
+        assert (config["segment.ms"], config["max.compaction.lag.ms"]) == ("3600000", "7200000")
+        assert config["delete.retention.ms"] == "600000"
+    finally:
+        await admin.delete_topics([name])

@@ -344,6 +344,7 @@ CONSUMED = {
         "availability-changed",
         "skill-acquired",
         "profile-erased",
+        "person-state",
         "help-requested",
         "feedback-given",
     ],

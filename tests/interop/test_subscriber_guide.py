@@ -13,7 +13,9 @@ from peerloop_contracts.catalogue import ALL_EVENTS
 from peerloop_contracts.matching import SessionCompleted
 from peerloop_contracts.profiles import SkillOffered
 from peerloop_contracts.schema_tools.examples import example_of
-from peerloop_runtime.outbox import outbox_entry
+from peerloop_contracts.states import PersonState
+from peerloop_runtime.kafka import publish_entry
+from peerloop_runtime.outbox import outbox_entry, tombstone_entry
 
 pytestmark = pytest.mark.integration
 
@@ -99,3 +101,25 @@ async def test_the_guides_console_consumer_command_shows_the_event(
     line = next((x for x in out.decode().splitlines() if f"ce_id:{entry.id}" in x), None)
     assert line is not None, f"the console consumer did not show event {entry.id}"
     assert f"\tp-{run_id}\t" in line
+
+
+async def test_the_guides_state_topic_kcat_command_shows_states_and_tombstones(
+    kafka_bootstrap, producer, run_id
+):
+    (command,) = [b for b in _blocks("bash") if "person-state" in b and b.startswith("kcat")]
+    key = f"p-{run_id}"
+    state = example_of(PersonState).model_copy(update={"person_id": key})
+    for entry in (outbox_entry(state), tombstone_entry(PersonState, key)):
+        assert await publish_entry(producer, entry) is None
+
+    process = await asyncio.create_subprocess_exec(
+        "bash", "-c", command.replace(GUIDE_BOOTSTRAP, kafka_bootstrap),
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    out, err = await asyncio.wait_for(process.communicate(), 120)
+
+    assert process.returncode == 0, err.decode()
+    ours = [line for line in out.decode().splitlines() if line.startswith(f"key={key} ")]
+    assert len(ours) == 2
+    assert f'"person_id":"{key}"' in ours[0]
+    assert ours[1] == f"key={key} "  # the tombstone: no value

@@ -26,10 +26,13 @@ async def tail(bootstrap: str, types: list[str], from_beginning: bool, console: 
     try:
         async for record in consumer:
             headers = {k: v.decode(errors="replace") for k, v in record.headers or ()}
-            try:
-                body = json.dumps(json.loads(record.value), indent=2, ensure_ascii=False)
-            except (TypeError, ValueError):
-                body = repr(record.value)
+            if record.value is None:
+                body = "(tombstone: a state topic forgets this key)"
+            else:
+                try:
+                    body = json.dumps(json.loads(record.value), indent=2, ensure_ascii=False)
+                except ValueError:
+                    body = repr(record.value)
             ce_type = headers.get("ce_type", "?")
             console.print(
                 f"[bold]{ce_type}[/] key={record.key.decode() if record.key else None} "

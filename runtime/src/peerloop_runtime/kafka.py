@@ -31,6 +31,9 @@
   record is redelivered). Without the bound, a handler left waiting on a
   store connection that died holds its partitions until the broker's
   `max.poll.interval.ms` (5 min) gives them to another replica.
+- On a compacted state topic a record with a null value is a tombstone: the
+  handler of that state type gets a `Tombstone` (its type and key) instead of
+  an event. A null value on any other topic is unparseable.
 """
 
 from __future__ import annotations
@@ -55,6 +58,7 @@ from faststream import AckPolicy
 from faststream.kafka import KafkaBroker, KafkaMessage
 from peerloop_contracts.base import Event
 from peerloop_contracts.envelope import CloudEventMeta, EnvelopeError, utc_now
+from peerloop_contracts.states import EntityState, Tombstone
 from peerloop_contracts.topics import dlq_topic
 from pydantic import ValidationError
 
@@ -99,8 +103,9 @@ async def publish_entry(broker: KafkaBroker, entry: OutboxEntry) -> DeadLettered
     so the relay keeps the entry and tries again.
     """
     try:
+        # FastStream sends a keyed None as a real null value: a tombstone.
         await broker.publish(
-            entry.value.encode(),
+            entry.value.encode() if entry.value is not None else None,
             topic=entry.topic,
             key=entry.key.encode(),
             headers=dict(entry.headers),
@@ -157,14 +162,14 @@ async def dead_letter_entry(
         "dlq_error_type": type(exc).__name__,
         "dlq_source_topic": entry.topic,
         "dlq_source": "outbox",
-        "dlq_payload_bytes": str(len(entry.value.encode())),
+        "dlq_payload_bytes": str(len(_payload(entry))),
         "dlq_failed_at": utc_now().isoformat(),
     }
     target = dlq_topic(entry.topic)
     if reason != "too_large":
         try:
             await broker.publish(
-                entry.value.encode(),
+                _payload(entry),
                 topic=target,
                 key=entry.key.encode(),
                 headers={**headers, "dlq_payload": "kept"},
@@ -182,6 +187,10 @@ async def dead_letter_entry(
     return DeadLettered(reason, detail)
 
 
+def _payload(entry: OutboxEntry) -> bytes:
+    return entry.value.encode() if entry.value is not None else b""
+
+
 def refused_envelope(entry: OutboxEntry, reason: str, detail: str) -> bytes:
     """What is known of a refused entry without its payload: small by construction."""
     cut = _ENVELOPE_HEADER_CHARS
@@ -191,7 +200,7 @@ def refused_envelope(entry: OutboxEntry, reason: str, detail: str) -> bytes:
             "type": entry.headers.get("ce_type", "")[:cut],
             "subject": entry.headers.get("ce_subject", entry.key)[:cut],
             "topic": entry.topic,
-            "size_bytes": len(entry.value.encode()),
+            "size_bytes": len(_payload(entry)),
             "reason": reason,
             "detail": detail,
             "created_at": entry.created_at.isoformat(),
@@ -345,7 +354,7 @@ class EventConsumer:
             event_cls, handler = entry
             refusal = impostor_reason(event_cls, record.topic, meta.source)
             if refusal is None:
-                event = event_cls.decode(body)
+                event = _decode(event_cls, record, body, meta)
         except (EnvelopeError, ValidationError, ValueError) as exc:
             await self._dead_letter(record, f"unparseable: {_short(exc)}", type(exc).__name__, 0)
             return None
@@ -482,8 +491,21 @@ class _Admitted:
     event_cls: type[Event]
     handler: Handler
     event: Any
+    """The decoded event, or a `Tombstone` for a null value on a state topic."""
     meta: CloudEventMeta
     started: float
+
+
+def _decode(
+    event_cls: type[Event], record: ConsumerRecord[Any, Any], body: bytes, meta: CloudEventMeta
+) -> Event | Tombstone:
+    """The event, or the `Tombstone` a null value on a state topic stands for."""
+    if record.value is None and issubclass(event_cls, EntityState):
+        key = record.key.decode() if isinstance(record.key, bytes) else meta.subject
+        if key != meta.subject:
+            raise EnvelopeError(f"tombstone key {key!r} is not its ce_subject {meta.subject!r}")
+        return Tombstone(event_cls, key)
+    return event_cls.decode(body)
 
 
 def impostor_reason(event_cls: type[Event], topic: str, source: str) -> str | None:

@@ -13,6 +13,7 @@ from typing import Any
 
 from peerloop_contracts.base import Event
 from peerloop_contracts.envelope import CloudEventMeta, utc_now
+from peerloop_contracts.states import EntityState
 from pydantic import BaseModel, ConfigDict
 
 
@@ -23,7 +24,8 @@ class OutboxEntry(BaseModel):
     topic: str
     key: str
     headers: dict[str, str]
-    value: str
+    value: str | None
+    """The event's JSON; None for a tombstone (a compacted state topic forgets the key)."""
     created_at: datetime
 
     def to_document(self) -> dict[str, Any]:
@@ -46,6 +48,31 @@ def outbox_entry(event: Event, *, traceparent: str | None = None) -> OutboxEntry
         key=event.subject,
         headers=meta.to_headers(),
         value=event.to_json().decode(),
+        created_at=utc_now(),
+    )
+
+
+def tombstone_entry(
+    state: type[EntityState], key: str, *, traceparent: str | None = None
+) -> OutboxEntry:
+    """A null value for `key` on `state`'s compacted topic: after compaction, nothing of it.
+
+    The CloudEvents headers still say the type and subject, so a subscriber routing by
+    `ce_type` knows which state was erased. `content-type` stays: the producer would
+    otherwise send it empty, which CloudEvents readers refuse (an event may name a
+    content type and carry no data).
+    """
+    if traceparent is None:
+        traceparent = _active_traceparent()
+    meta = CloudEventMeta(
+        source=state.ce_source(), type=state.ce_type(), subject=key, traceparent=traceparent
+    )
+    return OutboxEntry(
+        id=meta.id,
+        topic=state.topic(),
+        key=key,
+        headers=meta.to_headers(),
+        value=None,
         created_at=utc_now(),
     )
 

@@ -8,7 +8,13 @@ deploy manifests, so the parsing lives here, free of any Kafka client.
 
     defaults:    {partitions, replication_factor, retention_ms}
     dead_letter: {suffix, partitions, retention_ms}   # replication follows the topic
-    topics:      [{name, partitions?, replication_factor?, retention_ms?}, ...]
+    compacted:   {segment_ms, max_compaction_lag_ms, delete_retention_ms}
+    topics:      [{name, partitions?, replication_factor?, retention_ms?, cleanup_policy?}, ...]
+
+A topic with `cleanup_policy: compact` (an entity state topic) keeps the newest record
+per key instead of deleting by age; the `compacted` settings bound how long an older
+record, or a tombstone, may stay before the broker's cleaner removes it. Its
+dead-letter twin is an ordinary topic.
 
 Anything unexpected (unknown keys, bad names, duplicates, non-positive counts) is a
 `TopicsFileError` naming the entry, rather than a surprise on the broker.
@@ -29,12 +35,41 @@ _TOPIC_NAME = re.compile(r"^[A-Za-z0-9._-]{1,249}$")
 
 _DEFAULT_KEYS = frozenset({"partitions", "replication_factor", "retention_ms"})
 _DEAD_LETTER_KEYS = frozenset({"suffix", "partitions", "retention_ms"})
-_TOPIC_KEYS = frozenset({"name", "partitions", "replication_factor", "retention_ms"})
-_TOP_KEYS = frozenset({"defaults", "dead_letter", "topics"})
+_COMPACTED_KEYS = frozenset({"segment_ms", "max_compaction_lag_ms", "delete_retention_ms"})
+_TOPIC_KEYS = frozenset(
+    {"name", "partitions", "replication_factor", "retention_ms", "cleanup_policy"}
+)
+_TOP_KEYS = frozenset({"defaults", "dead_letter", "compacted", "topics"})
+_CLEANUP_POLICIES = frozenset({"delete", "compact"})
 
 
 class TopicsFileError(ValueError):
     """topics.yaml does not describe a valid list of topics."""
+
+
+@dataclass(frozen=True)
+class Compaction:
+    """How soon the cleaner of a compacted topic removes what a newer record replaced."""
+
+    segment_ms: int = 86_400_000
+    """Only closed segments are compacted: the active one closes after this long."""
+    max_compaction_lag_ms: int = 604_800_000
+    """A replaced record stays at most this long before it is compacted away."""
+    delete_retention_ms: int = 86_400_000
+    """A tombstone stays this long, so a consumer reading behind still sees the erasure."""
+    min_cleanable_dirty_ratio: float | None = None
+    """Left to the broker unless a test needs the cleaner to run at once."""
+
+    def configs(self) -> dict[str, str]:
+        configs = {
+            "cleanup.policy": "compact",
+            "segment.ms": str(self.segment_ms),
+            "max.compaction.lag.ms": str(self.max_compaction_lag_ms),
+            "delete.retention.ms": str(self.delete_retention_ms),
+        }
+        if self.min_cleanable_dirty_ratio is not None:
+            configs["min.cleanable.dirty.ratio"] = str(self.min_cleanable_dirty_ratio)
+        return configs
 
 
 @dataclass(frozen=True)
@@ -44,10 +79,15 @@ class TopicSpec:
     replication_factor: int
     retention_ms: int  # -1 keeps records forever
     dead_letter: bool = False
+    compaction: Compaction | None = None
+    """Set for a compacted (entity state) topic."""
 
     def configs(self) -> dict[str, str]:
         """Topic-level configs as Kafka expects them (string values)."""
-        return {"retention.ms": str(self.retention_ms)}
+        configs = {"retention.ms": str(self.retention_ms)}
+        if self.compaction is not None:
+            configs.update(self.compaction.configs())
+        return configs
 
 
 def load_topics(path: Path) -> list[TopicSpec]:
@@ -75,6 +115,26 @@ def parse_topics(raw: object, *, source: str = "topics.yaml") -> list[TopicSpec]
     dead_partitions = _int(dead, "partitions", 1, f"{source}: dead_letter", minimum=1)
     dead_retention = _retention(dead, default_retention, f"{source}: dead_letter")
 
+    compacted = _mapping(doc.get("compacted", {}), f"{source}: compacted", _COMPACTED_KEYS)
+    where_compacted = f"{source}: compacted"
+    compaction = Compaction(
+        segment_ms=_int(compacted, "segment_ms", Compaction.segment_ms, where_compacted, minimum=1),
+        max_compaction_lag_ms=_int(
+            compacted,
+            "max_compaction_lag_ms",
+            Compaction.max_compaction_lag_ms,
+            where_compacted,
+            minimum=1,
+        ),
+        delete_retention_ms=_int(
+            compacted,
+            "delete_retention_ms",
+            Compaction.delete_retention_ms,
+            where_compacted,
+            minimum=0,
+        ),
+    )
+
     entries = doc.get("topics")
     if not isinstance(entries, list) or not entries:
         raise TopicsFileError(f"{source}: `topics` must be a non-empty list")
@@ -88,12 +148,25 @@ def parse_topics(raw: object, *, source: str = "topics.yaml") -> list[TopicSpec]
             raise TopicsFileError(f"{where}: `name` is required and must be a string")
         where = f"{source}: topic {name!r}"
         rf = _int(item, "replication_factor", default_rf, where, minimum=1)
+        policy = item.get("cleanup_policy", "delete")
+        if policy not in _CLEANUP_POLICIES:
+            raise TopicsFileError(
+                f"{where}: cleanup_policy must be one of {', '.join(sorted(_CLEANUP_POLICIES))}, "
+                f"got {policy!r}"
+            )
+        compact = policy == "compact"
+        if compact and "retention_ms" in item:
+            raise TopicsFileError(
+                f"{where}: a compacted topic keeps the newest record of every key; "
+                "it takes no retention_ms"
+            )
         specs.append(
             TopicSpec(
                 name=_topic_name(name, where),
                 partitions=_int(item, "partitions", default_partitions, where, minimum=1),
                 replication_factor=rf,
-                retention_ms=_retention(item, default_retention, where),
+                retention_ms=-1 if compact else _retention(item, default_retention, where),
+                compaction=compaction if compact else None,
             )
         )
         specs.append(

@@ -31,6 +31,7 @@ from peerloop_contracts import catalogue
 from peerloop_contracts.base import Event
 from peerloop_contracts.catalogue import owned_by
 from peerloop_contracts.schema_tools import REPO_DIR
+from peerloop_contracts.states import EntityState
 
 SERVICES = catalogue.SERVICES
 KAFKA_BINDING_VERSION = "0.4.0"
@@ -237,6 +238,9 @@ def _bind(
         if partitions is None:
             raise LookupError(f"{address} is not declared in {TOPICS_FILE}")
         kafka.update(partitions=partitions, replicas=replicas, bindingVersion=KAFKA_BINDING_VERSION)
+        if issubclass(event, EntityState):
+            # The newest record per key stays; a null value (tombstone) erases the key.
+            kafka["topicConfiguration"] = {"cleanup.policy": ["compact"]}
         for ref in channel.get("messages", {}).values():
             name = ref["$ref"].rsplit("/", 1)[-1]
             _describe_message(messages[name], event)

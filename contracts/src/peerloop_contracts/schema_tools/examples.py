@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from peerloop_contracts import matching, notifications, profiles
+from peerloop_contracts import matching, notifications, profiles, states
 from peerloop_contracts.base import Event
 from peerloop_contracts.common import AwayPeriod, WorkingHours
 
@@ -212,6 +212,67 @@ _BUILDERS: dict[type[Event], Callable[[], Event]] = {
     ),
     notifications.NotificationFailed: lambda: notifications.NotificationFailed(
         **_NOTIFICATION, attempts=6, reason="550 mailbox unavailable", sequence=7
+    ),
+    states.PersonState: lambda: states.PersonState(
+        person_id="p-17",
+        display_name="Ada Lovelace",
+        team="billing",
+        time_zone="Europe/London",
+        working_hours=WorkingHours(start="09:00", end="17:30", days=[1, 2, 3, 4, 5]),
+        languages=["en", "fr"],
+        weekly_capacity=3,
+        away_periods=[AwayPeriod(start=date(2026, 12, 20), end=date(2027, 1, 2))],
+        offers=[
+            states.OfferState(
+                skill_id="mongodb",
+                skill_name="MongoDB",
+                level=4,
+                description="aggregation pipelines, indexing",
+                weekly_capacity=2,
+            )
+        ],
+        goals=[states.GoalState(skill_id="kubernetes", target_level=3)],
+        learned=[
+            states.LearnedState(skill_id="python", skill_name="Python", level=3, acquired_at=_WHEN)
+        ],
+        sequence=9,
+    ),
+    states.HelpRequestState: lambda: states.HelpRequestState(
+        **_REQUEST,
+        status="completed",
+        skill_id="mongodb",
+        desired_level=3,
+        task="Tune a slow aggregation for the billing report",
+        needed_by=datetime(2026, 12, 4, 17, 0, tzinfo=UTC),
+        urgency="high",
+        format="pairing",
+        max_minutes=60,
+        created_at=datetime(2026, 12, 2, 9, 0, tzinfo=UTC),
+        updated_at=_WHEN,
+        proposals=[
+            states.ProposalState(
+                proposal_id="r-9.p1",
+                attempt=1,
+                helper_id="p-17",
+                skill_id="mongodb",
+                score=0.45,
+                status="accepted",
+                proposed_at=datetime(2026, 12, 2, 9, 0, 1, tzinfo=UTC),
+                expires_at=datetime(2026, 12, 3, 9, 0, 1, tzinfo=UTC),
+                decided_at=datetime(2026, 12, 2, 10, 30, tzinfo=UTC),
+            )
+        ],
+        session=states.SessionState(
+            session_id="r-9.s",
+            learner_id="p-42",
+            teacher_id="p-17",
+            skill_id="mongodb",
+            scheduled_at=datetime(2026, 12, 3, 14, 0, tzinfo=UTC),
+            completed_at=_WHEN,
+            duration_minutes=45,
+            rating_of_teacher=5,
+        ),
+        sequence=6,
     ),
 }
 

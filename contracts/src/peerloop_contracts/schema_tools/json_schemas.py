@@ -25,6 +25,7 @@ from peerloop_contracts.base import Event
 from peerloop_contracts.schema_tools import REGENERATE_COMMAND
 from peerloop_contracts.schema_tools.compatibility import Revision, full_transitive_problems
 from peerloop_contracts.schema_tools.examples import example_of
+from peerloop_contracts.states import EntityState
 
 JSON_SCHEMA_DIALECT = "https://json-schema.org/draft/2020-12/schema"
 
@@ -53,6 +54,18 @@ def producer_schema(event: type[Event], *, with_example: bool = True) -> dict[st
         "x-owner": event.owner,
         "x-topic": event.topic(),
         "x-key": event.aggregate,
+        **_compaction(event),
+    }
+
+
+def _compaction(event: type[Event]) -> dict[str, Any]:
+    """A state record's topic is compacted, and a null value on it is a tombstone."""
+    if not issubclass(event, EntityState):
+        return {}
+    return {
+        "x-cleanup-policy": "compact",
+        "x-tombstone": "a record with this key and a null value: the aggregate was erased; "
+        "delete what you hold about it",
     }
 
 

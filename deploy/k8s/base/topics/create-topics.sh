@@ -53,6 +53,12 @@ topic() {
   declared=$(( declared + 1 ))
 }
 
+# compact NAME SEGMENT_MS MAX_COMPACTION_LAG_MS DELETE_RETENTION_MS (after its `topic` line)
+compact() {
+  kafka_configs --alter --entity-type topics --entity-name "$1" --add-config     "cleanup.policy=compact,segment.ms=$2,max.compaction.lag.ms=$3,delete.retention.ms=$4"     >/dev/null
+  echo "topics: $1 compacted (segment.ms $2, max.compaction.lag.ms $3, delete.retention.ms $4)"
+}
+
 topic peerloop.profile-registered.v1 6 1 604800000
 topic peerloop.profile-registered.v1.dlq 1 1 2592000000
 topic peerloop.profile-updated.v1 6 1 604800000
@@ -95,6 +101,12 @@ topic peerloop.session-cancelled.v1 6 1 604800000
 topic peerloop.session-cancelled.v1.dlq 1 1 2592000000
 topic peerloop.feedback-given.v1 6 1 604800000
 topic peerloop.feedback-given.v1.dlq 1 1 2592000000
+topic peerloop.person-state.v1 6 1 -1
+compact peerloop.person-state.v1 86400000 604800000 86400000
+topic peerloop.person-state.v1.dlq 1 1 2592000000
+topic peerloop.help-request-state.v1 6 1 -1
+compact peerloop.help-request-state.v1 86400000 604800000 86400000
+topic peerloop.help-request-state.v1.dlq 1 1 2592000000
 topic peerloop.notification-delivered.v1 6 1 604800000
 topic peerloop.notification-delivered.v1.dlq 1 1 2592000000
 topic peerloop.notification-failed.v1 6 1 604800000

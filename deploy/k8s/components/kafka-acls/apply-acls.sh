@@ -57,6 +57,8 @@ allow peerloop-profiles topic literal Write \
   peerloop.learning-goal-removed.v1.dlq \
   peerloop.learning-goal-set.v1 \
   peerloop.learning-goal-set.v1.dlq \
+  peerloop.person-state.v1 \
+  peerloop.person-state.v1.dlq \
   peerloop.profile-erased.v1 \
   peerloop.profile-erased.v1.dlq \
   peerloop.profile-registered.v1 \
@@ -80,6 +82,8 @@ allow peerloop-matching topic literal Write \
   peerloop.feedback-given.v1.dlq \
   peerloop.help-request-cancelled.v1 \
   peerloop.help-request-cancelled.v1.dlq \
+  peerloop.help-request-state.v1 \
+  peerloop.help-request-state.v1.dlq \
   peerloop.help-request-unmatched.v1 \
   peerloop.help-request-unmatched.v1.dlq \
   peerloop.help-requested.v1 \
@@ -92,6 +96,7 @@ allow peerloop-matching topic literal Write \
   peerloop.match-expired.v1.dlq \
   peerloop.match-proposed.v1 \
   peerloop.match-proposed.v1.dlq \
+  peerloop.person-state.v1.dlq \
   peerloop.profile-erased.v1.dlq \
   peerloop.profile-registered.v1.dlq \
   peerloop.profile-updated.v1.dlq \
@@ -110,6 +115,7 @@ allow peerloop-matching topic literal Read \
   peerloop.availability-changed.v1 \
   peerloop.feedback-given.v1 \
   peerloop.help-requested.v1 \
+  peerloop.person-state.v1 \
   peerloop.profile-erased.v1 \
   peerloop.profile-registered.v1 \
   peerloop.profile-updated.v1 \

@@ -18,7 +18,11 @@ from peerloop_matching.adapters.candidate_store import CandidateStore
 from peerloop_matching.adapters.memory_candidates import InMemoryCandidates
 from peerloop_matching.adapters.memory_requests import InMemoryHelpRequests
 from peerloop_matching.adapters.request_store import RequestStore
-from peerloop_matching.application.ports import CandidateRepository, HelpRequestRepository
+from peerloop_matching.application.ports import (
+    CandidateRepository,
+    HelpRequestRepository,
+    PersonParts,
+)
 from peerloop_matching.domain.candidate import Reservation, iso_week
 from peerloop_matching.domain.help_request import HelpRequest
 from pymongo import AsyncMongoClient
@@ -162,6 +166,38 @@ async def test_a_part_is_written_only_if_newer(candidates: CandidateRepository) 
     assert await candidates.apply_offer("p", "asp.net", 3, {**OFFER, "level": 1}) is None
     person = await candidates.get("p")
     assert person is not None and (person.team, person.offers["asp.net"].level) == ("billing", 4)
+
+
+def _parts(*skills: str, team: str = "billing") -> PersonParts:
+    return PersonParts(
+        profile={**PROFILE, "team": team},
+        availability={"weekly_capacity": 3, "time_zone": "UTC", "away_periods": []},
+        offers={s: {**OFFER, "skill_id": s} for s in skills},
+        learned={},
+    )
+
+
+async def test_a_state_sets_every_part_but_newer_ones_and_stops_older_events(
+    candidates: CandidateRepository,
+) -> None:
+    assert await candidates.apply_offer("p", "go", 2, {**OFFER, "skill_id": "go"}) is not None
+    assert await candidates.apply_offer("p", "sql", 9, {**OFFER, "skill_id": "sql"}) is not None
+    person = await candidates.apply_state("p", 5, _parts("asp.net", team="ops"))
+    assert person is not None
+    # go is not in the state (withdrawn by then); sql came after it and stays.
+    assert (person.team, person.weekly_capacity, set(person.offers)) == (
+        "ops",
+        3,
+        {"asp.net", "sql"},
+    )
+    assert await candidates.apply_profile("p", 4, PROFILE) is None  # older than the state
+    assert await candidates.apply_offer("p", "go", 3, {**OFFER, "skill_id": "go"}) is None
+    assert await candidates.apply_state("p", 5, _parts()) is None  # a repeat
+    assert await candidates.apply_state("p", 4, _parts()) is None  # an older state
+    newer = await candidates.apply_profile("p", 6, PROFILE)
+    assert newer is not None and newer.team == "billing"
+    again = await candidates.apply_state("p", 10, _parts("asp.net", team="ops"))
+    assert again is not None and (again.team, set(again.offers)) == ("ops", {"asp.net"})
 
 
 async def test_concurrent_reservations_never_pass_capacity(candidates: CandidateRepository) -> None:

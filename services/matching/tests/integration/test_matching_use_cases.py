@@ -7,7 +7,8 @@ import asyncio
 import pytest
 from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.matching import HelpRequested
-from peerloop_contracts.profiles import ProfileRegistered, SkillOffered
+from peerloop_contracts.profiles import ProfileErased, ProfileRegistered, SkillOffered
+from peerloop_contracts.states import HelpRequestState
 from peerloop_matching.application.help_requests import NewHelpRequest
 from peerloop_matching.bootstrap import MatchingService
 from peerloop_matching.domain.errors import UnknownPersonError
@@ -53,8 +54,22 @@ async def _ask(service: MatchingService, requester: str, skill: str) -> str:
 
 
 async def _outbox_names(service: MatchingService, request_id: str) -> list[str]:
+    """The change events queued for a request, without its state records."""
     doc = await service.request_store.collection.find_one({"_id": request_id})
-    return [e["headers"]["ce_type"].split(".")[2] for e in doc["outbox"]]  # type: ignore[index]
+    return [
+        e["headers"]["ce_type"].split(".")[2]
+        for e in doc["outbox"]  # type: ignore[index]
+        if e["topic"] != HelpRequestState.topic()
+    ]
+
+
+async def _states(service: MatchingService, request_id: str) -> list[str | None]:
+    doc = await service.request_store.collection.find_one({"_id": request_id})
+    return [
+        e["value"]
+        for e in doc["outbox"]  # type: ignore[index]
+        if e["topic"] == HelpRequestState.topic()
+    ]
 
 
 async def test_a_redelivered_help_requested_changes_nothing_and_publishes_nothing_twice(
@@ -255,3 +270,47 @@ async def test_losing_a_save_race_releases_the_reservation_it_made(
     assert (request.state, request.proposals) == ("cancelled", [])
     # …and released when the save lost, so the helper is free for others.
     assert (await offline_service.candidates.get(helper)).reservations == ()  # type: ignore[union-attr]
+
+
+async def test_each_save_queues_the_state_after_its_events_and_erasure_tombstones_or_redacts(
+    offline_service: MatchingService, run_id: str
+) -> None:
+    skill = f"skill-{run_id}"
+    gone, lea, tom = f"gone-{run_id}", f"lea-{run_id}", f"tom-{run_id}"
+    await _people(offline_service, skill, (gone, 2), (lea, -1), (tom, -1))
+    asked = await _ask(offline_service, gone, skill)  # nobody else offers: unmatched
+    helped = await _ask(offline_service, lea, skill)  # gone is proposed
+    doc = await offline_service.request_store.collection.find_one({"_id": helped})
+    assert [e["topic"].split(".")[1] for e in doc["outbox"]] == [  # type: ignore[index]
+        "help-requested",
+        "help-request-state",
+        "match-proposed",
+        "help-request-state",
+    ]
+    proposed = HelpRequestState.decode(doc["outbox"][-1]["value"])  # type: ignore[index]
+    assert (proposed.status, proposed.sequence, proposed.proposals[0].helper_id) == (
+        "proposed",
+        2,
+        gone,
+    )
+
+    await offline_service.projection.on_profile_erased(
+        ProfileErased(person_id=gone, sequence=9), META
+    )
+
+    # Their own request: a stub holding only the tombstone, which `load` never returns.
+    stub = await offline_service.request_store.collection.find_one({"_id": asked})
+    assert stub is not None
+    assert set(stub) == {"_id", "erased", "updated_at", "outbox"}
+    [tombstone] = stub["outbox"]
+    assert (tombstone["topic"], tombstone["key"], tombstone["value"]) == (
+        HelpRequestState.topic(),
+        asked,
+        None,
+    )
+    assert await offline_service.request_store.load(asked) is None
+    # The request they were proposed for: its redacted state, under a newer sequence.
+    redacted = HelpRequestState.decode((await _states(offline_service, helped))[-1] or "")
+    assert redacted.sequence == 3
+    assert [p.helper_id for p in redacted.proposals] == ["erased"]
+    assert gone not in redacted.model_dump_json()

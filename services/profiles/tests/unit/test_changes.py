@@ -377,3 +377,21 @@ def test_sessions_about_an_erased_person_change_nothing() -> None:
     assert changes.record_teaching(erased, _session(learner="p-x", teacher="p-ada")) == Decision(
         erased
     )
+
+
+def test_every_change_with_events_states_the_person_after_them() -> None:
+    registered = changes.register("p-1", ADA, weekly_capacity=2)
+    offered = changes.offer_skill(registered.person, OfferedSkill(skill_id="go", level=3))
+    assert offered.state is not None
+    assert offered.state.sequence == offered.events[-1].sequence == offered.person.sequence
+    assert [(o.skill_id, o.skill_name, o.level) for o in offered.state.offers] == [("go", "Go", 3)]
+    assert "email" not in offered.state.model_dump()
+    assert changes.erase(offered.person, datetime(2026, 1, 1, tzinfo=UTC)).state is None
+
+
+def test_a_change_the_state_cannot_carry_is_refused_like_one_the_events_cannot() -> None:
+    person = changes.register("p-1", ADA, weekly_capacity=2).person
+    for index in range(200):
+        person = changes.offer_skill(person, OfferedSkill(skill_id=f"s{index}", level=1)).person
+    with pytest.raises(RuleViolation, match="at most 200 items"):
+        changes.offer_skill(person, OfferedSkill(skill_id="one-too-many", level=1))

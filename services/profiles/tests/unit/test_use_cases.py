@@ -7,7 +7,9 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 
 import pytest
+from peerloop_contracts.catalogue import STATE_TOPICS
 from peerloop_contracts.matching import SessionCompleted
+from peerloop_contracts.states import PersonState
 from peerloop_profiles.adapters.memory_people import InMemoryPersonRepository
 from peerloop_profiles.application.errors import AlreadyRegistered, PersonNotFound, VersionConflict
 from peerloop_profiles.application.use_cases import Profiles
@@ -44,6 +46,15 @@ def svc(repo: InMemoryPersonRepository, wakeups: Wakeups) -> Profiles:
     return Profiles(repo, on_outbox=wakeups, clock=lambda: NOW)
 
 
+def _changes(repo: InMemoryPersonRepository, person_id: str) -> list[OutboxEntry]:
+    """The change events queued for a person, without their state records."""
+    return [e for e in repo.outbox[person_id] if e.topic not in STATE_TOPICS]
+
+
+def _states(repo: InMemoryPersonRepository, person_id: str) -> list[OutboxEntry]:
+    return [e for e in repo.outbox[person_id] if e.topic in STATE_TOPICS]
+
+
 def _types(entries: Sequence[OutboxEntry]) -> list[str]:
     return [e.headers["ce_type"] for e in entries]
 
@@ -73,15 +84,15 @@ async def test_register_stores_version_one_with_its_events_in_the_outbox(
         traceparent="00-" + "1" * 32 + "-" + "2" * 16 + "-01",
     )
     assert (person.version, person.sequence) == (1, 2)
-    assert _types(repo.outbox["p-ada"]) == [
+    assert _types(_changes(repo, "p-ada")) == [
         "io.peerloop.profile-registered.v1",
         "io.peerloop.availability-changed.v1",
     ]
     assert all(
         e.key == "p-ada" and e.headers["traceparent"].startswith("00-111")
-        for e in repo.outbox["p-ada"]
+        for e in _changes(repo, "p-ada")
     )
-    assert [json.loads(e.value)["sequence"] for e in repo.outbox["p-ada"]] == [1, 2]
+    assert [json.loads(e.value)["sequence"] for e in _changes(repo, "p-ada")] == [1, 2]
     assert wakeups.named == ["p-ada"]
 
 
@@ -100,7 +111,7 @@ async def test_registering_a_taken_id_is_refused_and_writes_nothing(
         await svc.register(
             ADA.model_copy(update={"team": "x"}), person_id="p-ada", weekly_capacity=2
         )
-    assert len(repo.outbox["p-ada"]) == 2
+    assert len(_changes(repo, "p-ada")) == 2
     assert repo.people["p-ada"].details == ADA
 
 
@@ -120,7 +131,7 @@ async def test_each_change_bumps_the_version_and_appends_its_events(
     )
     person = await svc.withdraw_skill("p-ada", " K8s ", expected_version=person.version)
     assert person.version == 3
-    assert _types(repo.outbox["p-ada"])[2:] == [
+    assert _types(_changes(repo, "p-ada"))[2:] == [
         "io.peerloop.skill-offered.v1",
         "io.peerloop.skill-withdrawn.v1",
     ]
@@ -135,7 +146,7 @@ async def test_a_stale_version_is_a_conflict_and_writes_nothing(
     with pytest.raises(VersionConflict, match="version 2"):
         await svc.offer_skill("p-ada", OfferedSkill(skill_id="rust", level=3), expected_version=1)
     assert repo.people["p-ada"] == before
-    assert len(repo.outbox["p-ada"]) == 3
+    assert len(_changes(repo, "p-ada")) == 3
 
 
 class RacingRepository(InMemoryPersonRepository):
@@ -178,7 +189,7 @@ async def test_a_change_that_changes_nothing_writes_nothing(
     await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
     person = await svc.update_profile("p-ada", lambda d: d)
     assert person.version == 1
-    assert len(repo.outbox["p-ada"]) == 2
+    assert len(_changes(repo, "p-ada")) == 2
     assert wakeups.named == ["p-ada"]
 
 
@@ -208,8 +219,8 @@ async def test_a_session_is_recorded_once_for_learner_and_teacher(
     ada, tim = repo.people["p-ada"], repo.people["p-tim"]
     assert [s.session_id for s in ada.skills_learned] == ["s-1"]
     assert tim.sessions_taught == ("s-1",)
-    assert _types(repo.outbox["p-ada"]).count("io.peerloop.skill-acquired.v1") == 1
-    assert len(repo.outbox["p-tim"]) == 2
+    assert _types(_changes(repo, "p-ada")).count("io.peerloop.skill-acquired.v1") == 1
+    assert len(_changes(repo, "p-tim")) == 2
 
 
 async def test_a_session_about_people_we_do_not_know_is_skipped(
@@ -231,3 +242,41 @@ async def test_people_offering_a_skill_are_paged_by_id(svc: Profiles) -> None:
     _, second = await svc.people_offering("k8s", after=first[-1].person_id, limit=2)
     assert skill_id == "kubernetes"
     assert [p.person_id for p in first + second] == ["p-0", "p-1", "p-3", "p-4"]
+
+
+async def test_every_write_with_events_queues_the_persons_state_after_them(
+    svc: Profiles, repo: InMemoryPersonRepository
+) -> None:
+    await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
+    await svc.offer_skill("p-ada", OfferedSkill(skill_id="mongodb", level=4, weekly_capacity=2))
+    await svc.update_profile("p-ada", lambda d: d)  # no change: no events, no state
+    entries = repo.outbox["p-ada"]
+    assert [e.topic for e in entries] == [
+        "peerloop.profile-registered.v1",
+        "peerloop.availability-changed.v1",
+        "peerloop.person-state.v1",
+        "peerloop.skill-offered.v1",
+        "peerloop.person-state.v1",
+    ]
+    first, latest = (PersonState.decode(e.value or "") for e in _states(repo, "p-ada"))
+    assert (first.sequence, first.offers) == (2, [])
+    assert latest.sequence == 3 == repo.people["p-ada"].sequence
+    assert [(o.skill_id, o.skill_name, o.level) for o in latest.offers] == [
+        ("mongodb", "MongoDB", 4)
+    ]
+    assert (latest.team, latest.weekly_capacity) == ("billing", 2)
+    assert "email" not in json.loads(entries[-1].value or "")
+    assert entries[-1].key == "p-ada"
+
+
+async def test_erasure_queues_a_tombstone_of_the_persons_state(
+    svc: Profiles, repo: InMemoryPersonRepository
+) -> None:
+    await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
+    await svc.erase("p-ada")
+    last = repo.outbox["p-ada"][-1]
+    assert _types(_changes(repo, "p-ada"))[-1] == "io.peerloop.profile-erased.v1"
+    assert (last.topic, last.key, last.value) == ("peerloop.person-state.v1", "p-ada", None)
+    assert last.headers["ce_type"] == "io.peerloop.person-state.v1"
+    assert last.headers["ce_subject"] == "p-ada"
+    assert last.headers["content-type"] == "application/json"  # never empty

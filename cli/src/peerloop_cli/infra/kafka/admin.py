@@ -54,12 +54,7 @@ def create_topics(bootstrap: str, topics_yaml_path: Path) -> TopicsResult:
 
 async def create_topics_async(bootstrap: str, topics_yaml_path: Path) -> TopicsResult:
     specs = load_topics(topics_yaml_path)
-    created = await create(bootstrap, specs)
-    # The controller answers CreateTopics before the broker has become leader of the
-    # new partitions; producing right away gets NOT_LEADER errors for a second or so.
-    # Return only once every partition answers a ListOffsets request.
-    with quiet_aiokafka():
-        await _await_leaders(bootstrap, specs)
+    created = await create_ready(bootstrap, specs)
     existing = [spec.name for spec in specs if spec.name not in created]
     mismatch: dict[str, tuple[int, int]] = {}
     if existing:
@@ -71,6 +66,17 @@ async def create_topics_async(bootstrap: str, topics_yaml_path: Path) -> TopicsR
             if name in actual and actual[name] != declared[name]
         }
     return TopicsResult(created=created, existing=existing, partition_mismatch=mismatch)
+
+
+async def create_ready(bootstrap: str, specs: list[TopicSpec]) -> list[str]:
+    """`create`, then wait until every partition has a leader; returns the new names."""
+    created = await create(bootstrap, specs)
+    # The controller answers CreateTopics before the broker has become leader of the
+    # new partitions; producing right away gets NOT_LEADER errors for a second or so.
+    # Return only once every partition answers a ListOffsets request.
+    with quiet_aiokafka():
+        await _await_leaders(bootstrap, specs)
+    return created
 
 
 async def create(bootstrap: str, specs: list[TopicSpec]) -> list[str]:

@@ -27,7 +27,10 @@ def server_properties(settings: KafkaSettings) -> str:
         "auto.create.topics.enable": "false",
         "log.segment.bytes": 16 * 1024 * 1024,
         "log.index.size.max.bytes": 1024 * 1024,
-        "log.retention.check.interval.ms": 60_000,
+        # Cheap (a look at segment times); short so a test forcing a tiny retention on
+        # its own topics sees it applied within seconds, not minutes.
+        "log.retention.check.interval.ms": 5_000,
+        "log.cleaner.backoff.ms": 2_000,
         # Internal topics: replication 1, and few partitions (default 50 each).
         "offsets.topic.replication.factor": 1,
         "offsets.topic.num.partitions": 4,

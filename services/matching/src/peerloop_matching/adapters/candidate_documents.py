@@ -12,6 +12,7 @@ from datetime import date, datetime
 
 from peerloop_runtime.mongo import Document
 
+from peerloop_matching.application.ports import PersonParts
 from peerloop_matching.domain.candidate import Candidate, Hours, Offer, Reservation, iso_week
 from peerloop_matching.domain.capacity import take
 
@@ -82,6 +83,47 @@ def reservation_doc(r: Reservation) -> Document:
         "created_at": r.created_at,
         "expires_at": r.expires_at,
     }
+
+
+STATE_SEQ = "state_seq"
+"""The sequence of the last person state applied: no change event up to it changes anything."""
+
+
+def state_changes(doc: Document | None, sequence: int, parts: PersonParts) -> dict[str, Document]:
+    """The parts (by dotted path) a state at `sequence` writes into `doc`.
+
+    Only those that differ from what is stored and are stored older than `sequence`
+    (a newer event's part stays), and a withdrawal of each offer the state lacks.
+    Parts the state leaves as they are keep their own sequence: `STATE_SEQ` is the floor
+    below which no event applies any more.
+    """
+    wanted: dict[tuple[str, ...], Document] = {
+        ("profile",): parts.profile,
+        ("availability",): parts.availability,
+    }
+    wanted |= {("skills", skill_key(s)): part for s, part in parts.offers.items()}
+    wanted |= {("learned", skill_key(s)): part for s, part in parts.learned.items()}
+    for key, stored in ((doc or {}).get("skills") or {}).items():
+        if ("skills", key) not in wanted:
+            wanted[("skills", key)] = {"skill_id": stored["skill_id"], "withdrawn": True}
+    changes: dict[str, Document] = {}
+    for path, value in wanted.items():
+        stored = _at(doc, path)
+        if stored is not None and stored.get("seq", -1) >= sequence:
+            continue
+        if stored is not None and {k: v for k, v in stored.items() if k != "seq"} == value:
+            continue
+        changes[".".join(path)] = value
+    return changes
+
+
+def _at(doc: Document | None, path: tuple[str, ...]) -> Document | None:
+    holder: object = doc
+    for key in path:
+        if not isinstance(holder, dict):
+            return None
+        holder = holder.get(key)
+    return holder if isinstance(holder, dict) else None
 
 
 def part_path(part: str, skill_id: str | None = None) -> str:

@@ -26,12 +26,20 @@ from pymongo.errors import DuplicateKeyError
 
 from peerloop_matching.adapters.candidate_documents import (
     MAX_OPTIMISTIC_TRIES,
+    STATE_SEQ,
     LoadChanges,
     Mutation,
     part_path,
+    state_changes,
     to_candidate,
 )
+from peerloop_matching.application.ports import PersonParts
 from peerloop_matching.domain.candidate import Candidate
+
+
+def _older(path: str, sequence: int) -> Document:
+    """The stored sequence at `path` is missing or older than `sequence`."""
+    return {"$or": [{path: {"$exists": False}}, {path: {"$lt": sequence}}]}
 
 
 class CandidateStore(LoadChanges):
@@ -58,7 +66,7 @@ class CandidateStore(LoadChanges):
                 {
                     "_id": person_id,
                     "erased": {"$ne": True},
-                    "$or": [{seq_path: {"$exists": False}}, {seq_path: {"$lt": sequence}}],
+                    "$and": [_older(seq_path, sequence), _older(STATE_SEQ, sequence)],
                 },
                 {"$set": {part: {**value, "seq": sequence}, "updated_at": utc_now()}},
                 upsert=True,
@@ -67,6 +75,37 @@ class CandidateStore(LoadChanges):
         except DuplicateKeyError:
             return None  # the person exists with a newer part, or was erased
         return to_candidate(doc) if doc else None
+
+    async def apply_state(
+        self, person_id: str, sequence: int, parts: PersonParts
+    ) -> Candidate | None:
+        """Every part at once, as one state record says: one read and one conditional write.
+
+        The write is conditioned on what the read saw (the state floor, and each written
+        part still older), so a change event applied in between makes it try again.
+        """
+        for _ in range(MAX_OPTIMISTIC_TRIES):
+            doc = await self.collection.find_one({"_id": person_id})
+            if doc is not None and (doc.get("erased") or doc.get(STATE_SEQ, -1) >= sequence):
+                return None
+            changes = state_changes(doc, sequence, parts)
+            guards = [_older(STATE_SEQ, sequence), *(_older(f"{p}.seq", sequence) for p in changes)]
+            update = {
+                **{path: {**value, "seq": sequence} for path, value in changes.items()},
+                STATE_SEQ: sequence,
+                "updated_at": utc_now(),
+            }
+            try:
+                after = await self.collection.find_one_and_update(
+                    {"_id": person_id, "erased": {"$ne": True}, "$and": guards},
+                    {"$set": update},
+                    upsert=True,
+                    return_document=ReturnDocument.AFTER,
+                )
+            except DuplicateKeyError:
+                continue  # changed since the read (or erased): read again
+            return to_candidate(after) if after and changes else None
+        raise RuntimeError(f"candidate {person_id} kept changing under its state")
 
     async def erase(self, person_id: str, sequence: int) -> None:
         await self.collection.replace_one(

@@ -20,11 +20,14 @@ from peerloop_runtime.mongo import Document
 
 from peerloop_matching.adapters.candidate_documents import (
     MAX_OPTIMISTIC_TRIES,
+    STATE_SEQ,
     LoadChanges,
     Mutation,
     skill_key,
+    state_changes,
     to_candidate,
 )
+from peerloop_matching.application.ports import PersonParts
 from peerloop_matching.domain.candidate import Candidate
 
 
@@ -49,7 +52,7 @@ class InMemoryCandidates(LoadChanges):
         doc = self.docs.get(person_id)
         if doc is None:
             doc = {"_id": person_id}
-        elif doc.get("erased"):
+        elif doc.get("erased") or doc.get(STATE_SEQ, -1) >= sequence:
             return None
         holder = doc
         for key in path[:-1]:
@@ -81,6 +84,25 @@ class InMemoryCandidates(LoadChanges):
         self, person_id: str, skill_id: str, sequence: int, part: Document
     ) -> Candidate | None:
         return await self._apply(person_id, ("learned", skill_key(skill_id)), sequence, part)
+
+    async def apply_state(
+        self, person_id: str, sequence: int, parts: PersonParts
+    ) -> Candidate | None:
+        doc = self.docs.get(person_id)
+        if doc is not None and (doc.get("erased") or doc.get(STATE_SEQ, -1) >= sequence):
+            return None
+        doc = doc if doc is not None else {"_id": person_id}
+        changes = state_changes(doc, sequence, parts)
+        for path, value in changes.items():
+            holder = doc
+            *parents, last = path.split(".")
+            for key in parents:
+                holder = holder.setdefault(key, {})
+            holder[last] = {**copy.deepcopy(value), "seq": sequence}
+        doc[STATE_SEQ] = sequence
+        doc["updated_at"] = self._stamp()
+        self.docs[person_id] = doc
+        return to_candidate(copy.deepcopy(doc)) if changes else None
 
     async def erase(self, person_id: str, sequence: int) -> None:
         self.docs[person_id] = {

@@ -11,8 +11,11 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from peerloop_contracts.base import Event
+from peerloop_contracts.envelope import utc_now
+from peerloop_contracts.states import HelpRequestState, Tombstone
 
 from peerloop_matching.domain.help_request import HelpRequest
+from peerloop_matching.domain.request_state import help_request_state
 
 
 @dataclass
@@ -20,12 +23,15 @@ class InMemoryHelpRequests:
     requests: dict[str, HelpRequest] = field(default_factory=dict)
     outbox: dict[str, list[Event]] = field(default_factory=dict)
     """Every event saved per request, in order (a relay would publish and drop them)."""
+    states: dict[str, list[HelpRequestState | Tombstone]] = field(default_factory=dict)
+    """Every state record queued per request, in order, as the Mongo store queues them."""
 
     async def insert(self, request: HelpRequest, events: Sequence[Event]) -> bool:
         if request.request_id in self.requests:
             return False
         self.requests[request.request_id] = request.model_copy(deep=True)
         self.outbox[request.request_id] = list(events)
+        self._state(request, events)
         return True
 
     async def load(self, request_id: str) -> HelpRequest | None:
@@ -39,6 +45,7 @@ class InMemoryHelpRequests:
         request.version += 1
         self.requests[request.request_id] = request.model_copy(deep=True)
         self.outbox[request.request_id].extend(events)
+        self._state(request, events)
         return True
 
     async def due_for_expiry(self, now: datetime, limit: int = 100) -> list[str]:
@@ -63,10 +70,20 @@ class InMemoryHelpRequests:
     async def delete(self, request_id: str) -> None:
         self.requests.pop(request_id, None)
         self.outbox.pop(request_id, None)
+        self.states.setdefault(request_id, []).append(Tombstone(HelpRequestState, request_id))
 
     async def overwrite(self, request: HelpRequest) -> None:
         if request.request_id in self.requests:
             self.requests[request.request_id] = request.model_copy(deep=True)
+            self.states.setdefault(request.request_id, []).append(
+                help_request_state(request, utc_now())
+            )
+
+    def _state(self, request: HelpRequest, events: Sequence[Event]) -> None:
+        if events:
+            self.states.setdefault(request.request_id, []).append(
+                help_request_state(request, utc_now())
+            )
 
     def events(self, request_id: str) -> list[Event]:
         return list(self.outbox.get(request_id, ()))

@@ -2,7 +2,10 @@
 
 Every save is one conditional single-document update: the new state and the
 events it causes, only if the stored `sequence` is still the one the decision
-was made on.
+was made on. The request's published state (`help-request-state`) follows its
+events in the same outbox write. A deleted request (its requester was erased)
+leaves a stub without data holding the tombstone of its state until the relay
+has published it; `load` never returns a stub.
 """
 
 from __future__ import annotations
@@ -13,13 +16,18 @@ from typing import Any
 
 from peerloop_contracts.base import Event
 from peerloop_contracts.envelope import utc_now
+from peerloop_contracts.states import HelpRequestState
 from peerloop_runtime.mongo import Document
-from peerloop_runtime.outbox import outbox_entry
+from peerloop_runtime.outbox import outbox_entry, tombstone_entry
 from pymongo import ASCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from peerloop_matching.domain.help_request import HelpRequest
+from peerloop_matching.domain.request_state import help_request_state
+
+ERASED = "erased"
+"""Marks the stub a deleted request leaves behind (see `RequestStore.delete`)."""
 
 
 def _state_fields(request: HelpRequest) -> Document:
@@ -30,8 +38,13 @@ def _state_fields(request: HelpRequest) -> Document:
     return fields
 
 
-def _outbox(events: Sequence[Event]) -> list[dict[str, Any]]:
-    return [outbox_entry(e).to_document() for e in events]
+def _outbox(events: Sequence[Event], request: HelpRequest) -> list[dict[str, Any]]:
+    """The events, then the request's state after them; nothing when there are no events."""
+    if not events:
+        return []
+    entries = [outbox_entry(e) for e in events]
+    entries.append(outbox_entry(help_request_state(request, utc_now())))
+    return [e.to_document() for e in entries]
 
 
 class RequestStore:
@@ -51,7 +64,11 @@ class RequestStore:
         """Store a new request with its events; False if its id is already taken."""
         try:
             await self.collection.insert_one(
-                {"_id": request.request_id, **_state_fields(request), "outbox": _outbox(events)}
+                {
+                    "_id": request.request_id,
+                    **_state_fields(request),
+                    "outbox": _outbox(events, request),
+                }
             )
         except DuplicateKeyError:
             return False
@@ -59,7 +76,7 @@ class RequestStore:
 
     async def load(self, request_id: str) -> HelpRequest | None:
         doc = await self.collection.find_one({"_id": request_id}, projection={"outbox": 0})
-        return HelpRequest.model_validate(doc) if doc else None
+        return HelpRequest.model_validate(doc) if doc and not doc.get(ERASED) else None
 
     async def save(self, request: HelpRequest, events: Sequence[Event]) -> bool:
         """Store the new state with its events; False if someone else saved first."""
@@ -67,7 +84,7 @@ class RequestStore:
         request.version += 1
         update: Document = {"$set": _state_fields(request)}
         if events:
-            update["$push"] = {"outbox": {"$each": _outbox(events)}}
+            update["$push"] = {"outbox": {"$each": _outbox(events, request)}}
         result = await self.collection.update_one(
             {"_id": request.request_id, "version": expected_version}, update
         )
@@ -91,10 +108,21 @@ class RequestStore:
         return [HelpRequest.model_validate(doc) async for doc in cursor]
 
     async def delete(self, request_id: str) -> None:
-        await self.collection.delete_one({"_id": request_id})
+        """Replace the request by a stub holding only the tombstone of its state.
+
+        Unpublished entries go with the data: what was not yet said about an erased
+        person is never said. The stub keeps the id taken, as an erased request's is.
+        """
+        tombstone = tombstone_entry(HelpRequestState, request_id)
+        await self.collection.replace_one(
+            {"_id": request_id},
+            {ERASED: True, "updated_at": utc_now(), "outbox": [tombstone.to_document()]},
+        )
 
     async def overwrite(self, request: HelpRequest) -> None:
-        """Rewrite a request without events (erasure: no personal data left, nothing to say)."""
+        """Rewrite a request without change events, and queue its (redacted) state."""
+        state = outbox_entry(help_request_state(request, utc_now()))
         await self.collection.update_one(
-            {"_id": request.request_id}, {"$set": _state_fields(request)}
+            {"_id": request.request_id},
+            {"$set": _state_fields(request), "$push": {"outbox": state.to_document()}},
         )

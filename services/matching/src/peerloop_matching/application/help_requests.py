@@ -359,9 +359,13 @@ class HelpRequests:
                     await self.candidates.release(proposal.helper_id, proposal.proposal_id)
                 )
             await self.requests.delete(request.request_id)
+            self.on_outbox(request.request_id)  # the tombstone of its state
         for request in await self.requests.helped_by(person_id):
             request.forget(person_id)
+            # The redacted state replaces the published one: a sequence no change event has.
+            request.sequence += 1
             await self.requests.overwrite(request)
+            self.on_outbox(request.request_id)
 
     # -- internals -------------------------------------------------------------------------
 

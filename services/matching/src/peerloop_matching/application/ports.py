@@ -9,6 +9,7 @@ assertions against both.
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
@@ -19,6 +20,17 @@ from peerloop_matching.domain.help_request import HelpRequest
 
 Part = dict[str, Any]
 """One part of a person as an event describes it (profile, availability, one skill)."""
+
+
+@dataclass(frozen=True)
+class PersonParts:
+    """Every part of a person as one state record gives them, all at one sequence."""
+
+    profile: Part
+    availability: Part
+    offers: dict[str, Part]
+    """skill id -> offer part: every skill offered; a stored offer not here is withdrawn."""
+    learned: dict[str, Part]
 
 
 class HelpRequestRepository(Protocol):
@@ -44,10 +56,13 @@ class HelpRequestRepository(Protocol):
         """Requests with a proposal to `person_id`."""
         ...
 
-    async def delete(self, request_id: str) -> None: ...
+    async def delete(self, request_id: str) -> None:
+        """Forget the request (its requester was erased); its state topic gets a tombstone."""
+        ...
 
     async def overwrite(self, request: HelpRequest) -> None:
-        """Rewrite the state without events and without a version check (erasure only)."""
+        """Rewrite the state without events and without a version check (erasure only);
+        the rewritten state is published on the state topic."""
         ...
 
 
@@ -73,6 +88,14 @@ class CandidateRepository(Protocol):
     async def apply_learned(
         self, person_id: str, skill_id: str, sequence: int, part: Part
     ) -> Candidate | None: ...
+
+    async def apply_state(
+        self, person_id: str, sequence: int, parts: PersonParts
+    ) -> Candidate | None:
+        """Every part as one person state says, at its sequence (an offer it lacks is
+        withdrawn), except parts a newer event wrote; from then on no event up to
+        `sequence` changes the person. None when nothing changed."""
+        ...
 
     async def erase(self, person_id: str, sequence: int) -> None:
         """Leave a tombstone without personal data (later events cannot bring the person

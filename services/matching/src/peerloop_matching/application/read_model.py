@@ -2,6 +2,15 @@
 
 Every handler is idempotent: the store applies a part only if its sequence is
 newer, and a rating only once per session and role.
+
+The person's state record (the compacted `person-state` topic) is applied as
+every part at once (`apply_state`: an offer the state lacks is withdrawn), and
+its sequence becomes a floor: a change event not newer than the state is already
+in it and changes nothing, a newer one still applies, and so does its part if it
+came before the state. That
+is how a fresh deployment with an empty store rebuilds its candidates after the
+change events are gone (read the state topic from the beginning, then follow),
+and the state and change events may arrive in any order meanwhile.
 """
 
 from __future__ import annotations
@@ -17,10 +26,14 @@ from peerloop_contracts.profiles import (
     SkillOffered,
     SkillWithdrawn,
 )
+from peerloop_contracts.states import PersonState, Tombstone
 
 from peerloop_matching.application.help_requests import HelpRequests
 from peerloop_matching.application.index_sync import IndexSync
-from peerloop_matching.application.ports import CandidateRepository
+from peerloop_matching.application.ports import CandidateRepository, PersonParts
+
+ERASED_BY_TOMBSTONE = 0
+"""The erased sequence recorded when only the state's tombstone said so (it has none)."""
 
 
 class CandidateProjection:
@@ -87,9 +100,45 @@ class CandidateProjection:
         self.sync.put(applied)
 
     async def on_profile_erased(self, event: ProfileErased, _meta: CloudEventMeta) -> None:
-        await self.requests.forget_person(event.person_id)
-        await self.store.erase(event.person_id, event.sequence)
-        self.sync.index.remove(event.person_id)
+        await self._forget(event.person_id, event.sequence)
+
+    async def on_person_state(self, record: PersonState | Tombstone, _meta: CloudEventMeta) -> None:
+        if isinstance(record, Tombstone):
+            # The erasure itself; `profile-erased` (kept forever) says the same.
+            await self._forget(record.key, ERASED_BY_TOMBSTONE)
+            return
+        hours = record.working_hours.model_dump()
+        parts = PersonParts(
+            profile={"team": record.team, "time_zone": record.time_zone, "working_hours": hours},
+            availability={
+                "weekly_capacity": record.weekly_capacity,
+                "time_zone": record.time_zone,
+                "working_hours": hours,
+                "away_periods": [
+                    {"start": a.start.isoformat(), "end": a.end.isoformat()}
+                    for a in record.away_periods
+                ],
+            },
+            offers={
+                o.skill_id: {
+                    "skill_id": o.skill_id,
+                    "level": o.level,
+                    "willing_to_teach": o.willing_to_teach,
+                    "weekly_capacity": o.weekly_capacity,
+                    "withdrawn": False,
+                }
+                for o in record.offers
+            },
+            learned={
+                s.skill_id: {"skill_id": s.skill_id, "level": s.level} for s in record.learned
+            },
+        )
+        self.sync.put(await self.store.apply_state(record.person_id, record.sequence, parts))
+
+    async def _forget(self, person_id: str, sequence: int) -> None:
+        await self.requests.forget_person(person_id)
+        await self.store.erase(person_id, sequence)
+        self.sync.index.remove(person_id)
 
     async def on_feedback(self, event: FeedbackGiven, _meta: CloudEventMeta) -> None:
         # Reputation is a helper's: only ratings of teachers count.

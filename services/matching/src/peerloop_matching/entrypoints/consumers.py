@@ -13,6 +13,7 @@ from peerloop_contracts.profiles import (
     SkillOffered,
     SkillWithdrawn,
 )
+from peerloop_contracts.states import PersonState
 from peerloop_runtime.kafka import Handler
 
 from peerloop_matching.application.help_requests import HelpRequests
@@ -20,7 +21,8 @@ from peerloop_matching.application.read_model import CandidateProjection
 
 
 def candidate_handlers(projection: CandidateProjection) -> dict[type[Event], Handler]:
-    """The candidates read model, from what profiles and feedback publish."""
+    """The candidates read model, from what profiles and feedback publish: the person's
+    state topic (to start from) beside the change events (to follow)."""
     return {
         ProfileRegistered: projection.on_profile,
         ProfileUpdated: projection.on_profile,
@@ -29,6 +31,7 @@ def candidate_handlers(projection: CandidateProjection) -> dict[type[Event], Han
         SkillWithdrawn: projection.on_skill_withdrawn,
         SkillAcquired: projection.on_skill_acquired,
         ProfileErased: projection.on_profile_erased,
+        PersonState: projection.on_person_state,
         FeedbackGiven: projection.on_feedback,
     }
 

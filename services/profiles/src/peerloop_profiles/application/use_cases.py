@@ -20,7 +20,8 @@ from datetime import UTC, datetime
 
 from peerloop_contracts.common import AwayPeriod, WorkingHours
 from peerloop_contracts.matching import SessionCompleted
-from peerloop_runtime.outbox import OutboxEntry, outbox_entry
+from peerloop_contracts.states import PersonState
+from peerloop_runtime.outbox import OutboxEntry, outbox_entry, tombstone_entry
 
 from peerloop_profiles.application.errors import PersonNotFound, VersionConflict
 from peerloop_profiles.application.ports import PersonRepository
@@ -253,4 +254,17 @@ class Profiles:
 
 
 def _entries(decision: Decision, traceparent: str | None) -> list[OutboxEntry]:
-    return [outbox_entry(event, traceparent=traceparent) for event in decision.events]
+    """The change events, then the person's state after them, in the same write.
+
+    An erasure's state is a tombstone: the compacted topic then forgets the person.
+    """
+    entries = [outbox_entry(event, traceparent=traceparent) for event in decision.events]
+    if not decision.events:
+        return entries
+    if decision.state is not None:
+        entries.append(outbox_entry(decision.state, traceparent=traceparent))
+    elif decision.person.erased:
+        entries.append(
+            tombstone_entry(PersonState, decision.person.person_id, traceparent=traceparent)
+        )
+    return entries

@@ -25,6 +25,7 @@ from peerloop_contracts.profiles import (
     SkillOffered,
     SkillWithdrawn,
 )
+from peerloop_contracts.states import PersonState
 from pydantic import ValidationError
 
 from peerloop_profiles.domain.errors import (
@@ -47,6 +48,7 @@ from peerloop_profiles.domain.rules import (
     check_time_zone,
     skill_name,
 )
+from peerloop_profiles.domain.state import person_state
 
 EventFactory = Callable[[Person, int], Event]
 
@@ -55,6 +57,9 @@ EventFactory = Callable[[Person, int], Event]
 class Decision:
     person: Person
     events: tuple[Event, ...] = ()
+    state: PersonState | None = None
+    """The person's published state after the events; None when nothing is published, or
+    when the person was erased (their state becomes a tombstone)."""
 
     @property
     def changed(self) -> bool:
@@ -306,15 +311,21 @@ def _availability(p: Person, seq: int) -> Event:
 
 
 def _emit(person: Person, *factories: EventFactory) -> Decision:
-    """Number the events after the person's last one; the contract is the last check."""
+    """Number the events after the person's last one, and state the person after them;
+    the contract is the last check."""
     first = person.sequence + 1
     advanced = person.model_copy(update={"sequence": person.sequence + len(factories)})
     events: list[Event] = []
-    for offset, factory in enumerate(factories):
-        try:
+    state: PersonState | None = None
+    try:
+        for offset, factory in enumerate(factories):
             events.append(factory(advanced, first + offset))
-        except ValidationError as exc:
-            error = exc.errors()[0]
-            field = ".".join(str(part) for part in error["loc"]) or "body"
-            raise RuleViolation(field, error["msg"]) from exc
-    return Decision(advanced, tuple(events))
+        if not advanced.erased:
+            # A change the state topic cannot carry (too many offers) is refused like one
+            # the change events cannot.
+            state = person_state(advanced)
+    except ValidationError as exc:
+        error = exc.errors()[0]
+        field = ".".join(str(part) for part in error["loc"]) or "body"
+        raise RuleViolation(field, error["msg"]) from exc
+    return Decision(advanced, tuple(events), state)
