@@ -61,6 +61,8 @@ def recent_weeks(now: datetime) -> frozenset[str]:
 class Candidate:
     person_id: str
     team: str = ""
+    manager_id: str | None = None
+    """Whom they report to (the organisation's rules keep a reporting line apart)."""
     time_zone: str = "UTC"
     hours: Hours = field(default_factory=Hours)
     weekly_capacity: int | None = None
