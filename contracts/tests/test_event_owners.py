@@ -31,6 +31,7 @@ OWNER_BY_NAME_PREFIX = {
     "match-": "matching",
     "session-": "matching",
     "feedback-": "matching",
+    "programme-": "matching",
     "notification-": "notifications",
 }
 

@@ -87,6 +87,7 @@ class ProgrammePreviewed(_ProgrammeEvent):
 class ProgrammeAdjusted(_ProgrammeEvent):
     """An admin pinned, forbade or released a pair, or changed a mentor's capacity; the
     programme needs a new preview before it is published. Emitted by matching.
+    Key: `programme_id`.
 
     Example: `{"programme_id": "pg-1", "change": "pin", "mentee_id": "p-42",
     "mentor_id": "p-17", "capacity": null, "sequence": 3}`
@@ -136,6 +137,7 @@ class ProgrammePairProposed(_ProgrammeEvent):
 class ProgrammeMenteeUnassigned(_ProgrammeEvent):
     """A published programme has no mentor for a mentee (left out by the assignment, or
     nobody with room after a decline), with the reason. Emitted by matching.
+    Key: `programme_id`.
 
     Example: `{"programme_id": "pg-1", "mentee_id": "p-43", "reason": "candidates_full",
     "detail": "all 12 candidate mentor(s) are full", "sequence": 6}`
