@@ -95,12 +95,18 @@ async def test_an_admin_creates_previews_adjusts_and_publishes_a_500_person_prog
         pid = created["programme_id"]
         assert created["state"] == "draft" and len(created["cohort"]) == MENTEES
 
+        last: list[Json] = []
+
         async def previewed_everyone() -> Json | None:
             answer = await _ok(await http.post(f"{matching}/programmes/{pid}/preview"))
+            last[:] = [Counter(u["reason"] for u in answer["unassigned"])]
             return answer if len(answer["pairs"]) == MENTEES else None
 
         # Matching learns of the 500 profiles and 100 offers through the broker.
-        preview = await eventually(previewed_everyone, 120, interval=2, what="everyone paired")
+        try:
+            preview = await eventually(previewed_everyone, 240, interval=3, what="everyone paired")
+        except AssertionError as exc:
+            raise AssertionError(f"{exc}; unassigned in the last preview: {last}") from exc
         assert preview["state"] == "previewed" and preview["unassigned"] == []
         loads = Counter(p["mentor_id"] for p in preview["pairs"])
         assert max(loads.values()) <= CAPACITY
@@ -115,7 +121,11 @@ async def test_an_admin_creates_previews_adjusts_and_publishes_a_500_person_prog
         by_mentee = {p["mentee_id"]: p for p in preview["pairs"]}
         forbidden = preview["pairs"][0]
         zeroed = preview["pairs"][1]["mentor_id"]
-        pinned = next(p for p in preview["pairs"] if p["mentor_id"] not in (zeroed,))
+        pinned = next(
+            p
+            for p in preview["pairs"][2:]
+            if p["mentor_id"] not in (zeroed, forbidden["mentor_id"])
+        )
         steps = [
             {
                 "change": "forbid",

@@ -7,6 +7,7 @@ from datetime import date
 import pytest
 from matching_fakes import META, Matching
 from peerloop_contracts.matching import MatchDeclined
+from peerloop_matching.application import programmes as programmes_module
 from peerloop_matching.application.programmes import NewProgramme
 from peerloop_matching.domain.errors import InvalidTransitionError
 from peerloop_matching.domain.programmes.programme import Programme
@@ -233,3 +234,33 @@ async def test_only_an_open_programme_is_adjusted_and_a_closed_one_stays_closed(
     assert closed.state == "closed"
     with pytest.raises(InvalidTransitionError):
         await m.programmes.close(programme.programme_id)
+
+
+async def test_a_declined_mentee_reaches_past_the_preview_candidates_to_a_mentor_with_room(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The preview's sparse candidates (top-k) are the best mentors, often full by the time
+    someone declines; placing one mentee again searches far further down."""
+    monkeypatch.setattr(programmes_module, "TOP_K", 2)
+    m = Matching()
+    for i, level in enumerate((5, 5, 3, 3)):
+        await m.person(f"mentor-{i}", teaches="kafka", level=level, team="t")
+    for i in range(3):
+        await m.person(f"mentee-{i}", team="u")
+    programme = await _previewed(m, cohort=["mentee-0", "mentee-1", "mentee-2"], capacity=1)
+    assert {p.mentor_id for p in programme.pairs} == {"mentor-0", "mentor-1"}
+    published = await m.programmes.publish(programme.programme_id)
+    victim = published.pairs[0]
+    assert victim.request_id is not None
+    request = await m.requests.load(victim.request_id)
+    assert request is not None
+    await m.use_cases.decline(
+        victim.request_id, request.proposals[-1].proposal_id, victim.mentor_id
+    )
+    event = m.requests.events(victim.request_id)[-1]
+    assert isinstance(event, MatchDeclined)
+    await m.programmes.on_declined(event, META)
+
+    after = await m.programmes.get(programme.programme_id)
+    placed = after.pair_of(victim.mentee_id)
+    assert placed is not None and placed.mentor_id in ("mentor-2", "mentor-3")

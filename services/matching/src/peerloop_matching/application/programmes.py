@@ -54,8 +54,12 @@ from peerloop_matching.domain.scoring import Scored
 
 log = logging.getLogger("peerloop.matching.programmes")
 
-TOP_K = 20
-"""Candidate mentors per mentee and goal skill: enough room for the solver to trade."""
+TOP_K = 50
+"""Candidate mentors per mentee and goal skill: enough room for the solver to trade when
+the best mentors of many mentees are the same few (one time zone, say)."""
+RESOLVE_TOP_K = 2_000
+"""Candidates of the one mentee placed again after a decline: the best mentors are often
+full by then, so the search reaches far down to those with room left."""
 MAX_SAVE_TRIES = 5
 
 
@@ -244,7 +248,7 @@ class Programmes:
         current = programme.pair_of(mentee_id)
         if current is None:
             return True  # nothing to replace: the programme has moved on
-        problem, skills = await self._problem(programme, [mentee_id], now)
+        problem, skills = await self._problem(programme, [mentee_id], now, top_k=RESOLVE_TOP_K)
         problem = replace(
             problem, forbids=problem.forbids | {(mentee_id, h) for h in request.tried_helpers}
         )
@@ -352,7 +356,11 @@ class Programmes:
             raise InvalidTransitionError(str(exc)) from exc
 
     async def _problem(
-        self, programme: Programme, mentee_ids: Iterable[str], now: datetime
+        self,
+        programme: Programme,
+        mentee_ids: Iterable[str],
+        now: datetime,
+        top_k: int | None = None,
     ) -> tuple[Problem, dict[tuple[str, str], str]]:
         """The candidate pairs of `mentee_ids` over every goal skill (a mentor's best skill
         for the mentee wins), with the programme's capacities, pins and forbids."""
@@ -371,7 +379,7 @@ class Programmes:
                 self.sync.index,
                 weights=self.policy.weights,
                 now=now,
-                top_k=TOP_K,
+                top_k=top_k or TOP_K,
                 org=view.org,
                 rules=view.rules,
                 mentors=programme.mentors,
