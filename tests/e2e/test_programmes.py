@@ -160,7 +160,7 @@ async def test_an_admin_creates_previews_adjusts_and_publishes_a_500_person_prog
         requests = await asyncio.gather(*(proposal(p) for p in pairs.values()))
         for request in requests:
             pair = pairs[request["requester_id"]]
-            assert request["state"] == "proposed"
+            assert request["state"] == "proposed" and request["programme_id"] == pid
             assert request["proposals"][-1]["helper_id"] == pair["mentor_id"]
 
         # One mentor declines: that mentee alone is placed again, through the same request.
