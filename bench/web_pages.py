@@ -119,7 +119,7 @@ async def measure(views: int) -> dict[str, dict[str, float]]:
     groups = [
         f"{deployment.group_prefix}{svc}{suffix}"
         for svc in ("profiles", "matching", "notifications")
-        for suffix in ("", ".candidates", ".requests")
+        for suffix in ("", ".candidates", ".requests", ".programmes")
     ]
     await start_groups_at_end(endpoints.kafka_bootstrap, groups)
     await asyncio.to_thread(deployment.up, endpoints)

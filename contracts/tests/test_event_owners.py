@@ -32,6 +32,7 @@ OWNER_BY_NAME_PREFIX = {
     "match-": "matching",
     "session-": "matching",
     "feedback-": "matching",
+    "programme-": "matching",
     "notification-": "notifications",
 }
 

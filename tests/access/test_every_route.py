@@ -43,6 +43,7 @@ OWNER, STRANGER, ADMIN = "p-owner", "p-stranger", "p-admin"
 #   manage   the person in the path, an admin or a provisioning service account
 #   self     the person in the path only
 #   stored   a person; the stored resource decides (tested with real requests elsewhere)
+#   admin    an admin only
 RULES: dict[str, dict[str, str]] = {
     "profiles": {
         "POST /people": "manage",
@@ -70,6 +71,14 @@ RULES: dict[str, dict[str, str]] = {
         "GET /help-requests/{request_id}/proposals/{proposal_id}/slots": "stored",
         "POST /help-requests/{request_id}/session/reschedule": "person",
         "POST /help-requests/{request_id}/session/cancel": "person",
+        "POST /programmes": "admin",
+        "GET /programmes/{programme_id}": "admin",
+        "POST /programmes/{programme_id}/preview": "admin",
+        "POST /programmes/{programme_id}/adjust": "admin",
+        "POST /programmes/{programme_id}/publish": "admin",
+        "POST /programmes/{programme_id}/close": "admin",
+        "GET /people/me/not-again": "person",
+        "PUT /people/me/not-again/{other_id}": "person",
     },
     "notifications": {
         "GET /people/{person_id}/inbox": "self",
@@ -106,6 +115,19 @@ BODIES: dict[str, dict[str, Any]] = {
     "POST /help-requests": {"skill": "python", "desired_level": 2, "task": "a task"},
     "POST /help-requests/{request_id}/session/feedback": {"rating": 5},
     "POST /help-requests/{request_id}/session/reschedule": {"scheduled_at": "2099-01-01T09:00:00Z"},
+    "POST /programmes": {
+        "name": "Kafka circle",
+        "goal_skills": ["kafka"],
+        "cohort": [OWNER],
+        "capacity": 2,
+        "starts_on": "2027-01-04",
+        "ends_on": "2027-03-31",
+    },
+    "POST /programmes/{programme_id}/adjust": {
+        "change": "capacity",
+        "mentor_id": OWNER,
+        "capacity": 1,
+    },
     "PUT /people/{person_id}/preferences": {"expected_version": 0, "preferences": {}},
 }
 VALUES = {
@@ -114,6 +136,8 @@ VALUES = {
     "request_id": "r-0000000000000000",
     "proposal_id": "r-0000000000000000.p1",
     "notification_id": "n-1",
+    "programme_id": "pg-0000000000000000",
+    "other_id": STRANGER,
 }
 
 issuer = LocalIssuer()
@@ -240,6 +264,7 @@ def _passes(rule: str, who: str) -> bool:
         "stored": who in people,
         "manage": who in ("owner", "admin", "provisioning"),
         "self": who == "owner",
+        "admin": who == "admin",
     }[rule]
 
 
@@ -258,6 +283,8 @@ RULE_TEXTS = {
     matching_access.CANCEL_RULE,
     matching_access.ANSWER_RULE,
     matching_access.SESSION_RULE,
+    matching_access.PROGRAMME_RULE,
+    matching_access.NOT_AGAIN_RULE,
     notifications_http.OWN_RULE,
 }
 

@@ -68,7 +68,7 @@ def web_deployment(infra: stack.Endpoints, identity: IdentityProvider) -> Iterat
     groups = [
         f"{deployment.group_prefix}{svc}{suffix}"
         for svc in ("profiles", "matching", "notifications")
-        for suffix in ("", ".candidates", ".requests")
+        for suffix in ("", ".candidates", ".requests", ".programmes")
     ]
     try:
         asyncio.run(start_groups_at_end(infra.kafka_bootstrap, groups))

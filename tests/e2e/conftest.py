@@ -21,7 +21,7 @@ async def start_fresh_async(deployment: Deployment, infra: stack.Endpoints) -> N
     groups = [
         f"{deployment.group_prefix}{svc}{suffix}"
         for svc in ("profiles", "matching", "notifications")
-        for suffix in ("", ".candidates", ".requests")
+        for suffix in ("", ".candidates", ".requests", ".programmes")
     ]
     await start_groups_at_end(infra.kafka_bootstrap, groups)
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from peerloop_contracts import matching, notifications, profiles, states
+from peerloop_contracts import matching, notifications, profiles, programmes, states
 from peerloop_contracts.base import Event
 
 ALL_EVENTS: tuple[type[Event], ...] = (
-    profiles.EVENTS + matching.EVENTS + notifications.EVENTS + states.STATES
+    profiles.EVENTS + matching.EVENTS + programmes.EVENTS + notifications.EVENTS + states.STATES
 )
 """Change events, then the entity state records of the compacted state topics."""
 

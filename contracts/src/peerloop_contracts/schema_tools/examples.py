@@ -10,7 +10,7 @@ from collections.abc import Callable
 from datetime import UTC, date, datetime
 from typing import Any
 
-from peerloop_contracts import matching, notifications, profiles, states
+from peerloop_contracts import matching, notifications, profiles, programmes, states
 from peerloop_contracts.base import Event
 from peerloop_contracts.common import AwayPeriod, WorkingHours
 
@@ -52,7 +52,59 @@ def _breakdown() -> list[matching.ScoreComponent]:
     ]
 
 
+_PROGRAMME = {"programme_id": "pg-1"}
+_PROGRAMME_BUILDERS: dict[type[Event], Callable[[], Event]] = {
+    programmes.ProgrammeCreated: lambda: programmes.ProgrammeCreated(
+        **_PROGRAMME,
+        name="Kafka circle",
+        goal_skills=["kafka"],
+        cohort_size=40,
+        mentor_pool="offering",
+        starts_on=date(2027, 1, 4),
+        ends_on=date(2027, 3, 31),
+        created_by="p-1",
+        sequence=1,
+    ),
+    programmes.ProgrammePreviewed: lambda: programmes.ProgrammePreviewed(
+        **_PROGRAMME,
+        pairs=38,
+        unassigned=2,
+        mean_score=0.71,
+        worst_score=0.52,
+        max_load=3,
+        load_gini=0.21,
+        cross_team_share=0.8,
+        overlap_share=0.95,
+        sequence=2,
+    ),
+    programmes.ProgrammeAdjusted: lambda: programmes.ProgrammeAdjusted(
+        **_PROGRAMME, change="pin", mentee_id="p-42", mentor_id="p-17", sequence=3
+    ),
+    programmes.ProgrammePublished: lambda: programmes.ProgrammePublished(
+        **_PROGRAMME, pairs=38, unassigned=2, sequence=4
+    ),
+    programmes.ProgrammePairProposed: lambda: programmes.ProgrammePairProposed(
+        **_PROGRAMME,
+        mentee_id="p-42",
+        mentor_id="p-17",
+        request_id="r-pg-1-p-42",
+        skill_id="kafka",
+        score=0.74,
+        attempt=1,
+        sequence=5,
+    ),
+    programmes.ProgrammeMenteeUnassigned: lambda: programmes.ProgrammeMenteeUnassigned(
+        **_PROGRAMME,
+        mentee_id="p-43",
+        reason="candidates_full",
+        detail="all 12 candidate mentor(s) are full",
+        sequence=6,
+    ),
+    programmes.ProgrammeClosed: lambda: programmes.ProgrammeClosed(**_PROGRAMME, sequence=9),
+}
+
 _BUILDERS: dict[type[Event], Callable[[], Event]] = {
+    **_PROGRAMME_BUILDERS,
     profiles.ProfileRegistered: lambda: profiles.ProfileRegistered(**_ADA, sequence=1),
     profiles.ProfileUpdated: lambda: profiles.ProfileUpdated(
         **{**_ADA, "team": "payments"}, sequence=2

@@ -100,6 +100,20 @@ allow peerloop-matching topic literal Write \
   peerloop.profile-erased.v1.dlq \
   peerloop.profile-registered.v1.dlq \
   peerloop.profile-updated.v1.dlq \
+  peerloop.programme-adjusted.v1 \
+  peerloop.programme-adjusted.v1.dlq \
+  peerloop.programme-closed.v1 \
+  peerloop.programme-closed.v1.dlq \
+  peerloop.programme-created.v1 \
+  peerloop.programme-created.v1.dlq \
+  peerloop.programme-mentee-unassigned.v1 \
+  peerloop.programme-mentee-unassigned.v1.dlq \
+  peerloop.programme-pair-proposed.v1 \
+  peerloop.programme-pair-proposed.v1.dlq \
+  peerloop.programme-previewed.v1 \
+  peerloop.programme-previewed.v1.dlq \
+  peerloop.programme-published.v1 \
+  peerloop.programme-published.v1.dlq \
   peerloop.session-cancelled.v1 \
   peerloop.session-cancelled.v1.dlq \
   peerloop.session-completed.v1 \
@@ -115,6 +129,8 @@ allow peerloop-matching topic literal Read \
   peerloop.availability-changed.v1 \
   peerloop.feedback-given.v1 \
   peerloop.help-requested.v1 \
+  peerloop.match-declined.v1 \
+  peerloop.match-expired.v1 \
   peerloop.person-state.v1 \
   peerloop.profile-erased.v1 \
   peerloop.profile-registered.v1 \

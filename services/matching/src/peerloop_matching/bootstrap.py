@@ -13,18 +13,33 @@ from peerloop_contracts.skills import SkillCatalogue, default_catalogue
 from peerloop_runtime.service import Background, ServiceRuntime
 
 from peerloop_matching.adapters.candidate_store import CandidateStore
+from peerloop_matching.adapters.pairing_block_store import PairingBlockStore
+from peerloop_matching.adapters.programme_store import ProgrammeStore
 from peerloop_matching.adapters.request_store import RequestStore
 from peerloop_matching.application.expiry import ExpirySweeper
 from peerloop_matching.application.help_requests import HelpRequests, MatchingPolicy
 from peerloop_matching.application.index_sync import IndexSync
-from peerloop_matching.application.ports import CandidateRepository, HelpRequestRepository
+from peerloop_matching.application.org_rules import OrgRules
+from peerloop_matching.application.ports import (
+    CandidateRepository,
+    HelpRequestRepository,
+    PairingBlockRepository,
+    ProgrammeRepository,
+)
+from peerloop_matching.application.programmes import Programmes
 from peerloop_matching.application.read_model import CandidateProjection
 from peerloop_matching.config import Settings
 from peerloop_matching.domain.skill_index import SkillIndex
-from peerloop_matching.entrypoints.consumers import candidate_handlers, request_handlers
+from peerloop_matching.entrypoints.consumers import (
+    candidate_handlers,
+    programme_handlers,
+    request_handlers,
+)
 
 REQUESTS = "help_requests"
 CANDIDATES = "candidates"
+PROGRAMMES = "programmes"
+PAIRING_BLOCKS = "pairing_blocks"
 
 
 def related_both_ways(catalogue: SkillCatalogue) -> Callable[[str], tuple[str, ...]]:
@@ -49,6 +64,8 @@ class MatchingService:
     help_requests: HelpRequests
     projection: CandidateProjection
     sweeper: ExpirySweeper
+    rules: OrgRules
+    programmes: Programmes
 
 
 def bootstrap(
@@ -56,30 +73,45 @@ def bootstrap(
     *,
     candidates: CandidateRepository | None = None,
     requests: HelpRequestRepository | None = None,
+    programmes: ProgrammeRepository | None = None,
+    blocks: PairingBlockRepository | None = None,
 ) -> MatchingService:
     settings = settings or Settings()
-    runtime = ServiceRuntime("matching", settings, outbox_collections=[REQUESTS])
+    runtime = ServiceRuntime("matching", settings, outbox_collections=[REQUESTS, PROGRAMMES])
     if candidates is None:
         candidates = CandidateStore(runtime.collection(CANDIDATES))
         runtime.on_start(candidates.ensure_indexes)
     if requests is None:
         requests = RequestStore(runtime.collection(REQUESTS))
         runtime.on_start(requests.ensure_indexes)
+    if programmes is None:
+        programmes = ProgrammeStore(runtime.collection(PROGRAMMES))
+    if blocks is None:
+        block_store = PairingBlockStore(runtime.collection(PAIRING_BLOCKS))
+        runtime.on_start(block_store.ensure_indexes)
+        blocks = block_store
     catalogue = default_catalogue()
     weights = settings.weights.to_weights()
     index = SkillIndex(related=related_both_ways(catalogue), weights=weights)
     sync = IndexSync(candidates, index)
+    rules = OrgRules(index, blocks)
+    policy = MatchingPolicy(
+        weights=weights,
+        proposal_ttl=settings.proposal_ttl,
+        requester_wait=timedelta(seconds=settings.requester_wait_seconds),
+    )
     help_requests = HelpRequests(
+        requests, candidates, sync, catalogue, policy, on_outbox=runtime.relay.notify, rules=rules
+    )
+    programme_cases = Programmes(
+        programmes,
         requests,
-        candidates,
         sync,
         catalogue,
-        MatchingPolicy(
-            weights=weights,
-            proposal_ttl=settings.proposal_ttl,
-            requester_wait=timedelta(seconds=settings.requester_wait_seconds),
-        ),
-        on_outbox=runtime.relay.notify,
+        rules,
+        policy,
+        on_outbox=lambda programme_id: runtime.relay.notify(programme_id, collection=PROGRAMMES),
+        on_request_outbox=runtime.relay.notify,
     )
     projection = CandidateProjection(candidates, sync, help_requests)
     sweeper = ExpirySweeper(help_requests, settings.expiry_sweep_seconds)
@@ -93,6 +125,8 @@ def bootstrap(
     # Batches of records, one key's in order, keys concurrently, one commit.
     runtime.add_consumer(candidate_handlers(projection), group="candidates", batch=True)
     runtime.add_consumer(request_handlers(help_requests), group="requests", batch=True)
+    # A programme's declined or expired proposals, placed again by the programme.
+    runtime.add_consumer(programme_handlers(programme_cases), group="programmes", batch=True)
     runtime.add_worker(
         Background(start=lambda: sync.start(settings.index_refresh_seconds), stop=sync.stop)
     )
@@ -107,4 +141,6 @@ def bootstrap(
         help_requests=help_requests,
         projection=projection,
         sweeper=sweeper,
+        rules=rules,
+        programmes=programme_cases,
     )

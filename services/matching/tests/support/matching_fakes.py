@@ -11,6 +11,8 @@ from peerloop_contracts.matching import HelpRequested
 from peerloop_contracts.profiles import ProfileRegistered, SkillOffered
 from peerloop_contracts.skills import default_catalogue
 from peerloop_matching.adapters.memory_candidates import InMemoryCandidates
+from peerloop_matching.adapters.memory_pairing_blocks import InMemoryPairingBlocks
+from peerloop_matching.adapters.memory_programmes import InMemoryProgrammes
 from peerloop_matching.adapters.memory_requests import InMemoryHelpRequests
 from peerloop_matching.application.help_requests import (
     HelpRequests,
@@ -18,6 +20,8 @@ from peerloop_matching.application.help_requests import (
     NewHelpRequest,
 )
 from peerloop_matching.application.index_sync import IndexSync
+from peerloop_matching.application.org_rules import OrgRules
+from peerloop_matching.application.programmes import Programmes
 from peerloop_matching.application.read_model import CandidateProjection
 from peerloop_matching.bootstrap import related_both_ways
 from peerloop_matching.domain.skill_index import SkillIndex
@@ -27,13 +31,16 @@ START = datetime(2026, 12, 2, 10, 0, tzinfo=UTC)  # a Wednesday
 TTL = timedelta(hours=4)
 
 
-def registered(person_id: str) -> ProfileRegistered:
-    """A person on their own team, in UTC."""
+def registered(
+    person_id: str, *, team: str | None = None, manager_id: str | None = None
+) -> ProfileRegistered:
+    """A person on their own team (unless `team`), in UTC."""
     return ProfileRegistered(
         person_id=person_id,
         display_name=person_id,
         email=f"{person_id}@example.com",
-        team=f"team-{person_id}",
+        team=team or f"team-{person_id}",
+        manager_id=manager_id,
         time_zone="UTC",
         sequence=1,
     )
@@ -67,27 +74,51 @@ class Matching:
     candidates: InMemoryCandidates = field(default_factory=InMemoryCandidates)
     clock: Clock = field(default_factory=Clock)
     woken: list[str] = field(default_factory=list)
+    blocks: InMemoryPairingBlocks = field(default_factory=InMemoryPairingBlocks)
+    programme_store: InMemoryProgrammes = field(default_factory=InMemoryProgrammes)
 
     def __post_init__(self) -> None:
         catalogue = default_catalogue()
         self.index = SkillIndex(related=related_both_ways(catalogue))
         self.sync = IndexSync(self.candidates, self.index)
+        self.rules = OrgRules(self.index, self.blocks)
+        policy = MatchingPolicy(proposal_ttl=TTL, requester_wait=timedelta(0))
         self.use_cases = HelpRequests(
             self.requests,
             self.candidates,
             self.sync,
             catalogue,
-            MatchingPolicy(proposal_ttl=TTL, requester_wait=timedelta(0)),
+            policy,
             on_outbox=self.woken.append,
+            clock=self.clock,
+            rules=self.rules,
+        )
+        self.programmes = Programmes(
+            self.programme_store,
+            self.requests,
+            self.sync,
+            catalogue,
+            self.rules,
+            policy,
             clock=self.clock,
         )
         self.projection = CandidateProjection(self.candidates, self.sync, self.use_cases)
 
     async def person(
-        self, person_id: str, *, teaches: str | None = None, level: int = 4, capacity: int = 2
+        self,
+        person_id: str,
+        *,
+        teaches: str | None = None,
+        level: int = 4,
+        capacity: int = 2,
+        team: str | None = None,
+        manager_id: str | None = None,
     ) -> None:
-        """A registered person, teaching `teaches` if given (each their own team)."""
-        await self.projection.on_profile(registered(person_id), META)
+        """A registered person, teaching `teaches` if given (each their own team unless
+        `team`)."""
+        await self.projection.on_profile(
+            registered(person_id, team=team, manager_id=manager_id), META
+        )
         if teaches is not None:
             await self.projection.on_skill_offered(
                 offered(person_id, teaches, level=level, capacity=capacity), META

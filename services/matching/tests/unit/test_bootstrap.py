@@ -5,6 +5,8 @@ from __future__ import annotations
 from matching_fakes import META, offered, registered
 from peerloop_contracts.matching import HelpRequested
 from peerloop_matching.adapters.memory_candidates import InMemoryCandidates
+from peerloop_matching.adapters.memory_pairing_blocks import InMemoryPairingBlocks
+from peerloop_matching.adapters.memory_programmes import InMemoryProgrammes
 from peerloop_matching.adapters.memory_requests import InMemoryHelpRequests
 from peerloop_matching.application.help_requests import NewHelpRequest
 from peerloop_matching.bootstrap import bootstrap
@@ -13,7 +15,13 @@ from peerloop_matching.config import Settings
 
 async def test_the_graph_reads_and_writes_through_the_stores_passed_in() -> None:
     candidates, requests = InMemoryCandidates(), InMemoryHelpRequests()
-    service = bootstrap(Settings(), candidates=candidates, requests=requests)
+    service = bootstrap(
+        Settings(),
+        candidates=candidates,
+        requests=requests,
+        programmes=InMemoryProgrammes(),
+        blocks=InMemoryPairingBlocks(),
+    )
     assert (service.candidates, service.request_store) == (candidates, requests)
 
     await service.projection.on_profile(registered("lea"), META)
@@ -36,4 +44,8 @@ def test_the_consumers_are_registered_once_each_in_their_own_group() -> None:
         Settings(), candidates=InMemoryCandidates(), requests=InMemoryHelpRequests()
     )
     groups = [consumer.group_id for consumer in service.runtime.consumers]
-    assert groups == ["peerloop-matching.candidates", "peerloop-matching.requests"]
+    assert groups == [
+        "peerloop-matching.candidates",
+        "peerloop-matching.requests",
+        "peerloop-matching.programmes",
+    ]

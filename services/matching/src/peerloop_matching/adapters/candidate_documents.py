@@ -56,6 +56,7 @@ def to_candidate(doc: Document) -> Candidate:
     return Candidate(
         person_id=doc["_id"],
         team=profile.get("team", ""),
+        manager_id=profile.get("manager_id"),
         time_zone=availability.get("time_zone") or profile.get("time_zone") or "UTC",
         hours=_hours(availability.get("working_hours"))
         or _hours(profile.get("working_hours"))

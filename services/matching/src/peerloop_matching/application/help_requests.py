@@ -24,6 +24,7 @@ from peerloop_contracts.matching import HelpRequested
 from peerloop_contracts.skills import SkillCatalogue
 
 from peerloop_matching.application.index_sync import IndexSync
+from peerloop_matching.application.org_rules import OrgRules
 from peerloop_matching.application.ports import CandidateRepository, HelpRequestRepository
 from peerloop_matching.domain.availability import week_mask, week_start
 from peerloop_matching.domain.candidate import Candidate, Reservation, iso_week
@@ -93,6 +94,7 @@ class HelpRequests:
         policy: MatchingPolicy,
         on_outbox: Callable[[str], None] = lambda _request_id: None,
         clock: Callable[[], datetime] = utc_now,
+        rules: OrgRules | None = None,
     ) -> None:
         self.requests = requests
         self.candidates = candidates
@@ -101,6 +103,7 @@ class HelpRequests:
         self.policy = policy
         self.on_outbox = on_outbox
         self.clock = clock
+        self.rules = rules or OrgRules(sync.index)
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -195,7 +198,7 @@ class HelpRequests:
                 proposal_id, helper_id, reason=reason, now=now, will_retry=True
             )
             more, held = await self._match(request, now)
-            if held is None:
+            if held is None and request.programme_id is None:
                 events = [events[0].model_copy(update={"will_retry": False})]
             return _Decision(
                 [*events, *more],
@@ -353,6 +356,7 @@ class HelpRequests:
 
     async def forget_person(self, person_id: str) -> None:
         """Erasure: drop their requests, and their name and words from requests they helped with."""
+        await self.rules.forget(person_id)
         for request in await self.requests.requested_by(person_id):
             for proposal in request.holds_capacity_of():
                 self.sync.put(
@@ -374,7 +378,7 @@ class HelpRequests:
         events = request.expire(now=now, will_retry=True)
         assert pending is not None  # expire() refuses a request without one
         more, held = await self._match(request, now)
-        if held is None:
+        if held is None and request.programme_id is None:
             events = [events[0].model_copy(update={"will_retry": False})]
         return _Decision(
             [*events, *more],
@@ -414,16 +418,22 @@ class HelpRequests:
         """Propose the best helper who still has capacity, or report why there is none."""
         if request.state != "requested":
             raise InvalidTransitionError(f"request {request.request_id} is {request.state}")
+        if request.programme_id is not None:
+            return [], None  # the programme places its mentee again (`Programmes.on_declined`)
+        org = await self.rules.org_around(request.requester_id)
         need = Need(
             skill_id=request.skill_id,
             desired_level=request.desired_level,
             requester=await self._requester(request.requester_id, now),
-            tried=request.tried_helpers,
+            tried=request.tried_helpers | org.excluded_upfront(request.requester_id),
         )
         ttl = self.policy.proposal_ttl
         for _ in range(MAX_MATCH_ROUNDS):
-            outcome = find_helpers(
-                need, self.sync.index, weights=self.policy.weights, now=now, limit=SHORTLIST
+            outcome = org.allowed(
+                need,
+                lambda need: find_helpers(
+                    need, self.sync.index, weights=self.policy.weights, now=now, limit=SHORTLIST
+                ),
             )
             if not outcome.ranked:
                 assert outcome.unmatched_reason is not None

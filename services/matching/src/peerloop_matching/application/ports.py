@@ -8,7 +8,7 @@ assertions against both.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
@@ -17,6 +17,7 @@ from peerloop_contracts.base import Event
 
 from peerloop_matching.domain.candidate import Candidate, Reservation
 from peerloop_matching.domain.help_request import HelpRequest
+from peerloop_matching.domain.programmes.programme import Programme
 
 Part = dict[str, Any]
 """One part of a person as an event describes it (profile, availability, one skill)."""
@@ -145,4 +146,38 @@ class CandidateRepository(Protocol):
 
     async def record_rating(self, person_id: str, key: str, rating: int) -> Candidate | None:
         """Add a rating once per `key`: a redelivered rating changes nothing."""
+        ...
+
+
+class PairingBlockRepository(Protocol):
+    """People who asked not to be paired with someone again (both ways: neither is proposed
+    to the other). Only the person who asked sees whom they named."""
+
+    async def add(self, person_id: str, other_id: str, now: datetime) -> None:
+        """Idempotent: asking twice keeps one block."""
+        ...
+
+    async def asked_by(self, person_id: str) -> list[str]:
+        """Whom `person_id` asked not to be paired with, sorted."""
+        ...
+
+    async def pairs_involving(self, person_ids: Collection[str]) -> list[tuple[str, str]]:
+        """Every block with at least one of `person_ids` on either side."""
+        ...
+
+    async def forget(self, person_id: str) -> None:
+        """Erasure: every block naming the person goes."""
+        ...
+
+
+class ProgrammeRepository(Protocol):
+    async def insert(self, programme: Programme, events: Sequence[Event]) -> None:
+        """Store a new programme with its events."""
+        ...
+
+    async def load(self, programme_id: str) -> Programme | None: ...
+
+    async def save(self, programme: Programme, events: Sequence[Event]) -> bool:
+        """As `HelpRequestRepository.save`: state and events in one write, only if the stored
+        `version` is still `programme.version` (then bumped); False if someone saved first."""
         ...

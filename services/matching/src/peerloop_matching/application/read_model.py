@@ -47,6 +47,7 @@ class CandidateProjection:
     ) -> None:
         part = {
             "team": event.team,
+            "manager_id": event.manager_id,
             "time_zone": event.time_zone,
             "working_hours": event.working_hours.model_dump(),
         }

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import lru_cache
 from typing import Literal
 
 ReservationKind = Literal["pending", "session"]
@@ -52,6 +53,7 @@ def iso_week(moment: datetime) -> str:
 RECENT_WEEKS = 4
 
 
+@lru_cache(maxsize=64)  # one `now` scores thousands of candidates: compute its weeks once
 def recent_weeks(now: datetime) -> frozenset[str]:
     """This ISO week and the three before it: the window fair load looks at."""
     return frozenset(iso_week(now - timedelta(weeks=k)) for k in range(RECENT_WEEKS))
@@ -61,6 +63,8 @@ def recent_weeks(now: datetime) -> frozenset[str]:
 class Candidate:
     person_id: str
     team: str = ""
+    manager_id: str | None = None
+    """Whom they report to (the organisation's rules keep a reporting line apart)."""
     time_zone: str = "UTC"
     hours: Hours = field(default_factory=Hours)
     weekly_capacity: int | None = None

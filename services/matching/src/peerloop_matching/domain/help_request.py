@@ -138,6 +138,9 @@ class HelpRequest(_State):
     session: Session | None = None
     unmatched_reason: UnmatchedReason | None = None
     unmatched_detail: str | None = None
+    programme_id: str | None = None
+    """Set when a programme proposed this pair: after a decline or expiry the programme
+    finds the next mentor (within its capacities), not the one-off engine."""
 
     # -- queries ---------------------------------------------------------------------------
 

@@ -41,6 +41,10 @@ class SkillIndex:
     def get(self, person_id: str) -> Candidate | None:
         return self._people.get(person_id)
 
+    def person_ids(self) -> Iterator[str]:
+        """Everyone matching knows, offering a skill or not."""
+        return iter(self._people)
+
     def put(self, candidate: Candidate) -> None:
         self.remove(candidate.person_id)
         self._people[candidate.person_id] = candidate

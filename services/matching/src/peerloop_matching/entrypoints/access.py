@@ -15,6 +15,8 @@ READ_RULE = "a help request is visible to its requester, its proposed helpers an
 CANCEL_RULE = "only the requester cancels a help request"
 ANSWER_RULE = "only the proposed helper accepts or declines a proposal"
 SESSION_RULE = "only the two participants confirm, report or rate a session"
+PROGRAMME_RULE = "only an admin creates, reads, previews, adjusts, publishes or closes a programme"
+NOT_AGAIN_RULE = "only a person says whom they will not be paired with again, for themselves"
 
 
 def may_read_requests(caller: Principal) -> None:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from peerloop_contracts.base import Event
-from peerloop_contracts.matching import FeedbackGiven, HelpRequested
+from peerloop_contracts.matching import FeedbackGiven, HelpRequested, MatchDeclined, MatchExpired
 from peerloop_contracts.profiles import (
     AvailabilityChanged,
     ProfileErased,
@@ -17,6 +17,7 @@ from peerloop_contracts.states import PersonState
 from peerloop_runtime.kafka import Handler
 
 from peerloop_matching.application.help_requests import HelpRequests
+from peerloop_matching.application.programmes import Programmes
 from peerloop_matching.application.read_model import CandidateProjection
 
 
@@ -38,3 +39,7 @@ def candidate_handlers(projection: CandidateProjection) -> dict[type[Event], Han
 
 def request_handlers(help_requests: HelpRequests) -> dict[type[Event], Handler]:
     return {HelpRequested: help_requests.on_help_requested}
+
+
+def programme_handlers(programmes: Programmes) -> dict[type[Event], Handler]:
+    return {MatchDeclined: programmes.on_declined, MatchExpired: programmes.on_declined}

@@ -35,6 +35,8 @@ from peerloop_matching.entrypoints.access import (
     may_read_requests,
     reader_of,
 )
+from peerloop_matching.entrypoints.programme_http import people_router
+from peerloop_matching.entrypoints.programme_http import router as programme_router
 from peerloop_matching.entrypoints.schemas import (
     AcceptIn,
     CancelIn,
@@ -340,5 +342,7 @@ def create_app(settings: Settings | None = None, service: MatchingService | None
     runtime.secure(app)
     app.include_router(runtime.health_router())
     app.include_router(router)
+    app.include_router(programme_router)
+    app.include_router(people_router)
     install_refusals(app, REFUSALS)
     return app

@@ -79,6 +79,9 @@ class HelpRequestView(BaseModel):
     session: SessionView | None = None
     unmatched_reason: UnmatchedReason | None = None
     unmatched_detail: str | None = None
+    programme_id: str | None = Field(
+        default=None, description="The programme that proposed this pair, if any."
+    )
 
 
 class WhyThisMatch(BaseModel):
@@ -129,6 +132,7 @@ def request_view(request: HelpRequest, reader: str | None) -> HelpRequestView:
         session=_session(session, reader) if shows_session and session is not None else None,
         unmatched_reason=request.unmatched_reason,
         unmatched_detail=request.unmatched_detail,
+        programme_id=request.programme_id,
     )
 
 

@@ -51,8 +51,9 @@ def build(pairs: Pairs, rows: IntArray, room: Room) -> Network:
     n, m = len(pairs.mentees), len(pairs.mentors)
     mentee = pairs.mentee[rows]
     mentor = pairs.mentor[rows]
-    mentees = np.unique(mentee)
-    mentors = np.unique(mentor)
+    # Which nodes occur, in order: counting is linear where sorting (np.unique) is not.
+    mentees = np.flatnonzero(np.bincount(mentee, minlength=n))
+    mentors = np.flatnonzero(np.bincount(mentor, minlength=m))
     mentee_node = (2 + mentee).astype(np.int32)
     mentor_node = (2 + n + mentor).astype(np.int32)
     costs = -np.rint(pairs.score[rows] * SCALE).astype(np.int64)

@@ -12,6 +12,7 @@ places that one mentee again and leaves every other pair as it was.
 
 from __future__ import annotations
 
+import itertools
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -19,7 +20,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from peerloop_matching.domain.programmes.fairness import best_floor
-from peerloop_matching.domain.programmes.network import Room, best_rows
+from peerloop_matching.domain.programmes.network import Int64Array, Room, best_rows
 from peerloop_matching.domain.programmes.pairs import IntArray, Pairs, UnassignedReason
 
 Pair = tuple[str, str]
@@ -112,7 +113,7 @@ class Assignment:
 def solve(problem: Problem) -> Assignment:
     pairs, options = problem.pairs, problem.options
     pinned = _pinned_rows(problem)
-    capacity = np.array([problem.capacity_of(m) for m in pairs.mentors], dtype=np.int64)
+    capacity = _capacities(problem)
     np.subtract.at(capacity, pairs.mentor[pinned], 1)
     if (capacity < 0).any():
         full = [pairs.mentors[i] for i in np.flatnonzero(capacity < 0)]
@@ -176,6 +177,23 @@ def resolve_declined(
     if best is not None:
         return problem, Assignment((*others, best), rest, current.floor)
     return problem, Assignment(others, (*rest, _why(problem, mentee_id)), current.floor)
+
+
+def _capacities(problem: Problem) -> Int64Array:
+    """`capacity_of` every mentor of the table, without a method call per mentor (there can
+    be a hundred thousand)."""
+    mentors = problem.pairs.mentors
+    capacity = np.fromiter(
+        map(problem.capacity.get, mentors, itertools.repeat(0)), np.int64, len(mentors)
+    )
+    for mentor_id, value in problem.capacity_overrides.items():
+        at = problem.pairs.mentor_index(mentor_id)
+        if at is not None:
+            capacity[at] = value
+    np.maximum(capacity, 0, out=capacity)
+    if problem.options.circle_size is not None:
+        capacity = np.where(capacity > 0, problem.options.circle_size, 0).astype(np.int64)
+    return capacity
 
 
 def _pinned_rows(problem: Problem) -> IntArray:
