@@ -16,7 +16,7 @@ the beginning, then follows the change events (event-carried state transfer).
   else that the person helped with is **redacted** (they become `erased`) and
   published again under a sequence of its own, which no change event carries.
 
-No private data: a person's state has no e-mail address, manager or location, a
+No private data: a person's state has no e-mail address or location, a
 help request's no decline reasons, score explanations or feedback comments.
 """
 
@@ -110,7 +110,8 @@ class PersonState(EntityState):
 
     Emitted by profiles with every change of the person, beside its change events.
     Key: `person_id`.
-    Tombstone (null value) on erasure. No e-mail address, manager or location.
+    Tombstone (null value) on erasure. No e-mail address or location. The manager is
+    there as on `profile-registered`: matching keeps people out of their reporting line.
     Example: `{"person_id": "p-17", "display_name": "Ada Lovelace", "team": "billing",
     "time_zone": "Europe/London", "weekly_capacity": 3, "offers": [{"skill_id": "mongodb",
     "skill_name": "MongoDB", "level": 4, ...}], "goals": [...], "learned": [...], "sequence": 9}`
@@ -123,10 +124,13 @@ class PersonState(EntityState):
     person_id: PersonId
     display_name: DisplayName
     team: Team
+    manager_id: PersonId | None = Field(default=None, description="the person's manager")
     time_zone: TimeZoneName = Field(description="IANA time zone, e.g. Europe/Berlin")
     working_hours: WorkingHours = Field(default_factory=WorkingHours)
     languages: Annotated[list[Language], at_most(MAX_LANGUAGES)] = Field(default_factory=list)
-    weekly_capacity: int = Field(ge=0, le=50, description="sessions per week, all skills")
+    weekly_capacity: int = Field(
+        ge=0, le=50, description="sessions per week, all skills; 0 while deactivated"
+    )
     away_periods: Annotated[list[AwayPeriod], at_most(MAX_AWAY_PERIODS)] = Field(
         default_factory=list
     )

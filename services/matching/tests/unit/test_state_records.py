@@ -177,3 +177,12 @@ async def test_erasure_tombstones_the_requesters_requests_and_redacts_those_help
     assert redacted.session is not None and redacted.session.teacher_id == ERASED
     assert "gone" not in redacted.model_dump_json()
     assert asked in m.woken and helped in m.woken
+
+
+async def test_a_state_brings_the_manager_so_a_rebuilt_candidate_keeps_the_reporting_line(
+    m: Matching,
+) -> None:
+    state = _state("p", 3, ("python", 4)).model_copy(update={"manager_id": "p-boss"})
+    await m.projection.on_person_state(state, META)
+    person = await m.candidates.get("p")
+    assert person is not None and person.manager_id == "p-boss"

@@ -395,3 +395,15 @@ def test_a_change_the_state_cannot_carry_is_refused_like_one_the_events_cannot()
         person = changes.offer_skill(person, OfferedSkill(skill_id=f"s{index}", level=1)).person
     with pytest.raises(RuleViolation, match="at most 200 items"):
         changes.offer_skill(person, OfferedSkill(skill_id="one-too-many", level=1))
+
+
+def test_the_state_of_a_deactivated_person_offers_no_capacity_and_keeps_their_manager() -> None:
+    from peerloop_profiles.domain.state import person_state
+
+    ada = changes.set_active(_ada(), False).person
+    ada = ada.model_copy(
+        update={"details": ada.details.model_copy(update={"manager_id": "p-boss"})}  # type: ignore[union-attr]
+    )
+    state = person_state(ada)
+    assert (state.weekly_capacity, state.manager_id) == (0, "p-boss")
+    assert person_state(changes.set_active(ada, True).person).weekly_capacity == 2

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from peerloop_contracts.catalogue import STATE_TOPICS
 from peerloop_profiles.adapters.memory_directory import InMemoryDirectory
 from peerloop_profiles.adapters.memory_people import InMemoryPersonRepository
 from peerloop_profiles.application.errors import NameTaken, StaleEntry
@@ -34,9 +35,11 @@ class World:
         self.provisioning = Provisioning(self.profiles, self.directory)
 
     def events(self, person_id: str) -> list[tuple[str, dict[str, Any]]]:
+        """The change events queued for the person (their state records left out)."""
         return [
             (e.headers["ce_type"].split(".")[2], json.loads(e.value))
             for e in self.people.outbox.get(person_id, [])
+            if e.topic not in STATE_TOPICS
         ]
 
     async def user(self, account: Account = ADA) -> str:

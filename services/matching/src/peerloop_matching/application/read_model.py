@@ -110,7 +110,12 @@ class CandidateProjection:
             return
         hours = record.working_hours.model_dump()
         parts = PersonParts(
-            profile={"team": record.team, "time_zone": record.time_zone, "working_hours": hours},
+            profile={
+                "team": record.team,
+                "manager_id": record.manager_id,
+                "time_zone": record.time_zone,
+                "working_hours": hours,
+            },
             availability={
                 "weekly_capacity": record.weekly_capacity,
                 "time_zone": record.time_zone,

@@ -301,8 +301,7 @@ def _availability(p: Person, seq: int) -> Event:
     d = _details(p)
     return AvailabilityChanged(
         person_id=p.person_id,
-        # A deactivated person takes nobody, whatever capacity they set for later.
-        weekly_capacity=p.weekly_capacity if p.active else 0,
+        weekly_capacity=p.bookable_capacity,
         time_zone=d.time_zone,
         working_hours=d.working_hours,
         away_periods=list(p.away_periods),

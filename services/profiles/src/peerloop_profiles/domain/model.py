@@ -84,6 +84,11 @@ class Person(_Value):
     def erased(self) -> bool:
         return self.details is None
 
+    @property
+    def bookable_capacity(self) -> int:
+        """What others may book: a deactivated person takes nobody, whatever they set for later."""
+        return self.weekly_capacity if self.active else 0
+
     def offered(self, skill_id: str) -> OfferedSkill | None:
         return next((s for s in self.skills_offered if s.skill_id == skill_id), None)
 

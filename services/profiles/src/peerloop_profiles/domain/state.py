@@ -1,6 +1,6 @@
 """A person's published state: what the compacted `person-state` topic says about them.
 
-The public part of the aggregate only: no e-mail address, manager or location, and
+The public part of the aggregate only: no e-mail address or location, and
 nothing of what matching or notifications keep. Built after every change that
 publishes events, from the person as stored, so the state and the change events it
 follows never disagree.
@@ -23,10 +23,11 @@ def person_state(person: Person) -> PersonState:
         person_id=person.person_id,
         display_name=details.display_name,
         team=details.team,
+        manager_id=details.manager_id,
         time_zone=details.time_zone,
         working_hours=details.working_hours,
         languages=list(details.languages),
-        weekly_capacity=person.weekly_capacity,
+        weekly_capacity=person.bookable_capacity,
         away_periods=list(person.away_periods),
         offers=[
             OfferState(
