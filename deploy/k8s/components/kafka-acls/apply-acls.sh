@@ -82,6 +82,8 @@ allow peerloop-matching topic literal Write \
   peerloop.help-request-cancelled.v1.dlq \
   peerloop.help-request-unmatched.v1 \
   peerloop.help-request-unmatched.v1.dlq \
+  peerloop.help-request-waiting.v1 \
+  peerloop.help-request-waiting.v1.dlq \
   peerloop.help-requested.v1 \
   peerloop.help-requested.v1.dlq \
   peerloop.match-accepted.v1 \
@@ -119,6 +121,7 @@ allow peerloop-notifications topic literal Write \
   peerloop.feedback-given.v1.dlq \
   peerloop.help-request-cancelled.v1.dlq \
   peerloop.help-request-unmatched.v1.dlq \
+  peerloop.help-request-waiting.v1.dlq \
   peerloop.match-accepted.v1.dlq \
   peerloop.match-declined.v1.dlq \
   peerloop.match-expired.v1.dlq \
@@ -137,6 +140,7 @@ allow peerloop-notifications topic literal Read \
   peerloop.feedback-given.v1 \
   peerloop.help-request-cancelled.v1 \
   peerloop.help-request-unmatched.v1 \
+  peerloop.help-request-waiting.v1 \
   peerloop.match-accepted.v1 \
   peerloop.match-declined.v1 \
   peerloop.match-expired.v1 \

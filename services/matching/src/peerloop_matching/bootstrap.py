@@ -19,6 +19,7 @@ from peerloop_matching.application.help_requests import HelpRequests, MatchingPo
 from peerloop_matching.application.index_sync import IndexSync
 from peerloop_matching.application.ports import CandidateRepository, HelpRequestRepository
 from peerloop_matching.application.read_model import CandidateProjection
+from peerloop_matching.application.waiting import WaitingSweeper
 from peerloop_matching.config import Settings
 from peerloop_matching.domain.skill_index import SkillIndex
 from peerloop_matching.entrypoints.consumers import candidate_handlers, request_handlers
@@ -49,6 +50,7 @@ class MatchingService:
     help_requests: HelpRequests
     projection: CandidateProjection
     sweeper: ExpirySweeper
+    waiting: WaitingSweeper
 
 
 def bootstrap(
@@ -78,11 +80,14 @@ def bootstrap(
             weights=weights,
             proposal_ttl=settings.proposal_ttl,
             requester_wait=timedelta(seconds=settings.requester_wait_seconds),
+            longest_wait=settings.max_wait,
+            recheck_every=settings.waiting_recheck,
         ),
         on_outbox=runtime.relay.notify,
     )
     projection = CandidateProjection(candidates, sync, help_requests)
     sweeper = ExpirySweeper(help_requests, settings.expiry_sweep_seconds)
+    waiting = WaitingSweeper(help_requests, settings.waiting_sweep_seconds)
 
     async def fill_index() -> None:
         await sync.refresh()
@@ -97,6 +102,7 @@ def bootstrap(
         Background(start=lambda: sync.start(settings.index_refresh_seconds), stop=sync.stop)
     )
     runtime.add_worker(sweeper)
+    runtime.add_worker(waiting)
     return MatchingService(
         settings=settings,
         runtime=runtime,
@@ -107,4 +113,5 @@ def bootstrap(
         help_requests=help_requests,
         projection=projection,
         sweeper=sweeper,
+        waiting=waiting,
     )

@@ -67,6 +67,8 @@ class Matching:
     candidates: InMemoryCandidates = field(default_factory=InMemoryCandidates)
     clock: Clock = field(default_factory=Clock)
     woken: list[str] = field(default_factory=list)
+    longest_wait: timedelta = timedelta(0)
+    """0: a request nobody can take ends unmatched at once; more: it waits that long."""
 
     def __post_init__(self) -> None:
         catalogue = default_catalogue()
@@ -77,7 +79,9 @@ class Matching:
             self.candidates,
             self.sync,
             catalogue,
-            MatchingPolicy(proposal_ttl=TTL, requester_wait=timedelta(0)),
+            MatchingPolicy(
+                proposal_ttl=TTL, requester_wait=timedelta(0), longest_wait=self.longest_wait
+            ),
             on_outbox=self.woken.append,
             clock=self.clock,
         )

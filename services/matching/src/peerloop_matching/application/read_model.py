@@ -1,7 +1,9 @@
 """Profile events → the candidate read model (and reputation from feedback).
 
 Every handler is idempotent: the store applies a part only if its sequence is
-newer, and a rating only once per session and role.
+newer, and a rating only once per session and role. A change that may let a person
+help (an offer, availability: capacity, away periods, hours) wakes the requests
+waiting for what they offer.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from peerloop_contracts.profiles import (
 from peerloop_matching.application.help_requests import HelpRequests
 from peerloop_matching.application.index_sync import IndexSync
 from peerloop_matching.application.ports import CandidateRepository
+from peerloop_matching.domain.candidate import Candidate
 
 
 class CandidateProjection:
@@ -37,7 +40,7 @@ class CandidateProjection:
             "time_zone": event.time_zone,
             "working_hours": event.working_hours.model_dump(),
         }
-        self.sync.put(await self.store.apply_profile(event.person_id, event.sequence, part))
+        await self._changed(await self.store.apply_profile(event.person_id, event.sequence, part))
 
     async def on_availability(self, event: AvailabilityChanged, _meta: CloudEventMeta) -> None:
         part = {
@@ -48,7 +51,9 @@ class CandidateProjection:
                 {"start": a.start.isoformat(), "end": a.end.isoformat()} for a in event.away_periods
             ],
         }
-        self.sync.put(await self.store.apply_availability(event.person_id, event.sequence, part))
+        await self._changed(
+            await self.store.apply_availability(event.person_id, event.sequence, part)
+        )
 
     async def on_skill_offered(self, event: SkillOffered, _meta: CloudEventMeta) -> None:
         part = {
@@ -61,7 +66,7 @@ class CandidateProjection:
         applied = await self.store.apply_offer(
             event.person_id, event.skill_id, event.sequence, part
         )
-        self.sync.put(applied)
+        await self._changed(applied)
 
     async def on_skill_withdrawn(self, event: SkillWithdrawn, _meta: CloudEventMeta) -> None:
         # Kept as a tombstone with its sequence, so an older offer arriving late stays withdrawn.
@@ -83,6 +88,14 @@ class CandidateProjection:
         await self.requests.forget_person(event.person_id)
         await self.store.erase(event.person_id, event.sequence)
         self.sync.index.remove(event.person_id)
+
+    async def _changed(self, candidate: Candidate | None) -> None:
+        """Into the index first, so the waiting requests it wakes are matched with it. A
+        redelivered event changes nothing and wakes nothing; a wake lost to a crash is
+        caught up by the waiting sweep."""
+        self.sync.put(candidate)
+        if candidate is not None:
+            await self.requests.wake_for(candidate)
 
     async def on_feedback(self, event: FeedbackGiven, _meta: CloudEventMeta) -> None:
         # Reputation is a helper's: only ratings of teachers count.

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from peerloop_contracts.common import SessionFormat, Urgency
-from peerloop_contracts.matching import ScoreComponent, UnmatchedReason
+from peerloop_contracts.matching import ScoreComponent, UnmatchedReason, WaitingReason
 from pydantic import BaseModel, Field
 
 from peerloop_matching.domain.help_request import (
@@ -77,6 +77,14 @@ class HelpRequestView(BaseModel):
     session: SessionView | None = None
     unmatched_reason: UnmatchedReason | None = None
     unmatched_detail: str | None = None
+    waiting_reason: WaitingReason | None = Field(
+        default=None, description="While `waiting`: why nobody can take it now."
+    )
+    waiting_detail: str | None = None
+    waiting_since: datetime | None = None
+    wait_until: datetime | None = Field(
+        default=None, description="While `waiting`: when it ends unmatched if nobody came."
+    )
 
 
 class WhyThisMatch(BaseModel):
@@ -127,6 +135,10 @@ def request_view(request: HelpRequest, reader: str | None) -> HelpRequestView:
         session=_session(session, reader) if shows_session and session is not None else None,
         unmatched_reason=request.unmatched_reason,
         unmatched_detail=request.unmatched_detail,
+        waiting_reason=request.waiting_reason,
+        waiting_detail=request.waiting_detail,
+        waiting_since=request.waiting_since,
+        wait_until=request.wait_until,
     )
 
 
