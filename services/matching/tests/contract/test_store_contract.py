@@ -137,6 +137,37 @@ async def test_finding_deleting_and_overwriting(requests: HelpRequestRepository)
     assert await requests.due_for_expiry(NOW + timedelta(days=9)) == []
 
 
+async def test_waiting_requests_by_skill_recheck_and_end(requests: HelpRequestRepository) -> None:
+    """Only waiting requests are found: by skill then age, by recheck time, by wait end."""
+    for n, (skill, age) in enumerate([("python", 2), ("go", 3), ("python", 1), ("python", 0)]):
+        request, _ = HelpRequest.create(
+            request_id=f"r-{n}",
+            requester_id="lea",
+            skill_id=skill,
+            desired_level=2,
+            task="a task",
+            created_at=NOW - timedelta(hours=age),
+        )
+        await requests.insert(request, [])
+        if n == 3:
+            continue  # still requested: not waiting
+        stored = await requests.load(request.request_id)
+        assert stored is not None
+        stored.wait(
+            "no_one_offers",
+            "nobody",
+            now=NOW,
+            until=NOW + timedelta(days=n + 1),
+            recheck_at=NOW + timedelta(minutes=5 - n),
+        )
+        assert await requests.save(stored, [])
+    assert await requests.waiting_for(["python", "go"]) == ["r-1", "r-0", "r-2"]
+    assert await requests.waiting_for(["python"], limit=1) == ["r-0"]
+    assert await requests.recheck_due(NOW + timedelta(minutes=4)) == ["r-2", "r-1"]
+    assert await requests.waits_over(NOW + timedelta(days=2)) == ["r-0", "r-1"]
+    assert await requests.waits_over(NOW) == []
+
+
 # -- candidates ------------------------------------------------------------------------------
 
 OFFER = {"skill_id": "asp.net", "level": 4, "willing_to_teach": True, "weekly_capacity": 1}
