@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from peerloop_contracts.matching import HelpRequestCancelled
@@ -193,6 +193,21 @@ async def test_a_part_is_written_only_if_newer(candidates: CandidateRepository) 
     assert await candidates.apply_offer("p", "asp.net", 3, {**OFFER, "level": 1}) is None
     person = await candidates.get("p")
     assert person is not None and (person.team, person.offers["asp.net"].level) == ("billing", 4)
+
+
+async def test_a_pause_is_kept_with_the_availability(candidates: CandidateRepository) -> None:
+    part = {
+        "weekly_capacity": 3,
+        "time_zone": "UTC",
+        "working_hours": None,
+        "away_periods": [],
+        "proposals_paused_until": "2026-12-20",
+    }
+    paused = await candidates.apply_availability("p", 1, part)
+    assert paused is not None and paused.paused_until == date(2026, 12, 20)
+    assert paused.is_away(date(2026, 12, 20)) and not paused.is_away(date(2026, 12, 21))
+    resumed = await candidates.apply_availability("p", 2, {**part, "proposals_paused_until": None})
+    assert resumed is not None and resumed.paused_until is None
 
 
 async def test_concurrent_reservations_never_pass_capacity(candidates: CandidateRepository) -> None:

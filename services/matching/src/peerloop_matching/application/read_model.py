@@ -50,6 +50,9 @@ class CandidateProjection:
             "away_periods": [
                 {"start": a.start.isoformat(), "end": a.end.isoformat()} for a in event.away_periods
             ],
+            "proposals_paused_until": event.proposals_paused_until.isoformat()
+            if event.proposals_paused_until
+            else None,
         }
         await self._changed(
             await self.store.apply_availability(event.person_id, event.sequence, part)

@@ -61,7 +61,7 @@ _SUGGESTIONS: dict[UnmatchedReason, str] = {
 _WAITING_BECAUSE: dict[WaitingReason, str] = {
     "no_one_offers": "nobody offers this skill yet",
     "all_at_capacity": "everyone who offers it is fully booked this week",
-    "all_away": "everyone who offers it is away",
+    "all_away": "everyone who offers it is away or has paused proposals",
     "all_declined": "the people asked could not take it",
 }
 
