@@ -147,3 +147,18 @@ async def test_an_urgent_request_gives_the_helper_less_time_and_says_why(m: Matc
     soon = proposal.breakdown[-1]
     assert (soon.name, soon.value) == ("available_soon", 1.0)
     assert soon.explanation == "at work now; high urgency: asked to answer within 1 h 36 min"
+
+
+async def test_capacity_freed_by_a_decline_goes_to_a_waiting_request_at_once(
+    m: Matching,
+) -> None:
+    await m.person("tom", teaches="python", capacity=1)
+    await m.person("max")
+    await m.person("lea")
+    first = await m.ask("max")  # tom's only slot
+    waiting = await m.ask("lea")
+    assert (await m.use_cases.get(waiting)).waiting_reason == "all_at_capacity"
+    await m.use_cases.decline(first, f"{first}.p1", "tom")
+    request = await m.use_cases.get(waiting)
+    assert (request.state, request.proposals[0].helper_id) == ("proposed", "tom")
+    assert await m.held_by("tom") == [f"pending:{waiting}.p1"]

@@ -68,6 +68,8 @@ MAX_MATCH_ROUNDS = 3
 """Rounds when the index was behind the store on the shortlisted helpers' load."""
 WAKE_BATCH = 100
 """Waiting requests tried again per person who changed (oldest first) or per sweep."""
+WAKE_ON_RELEASE = 5
+"""Waiting requests tried again when a helper's hold is released: one slot came free."""
 
 AfterSave = Callable[[], Awaitable[Candidate | None]]
 
@@ -225,7 +227,7 @@ class HelpRequests:
             return _Decision(
                 [*events, *more],
                 held,
-                [lambda: self.candidates.release(helper_id, proposal_id)],
+                [self._freed(helper_id, proposal_id)],
             )
 
         return await self._run(request_id, decide, expected_version)
@@ -270,9 +272,7 @@ class HelpRequests:
             events = request.cancel(actor, reason=reason, now=now)
             after: list[AfterSave] = []
             if pending is not None:
-                after.append(
-                    lambda: self.candidates.release(pending.helper_id, pending.proposal_id)
-                )
+                after.append(self._freed(pending.helper_id, pending.proposal_id))
             return _Decision(events, after=after)
 
         return await self._run(request_id, decide, expected_version)
@@ -298,7 +298,7 @@ class HelpRequests:
             accepted = next(p for p in request.proposals if p.status == "accepted")
             return _Decision(
                 events,
-                after=[lambda: self.candidates.release(accepted.helper_id, accepted.proposal_id)],
+                after=[self._freed(accepted.helper_id, accepted.proposal_id)],
             )
 
         return await self._run(request_id, decide, expected_version)
@@ -328,7 +328,7 @@ class HelpRequests:
                 log.debug("not expiring %s: %s", request_id, exc)
         return moved
 
-    async def wake_for(self, candidate: Candidate) -> int:
+    async def wake_for(self, candidate: Candidate, *, limit: int = WAKE_BATCH) -> int:
         """A person changed who may now help: try the requests waiting for what they offer,
         oldest first; how many were proposed. Replicas racing for one request are kept
         apart by its version: one proposal wins, the other finds it no longer waiting."""
@@ -336,7 +336,7 @@ class HelpRequests:
         if not can_help_now(candidate, now.date(), now):
             return 0
         skills = skills_to_wake(candidate, self.sync.index.related)
-        return await self._wake(await self.requests.waiting_for(skills, limit=WAKE_BATCH))
+        return await self._wake(await self.requests.waiting_for(skills, limit=limit))
 
     async def recheck_waiting(self) -> int:
         """Try waiting requests whose recheck is due: capacity also comes back by itself
@@ -372,6 +372,19 @@ class HelpRequests:
 
     # -- internals -------------------------------------------------------------------------
 
+    def _freed(self, helper_id: str, proposal_id: str) -> AfterSave:
+        """Release a helper's hold; the capacity it frees goes to a request waiting for them
+        at once (declined, expired, cancelled, not happened), not at the next recheck."""
+
+        async def release() -> Candidate | None:
+            helper = await self.candidates.release(helper_id, proposal_id)
+            if helper is not None:
+                self.sync.put(helper)
+                await self.wake_for(helper, limit=WAKE_ON_RELEASE)
+            return helper
+
+        return release
+
     @staticmethod
     async def _decided(events: list[Event]) -> _Decision:
         return _Decision(events)
@@ -403,7 +416,7 @@ class HelpRequests:
         return _Decision(
             [*events, *more],
             held,
-            [lambda: self.candidates.release(pending.helper_id, pending.proposal_id)],
+            [self._freed(pending.helper_id, pending.proposal_id)],
         )
 
     async def _run(
