@@ -82,3 +82,50 @@ async def test_a_request_waiting_for_helpers_away_moves_when_one_comes_back(
     assert client.pending_proposal(request)["helper_id"] == helper  # type: ignore[index]
     assert took <= MOVES_WITHIN, f"proposed {took:.1f} s after the return"
     await client.wait_for_inbox(asker, "help-request-moved")
+
+
+async def _as(
+    client: PeerloopClient, person: str, method: str, path: str, **options: object
+) -> dict:
+    answer = await client.http.request(
+        method, f"{client.profiles_url}{path}", auth=client.tokens.as_person(person), **options
+    )
+    assert answer.status_code == 200, answer.text
+    return answer.json()  # type: ignore[no-any-return]
+
+
+async def test_a_private_paused_helper_is_hidden_held_back_then_proposed_when_resumed(
+    client: PeerloopClient, run_id: str
+) -> None:
+    asker, helper = f"wp-a-{run_id}", f"wp-h-{run_id}"
+    skill = f"quiet-{run_id}"
+    await client.register(asker, "Asker", "billing", "UTC")
+    await client.register(helper, "Helper", "platform", "UTC")
+    next_week = (date.today() + timedelta(days=7)).isoformat()
+    await _as(
+        client,
+        helper,
+        "PUT",
+        f"/people/{helper}/availability",
+        json={"weekly_capacity": 3, "proposals_paused_until": next_week},
+    )
+    await _as(
+        client,
+        helper,
+        "POST",
+        f"/people/{helper}/skills",
+        json={"skill": skill, "level": 4, "weekly_capacity": 2, "private": True},
+    )
+    search = await _as(client, asker, "GET", "/people", params={"offers": skill})
+    assert search["items"] == []  # private: nobody finds them in people search
+
+    await asyncio.sleep(5)  # matching applies the offer and the pause (other topics)
+    rid = await _ask(client, asker, skill)
+    waiting = await client.wait_for_request(rid, lambda r: r["state"] == "waiting", limit=60)
+    assert waiting["waiting_reason"] == "all_away"  # paused helpers are not asked
+
+    started = asyncio.get_running_loop().time()
+    await _as(client, helper, "PUT", f"/people/{helper}/availability", json={"weekly_capacity": 3})
+    request, took = await _moved_within(client, rid, started)
+    assert client.pending_proposal(request)["helper_id"] == helper  # type: ignore[index]
+    assert took <= MOVES_WITHIN, f"proposed {took:.1f} s after the pause was lifted"
