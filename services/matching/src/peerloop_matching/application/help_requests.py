@@ -470,12 +470,16 @@ class HelpRequests:
                     outcome.unmatched_reason, unavailable=outcome.unavailable, away=outcome.away
                 )
                 return self._wait(request, reason, outcome.detail, now), None
-            minutes = {
-                s.candidate.person_id: minutes_until_working(
-                    week_mask(s.candidate.time_zone, s.candidate.hours, monday), now
-                )
-                for s in outcome.ranked
-            }
+            minutes = (
+                {
+                    s.candidate.person_id: minutes_until_working(
+                        week_mask(s.candidate.time_zone, s.candidate.hours, monday), now
+                    )
+                    for s in outcome.ranked
+                }
+                if pressed.level > 0
+                else {}  # only a pressing request looks at who is at work sooner
+            )
             for scored in favour_sooner(outcome.ranked, minutes, pressed, ttl):
                 helper = scored.candidate.person_id
                 reservation = Reservation(
