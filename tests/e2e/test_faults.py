@@ -1,7 +1,7 @@
 """Faults: crashed services, a restarted broker and store, poison messages.
 
-Each test ends by counting: nothing lost (every help request ends proposed or
-unmatched) and nothing duplicated (one proposal per request, one inbox item and
+Each test ends by counting: nothing lost (every help request ends proposed,
+waiting or unmatched) and nothing duplicated (one proposal per request, one inbox item and
 one e-mail per proposal), by event ids and by inbox and e-mail items.
 """
 

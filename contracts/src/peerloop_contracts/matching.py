@@ -82,7 +82,10 @@ class HelpRequestCancelled(_RequestEvent):
 
 
 class HelpRequestUnmatched(_RequestEvent):
-    """Nobody can take a help request; it is reported, never silently dropped.
+    """Nobody took a help request; it is reported, never silently dropped.
+
+    A request nobody can take waits first (`help-request-waiting`); this ends it at its
+    `needed_by` or after the longest wait matching allows.
 
     Emitted by matching. Key: `request_id`. `reason` is one of `no_one_offers`,
     `all_at_capacity`, `all_declined`.
