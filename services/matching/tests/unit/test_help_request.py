@@ -271,6 +271,7 @@ def test_a_proposal_ends_the_wait_and_says_since_when_it_waited():
     request = _at("waiting")
     [event] = request.propose(_scored("h2"), now=NOW + timedelta(hours=3), ttl=TTL)
     assert event.model_dump()["waited_since"] == NOW
+    assert request.proposals[-1].waited_since == NOW  # shown with the proposal too
     assert (request.waiting_reason, request.waiting_since, request.wait_until) == (None,) * 3
     assert request.recheck_at is None
     # Declined, it waits again, from then, and tells the requester again.

@@ -100,6 +100,8 @@ class Proposal(_State):
     expires_at: datetime
     decided_at: datetime | None = None
     reason: str | None = None
+    waited_since: datetime | None = None
+    """Set when this proposal ended a wait: since when the request waited."""
 
 
 class Feedback(_State):
@@ -233,7 +235,9 @@ class HelpRequest(_State):
             )
             for c in match.components
         ]
+        waited_since = self.waiting_since
         proposal = Proposal(
+            waited_since=waited_since,
             proposal_id=self.next_proposal_id(),
             attempt=len(self.proposals) + 1,
             helper_id=match.candidate.person_id,
@@ -244,7 +248,6 @@ class HelpRequest(_State):
             expires_at=now + ttl,
         )
         self.proposals.append(proposal)
-        waited_since = self.waiting_since
         self._stop_waiting()
         self.state = "proposed"
         return [

@@ -37,6 +37,9 @@ class ProposalView(BaseModel):
     expires_at: datetime
     decided_at: datetime | None = None
     reason: str | None = None
+    waited_since: datetime | None = Field(
+        default=None, description="Set when this proposal ended a wait: since when it waited."
+    )
 
 
 class FeedbackView(BaseModel):
