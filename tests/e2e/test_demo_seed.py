@@ -38,10 +38,10 @@ async def test_seeding_asks_the_open_requests_once_and_they_are_matched(
             for rid, asked in zip(first, org.requests, strict=True)
         ]
 
-    # Each waits on a proposed helper, or says why nobody can help.
+    # Each waits on a proposed helper, or says why nobody can help (waiting for one).
     settled = await wait_for(
         states,
-        lambda got: all(s in ("proposed", "unmatched") for s in got),
+        lambda got: all(s in ("proposed", "waiting", "unmatched") for s in got),
         60,
         "the open requests matched",
     )

@@ -1,7 +1,7 @@
 """Faults: crashed services, a restarted broker and store, poison messages.
 
-Each test ends by counting: nothing lost (every help request ends proposed or
-unmatched) and nothing duplicated (one proposal per request, one inbox item and
+Each test ends by counting: nothing lost (every help request ends proposed,
+waiting or unmatched) and nothing duplicated (one proposal per request, one inbox item and
 one e-mail per proposal), by event ids and by inbox and e-mail items.
 """
 
@@ -128,7 +128,11 @@ async def _topic_records(bootstrap: str, topics: list[str], keys: set[str]) -> l
     return found
 
 
-OUTCOMES = ["peerloop.match-proposed.v1", "peerloop.help-request-unmatched.v1"]
+OUTCOMES = [
+    "peerloop.match-proposed.v1",
+    "peerloop.help-request-waiting.v1",
+    "peerloop.help-request-unmatched.v1",
+]
 
 
 async def _outcomes_published(bootstrap: str, request_ids: set[str], deadline: float) -> None:
@@ -174,7 +178,7 @@ async def _settled(
                 # A slow or briefly unreachable service is not a lost request: ask again.
                 still.append(rid)
                 continue
-            if request["state"] in ("proposed", "unmatched"):
+            if request["state"] in ("proposed", "waiting", "unmatched"):
                 states[rid] = request
             else:
                 still.append(rid)
@@ -357,6 +361,7 @@ CONSUMED = {
         "match-declined",
         "match-expired",
         "help-request-unmatched",
+        "help-request-waiting",
         "help-request-cancelled",
         "session-completed",
         "feedback-given",

@@ -35,6 +35,8 @@ OWNER = "matching"
 MAX_SCORE_COMPONENTS = 20
 
 UnmatchedReason = Literal["no_one_offers", "all_at_capacity", "all_declined"]
+WaitingReason = Literal["no_one_offers", "all_at_capacity", "all_away", "all_declined"]
+"""Why a request waits; `all_away` (everyone able is away) ends as `all_at_capacity`."""
 
 
 class _RequestEvent(Event):
@@ -80,7 +82,10 @@ class HelpRequestCancelled(_RequestEvent):
 
 
 class HelpRequestUnmatched(_RequestEvent):
-    """Nobody can take a help request; it is reported, never silently dropped.
+    """Nobody took a help request; it is reported, never silently dropped.
+
+    A request nobody can take waits first (`help-request-waiting`); this ends it at its
+    `needed_by` or after the longest wait matching allows.
 
     Emitted by matching. Key: `request_id`. `reason` is one of `no_one_offers`,
     `all_at_capacity`, `all_declined`.
@@ -95,6 +100,36 @@ class HelpRequestUnmatched(_RequestEvent):
     reason: UnmatchedReason
     detail: Annotated[str, at_most(500), TEXT] = ""
     candidates_tried: Count = 0
+    waited_since: datetime | None = Field(
+        default=None,
+        description="set when the request waited (`help-request-waiting`) until its "
+        "`needed_by` or the longest wait, and nobody came",
+    )
+
+
+class HelpRequestWaiting(_RequestEvent):
+    """Nobody can take a help request right now; it waits for a helper instead of ending.
+
+    Emitted by matching when a request starts waiting (again, after the helper found
+    for it declined or did not answer). Key: `request_id`. `reason` is one of
+    `no_one_offers`, `all_at_capacity`, `all_away`, `all_declined`. The request is
+    proposed as soon as someone offers the skill, comes back or has capacity again
+    (then `match-proposed` carries `waited_since`); at `until` it ends with
+    `help-request-unmatched`.
+    Example: `{"request_id": "r-9", "requester_id": "p-42", "skill_id": "cobol",
+    "reason": "no_one_offers", "detail": "nobody offers cobol or a related skill",
+    "candidates_tried": 0, "waiting_since": "2026-12-02T09:00:00Z",
+    "until": "2026-12-16T09:00:00Z", "sequence": 2}`
+    """
+
+    event_name: ClassVar[str] = "help-request-waiting"
+
+    skill_id: SkillId
+    reason: WaitingReason
+    detail: Annotated[str, at_most(500), TEXT] = ""
+    candidates_tried: Count = 0
+    waiting_since: datetime
+    until: datetime = Field(description="when the request stops waiting and ends unmatched")
 
 
 class ScoreComponent(WireModel):
@@ -130,6 +165,11 @@ class MatchProposed(_RequestEvent):
         ge=1, description="1 for the first helper asked, 2 for the next …"
     )
     expires_at: datetime
+    waited_since: datetime | None = Field(
+        default=None,
+        description="set when this proposal ends a wait (`help-request-waiting`): "
+        "since when the request waited",
+    )
 
 
 class MatchAccepted(_RequestEvent):
@@ -286,6 +326,7 @@ EVENTS: tuple[type[Event], ...] = (
     HelpRequested,
     HelpRequestCancelled,
     HelpRequestUnmatched,
+    HelpRequestWaiting,
     MatchProposed,
     MatchAccepted,
     MatchDeclined,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, ClassVar
 
 from pydantic import EmailStr, Field
@@ -89,8 +89,17 @@ class SkillOffered(_PersonEvent):
     skill_name: SkillName
     level: Level
     description: Description = ""
-    willing_to_teach: bool = True
+    willing_to_teach: bool = Field(
+        default=True,
+        description="false: the person keeps the skill on their profile but is never "
+        "suggested (proposed) for it",
+    )
     weekly_capacity: int = Field(ge=0, le=50, description="sessions per week for this skill")
+    private: bool = Field(
+        default=False,
+        description="true: for matching only. Do not show this offer in directories or "
+        "people search; the person is still proposed for it",
+    )
 
 
 class SkillWithdrawn(_PersonEvent):
@@ -120,6 +129,11 @@ class AvailabilityChanged(_PersonEvent):
     working_hours: WorkingHours
     away_periods: Annotated[list[AwayPeriod], at_most(MAX_AWAY_PERIODS)] = Field(
         default_factory=list
+    )
+    proposals_paused_until: date | None = Field(
+        default=None,
+        description="no proposals up to and including this day (the person paused them); "
+        "they resume by themselves the day after",
     )
 
 

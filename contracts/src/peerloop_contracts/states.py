@@ -23,7 +23,7 @@ help request's no decline reasons, score explanations or feedback comments.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Annotated, ClassVar, Literal
 
 from pydantic import Field
@@ -51,6 +51,7 @@ from peerloop_contracts.common import (
     WorkingHours,
     at_most,
 )
+from peerloop_contracts.matching import UnmatchedReason, WaitingReason
 
 PROFILES = "profiles"
 MATCHING = "matching"
@@ -61,7 +62,14 @@ MAX_LEARNED = 1000
 MAX_PROPOSALS = 500
 
 HelpRequestStatus = Literal[
-    "requested", "proposed", "accepted", "completed", "not_happened", "unmatched", "cancelled"
+    "requested",
+    "proposed",
+    "waiting",
+    "accepted",
+    "completed",
+    "not_happened",
+    "unmatched",
+    "cancelled",
 ]
 ProposalStatus = Literal["pending", "declined", "expired", "accepted", "cancelled"]
 
@@ -91,6 +99,10 @@ class OfferState(WireModel):
     description: Description = ""
     willing_to_teach: bool = True
     weekly_capacity: int = Field(ge=0, le=50, description="sessions per week for this skill")
+    private: bool = Field(
+        default=False,
+        description="offered to matching only: a system that shows people leaves it out",
+    )
 
 
 class GoalState(WireModel):
@@ -133,6 +145,9 @@ class PersonState(EntityState):
     )
     away_periods: Annotated[list[AwayPeriod], at_most(MAX_AWAY_PERIODS)] = Field(
         default_factory=list
+    )
+    proposals_paused_until: date | None = Field(
+        default=None, description="no proposals up to and including this day"
     )
     offers: Annotated[list[OfferState], at_most(MAX_OFFERS)] = Field(
         default_factory=list, description="the skills the person offers to teach now"
@@ -198,8 +213,18 @@ class HelpRequestState(EntityState):
     updated_at: datetime = Field(description="when this state was reached")
     proposals: Annotated[list[ProposalState], at_most(MAX_PROPOSALS)] = Field(default_factory=list)
     session: SessionState | None = None
-    unmatched_reason: Literal["no_one_offers", "all_at_capacity", "all_declined"] | None = None
+    unmatched_reason: UnmatchedReason | None = None
     unmatched_detail: Annotated[str, at_most(500), TEXT] | None = None
+    waiting_reason: WaitingReason | None = Field(
+        default=None, description="while `waiting`: why nobody can take it now"
+    )
+    waiting_since: datetime | None = None
+    wait_until: datetime | None = Field(
+        default=None, description="while `waiting`: when it ends unmatched if nobody came"
+    )
+    programme_id: EntityId | None = Field(
+        default=None, description="the programme that proposed this pair, if any"
+    )
 
 
 STATES: tuple[type[EntityState], ...] = (PersonState, HelpRequestState)

@@ -1,5 +1,15 @@
+from peerloop_web.context import TEMPLATES
 from peerloop_web.inbox_routes import link_of
-from peerloop_web.presenting import bars, now_pending, role_of, skill_choices
+from peerloop_web.presenting import (
+    OPEN_STATES,
+    STATE_WORDS,
+    bars,
+    now_pending,
+    role_of,
+    shown,
+    skill_choices,
+    skill_name,
+)
 
 
 def test_bars_compare_across_components_and_show_penalties():
@@ -79,3 +89,31 @@ def test_times_typed_are_read_in_the_persons_time_zone():
     # An unknown zone is not an error for the person: UTC.
     assert local_moment("2026-12-03T10:30", "Mars/Olympus").utcoffset().total_seconds() == 0
     assert shown("2026-12-03T09:30:00+00:00", "Europe/Berlin") == "Thu 03 Dec 2026, 10:30 (CET)"
+
+
+def test_a_waiting_request_says_why_and_until_when():
+    assert "waiting" in OPEN_STATES  # the requester can still cancel it
+    request = {
+        "request_id": "r-1",
+        "state": "waiting",
+        "skill_id": "kubernetes",
+        "waiting_reason": "all_away",
+        "waiting_detail": None,
+        "wait_until": "2026-12-16T10:00:00+00:00",
+        "proposals": [],
+        "session": None,
+    }
+    html = TEMPLATES.get_template("_request_live.html").render(
+        req=request,
+        pending=None,
+        role=None,
+        names={},
+        tz="UTC",
+        state_words=STATE_WORDS,
+        skill_name=skill_name,
+        bars=bars,
+        shown=shown,
+    )
+    assert "Waiting for someone who can help" in html
+    assert "Nobody can take it right now (all away)" in html
+    assert "by Wed 16 Dec 2026, 10:00 (UTC)" in html

@@ -166,7 +166,18 @@ _BUILDERS: dict[type[Event], Callable[[], Event]] = {
         reason="all_declined",
         detail="3 helpers declined",
         candidates_tried=3,
+        waited_since=datetime(2026, 12, 2, 9, 0, tzinfo=UTC),
         sequence=7,
+    ),
+    matching.HelpRequestWaiting: lambda: matching.HelpRequestWaiting(
+        **_REQUEST,
+        skill_id="mongodb",
+        reason="all_at_capacity",
+        detail="2 possible helper(s) are away or at capacity this week; 0 were asked already",
+        candidates_tried=0,
+        waiting_since=datetime(2026, 12, 2, 9, 0, tzinfo=UTC),
+        until=datetime(2026, 12, 4, 17, 0, tzinfo=UTC),
+        sequence=2,
     ),
     matching.MatchProposed: lambda: matching.MatchProposed(
         **_REQUEST,

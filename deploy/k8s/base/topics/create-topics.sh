@@ -83,6 +83,8 @@ topic peerloop.help-request-cancelled.v1 6 1 604800000
 topic peerloop.help-request-cancelled.v1.dlq 1 1 2592000000
 topic peerloop.help-request-unmatched.v1 6 1 604800000
 topic peerloop.help-request-unmatched.v1.dlq 1 1 2592000000
+topic peerloop.help-request-waiting.v1 6 1 604800000
+topic peerloop.help-request-waiting.v1.dlq 1 1 2592000000
 topic peerloop.match-proposed.v1 6 1 604800000
 topic peerloop.match-proposed.v1.dlq 1 1 2592000000
 topic peerloop.match-accepted.v1 6 1 604800000

@@ -86,6 +86,8 @@ allow peerloop-matching topic literal Write \
   peerloop.help-request-state.v1.dlq \
   peerloop.help-request-unmatched.v1 \
   peerloop.help-request-unmatched.v1.dlq \
+  peerloop.help-request-waiting.v1 \
+  peerloop.help-request-waiting.v1.dlq \
   peerloop.help-requested.v1 \
   peerloop.help-requested.v1.dlq \
   peerloop.match-accepted.v1 \
@@ -145,6 +147,7 @@ allow peerloop-notifications topic literal Write \
   peerloop.feedback-given.v1.dlq \
   peerloop.help-request-cancelled.v1.dlq \
   peerloop.help-request-unmatched.v1.dlq \
+  peerloop.help-request-waiting.v1.dlq \
   peerloop.match-accepted.v1.dlq \
   peerloop.match-declined.v1.dlq \
   peerloop.match-expired.v1.dlq \
@@ -165,6 +168,7 @@ allow peerloop-notifications topic literal Read \
   peerloop.feedback-given.v1 \
   peerloop.help-request-cancelled.v1 \
   peerloop.help-request-unmatched.v1 \
+  peerloop.help-request-waiting.v1 \
   peerloop.match-accepted.v1 \
   peerloop.match-declined.v1 \
   peerloop.match-expired.v1 \

@@ -28,6 +28,7 @@ from peerloop_matching.application.ports import (
 )
 from peerloop_matching.application.programmes import Programmes
 from peerloop_matching.application.read_model import CandidateProjection
+from peerloop_matching.application.waiting import WaitingSweeper
 from peerloop_matching.config import Settings
 from peerloop_matching.domain.skill_index import SkillIndex
 from peerloop_matching.entrypoints.consumers import (
@@ -66,6 +67,7 @@ class MatchingService:
     sweeper: ExpirySweeper
     rules: OrgRules
     programmes: Programmes
+    waiting: WaitingSweeper
 
 
 def bootstrap(
@@ -99,6 +101,8 @@ def bootstrap(
         weights=weights,
         proposal_ttl=settings.proposal_ttl,
         requester_wait=timedelta(seconds=settings.requester_wait_seconds),
+        longest_wait=settings.max_wait,
+        recheck_every=settings.waiting_recheck,
     )
     help_requests = HelpRequests(
         requests, candidates, sync, catalogue, policy, on_outbox=runtime.relay.notify, rules=rules
@@ -115,6 +119,7 @@ def bootstrap(
     )
     projection = CandidateProjection(candidates, sync, help_requests)
     sweeper = ExpirySweeper(help_requests, settings.expiry_sweep_seconds)
+    waiting = WaitingSweeper(help_requests, settings.waiting_sweep_seconds)
 
     async def fill_index() -> None:
         await sync.refresh()
@@ -131,6 +136,7 @@ def bootstrap(
         Background(start=lambda: sync.start(settings.index_refresh_seconds), stop=sync.stop)
     )
     runtime.add_worker(sweeper)
+    runtime.add_worker(waiting)
     return MatchingService(
         settings=settings,
         runtime=runtime,
@@ -143,4 +149,5 @@ def bootstrap(
         sweeper=sweeper,
         rules=rules,
         programmes=programme_cases,
+        waiting=waiting,
     )

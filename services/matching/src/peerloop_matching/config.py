@@ -46,8 +46,30 @@ class Settings(ServiceSettings):
         description="how long an ask waits for the requester's profile to reach matching "
         "before answering 503 + Retry-After",
     )
+    max_wait_seconds: float = Field(
+        default=14 * 86_400,
+        ge=0,
+        description="how long a request nobody can take waits for a helper (from its "
+        "creation; its needed_by ends it sooner) before it ends unmatched; 0: it ends "
+        "unmatched at once",
+    )
+    waiting_recheck_seconds: float = Field(
+        default=300,
+        gt=0,
+        description="how often a waiting request is tried again without an event "
+        "(capacity of a new week, people back from away)",
+    )
+    waiting_sweep_seconds: float = Field(default=5.0, gt=0)
     weights: WeightSettings = Field(default_factory=WeightSettings)
 
     @property
     def proposal_ttl(self) -> timedelta:
         return timedelta(seconds=self.proposal_ttl_seconds)
+
+    @property
+    def max_wait(self) -> timedelta:
+        return timedelta(seconds=self.max_wait_seconds)
+
+    @property
+    def waiting_recheck(self) -> timedelta:
+        return timedelta(seconds=self.waiting_recheck_seconds)

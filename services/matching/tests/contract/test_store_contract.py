@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from peerloop_contracts.matching import HelpRequestCancelled
@@ -141,6 +141,37 @@ async def test_finding_deleting_and_overwriting(requests: HelpRequestRepository)
     assert await requests.due_for_expiry(NOW + timedelta(days=9)) == []
 
 
+async def test_waiting_requests_by_skill_recheck_and_end(requests: HelpRequestRepository) -> None:
+    """Only waiting requests are found: by skill then age, by recheck time, by wait end."""
+    for n, (skill, age) in enumerate([("python", 2), ("go", 3), ("python", 1), ("python", 0)]):
+        request, _ = HelpRequest.create(
+            request_id=f"r-{n}",
+            requester_id="lea",
+            skill_id=skill,
+            desired_level=2,
+            task="a task",
+            created_at=NOW - timedelta(hours=age),
+        )
+        await requests.insert(request, [])
+        if n == 3:
+            continue  # still requested: not waiting
+        stored = await requests.load(request.request_id)
+        assert stored is not None
+        stored.wait(
+            "no_one_offers",
+            "nobody",
+            now=NOW,
+            until=NOW + timedelta(days=n + 1),
+            recheck_at=NOW + timedelta(minutes=5 - n),
+        )
+        assert await requests.save(stored, [])
+    assert await requests.waiting_for(["python", "go"]) == ["r-1", "r-0", "r-2"]
+    assert await requests.waiting_for(["python"], limit=1) == ["r-0"]
+    assert await requests.recheck_due(NOW + timedelta(minutes=4)) == ["r-2", "r-1"]
+    assert await requests.waits_over(NOW + timedelta(days=2)) == ["r-0", "r-1"]
+    assert await requests.waits_over(NOW) == []
+
+
 # -- candidates ------------------------------------------------------------------------------
 
 OFFER = {"skill_id": "asp.net", "level": 4, "willing_to_teach": True, "weekly_capacity": 1}
@@ -198,6 +229,21 @@ async def test_a_state_sets_every_part_but_newer_ones_and_stops_older_events(
     assert newer is not None and newer.team == "billing"
     again = await candidates.apply_state("p", 10, _parts("asp.net", team="ops"))
     assert again is not None and (again.team, set(again.offers)) == ("ops", {"asp.net"})
+
+
+async def test_a_pause_is_kept_with_the_availability(candidates: CandidateRepository) -> None:
+    part = {
+        "weekly_capacity": 3,
+        "time_zone": "UTC",
+        "working_hours": None,
+        "away_periods": [],
+        "proposals_paused_until": "2026-12-20",
+    }
+    paused = await candidates.apply_availability("p", 1, part)
+    assert paused is not None and paused.paused_until == date(2026, 12, 20)
+    assert paused.is_away(date(2026, 12, 20)) and not paused.is_away(date(2026, 12, 21))
+    resumed = await candidates.apply_availability("p", 2, {**part, "proposals_paused_until": None})
+    assert resumed is not None and resumed.paused_until is None
 
 
 async def test_concurrent_reservations_never_pass_capacity(candidates: CandidateRepository) -> None:

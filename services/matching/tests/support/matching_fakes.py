@@ -76,13 +76,17 @@ class Matching:
     woken: list[str] = field(default_factory=list)
     blocks: InMemoryPairingBlocks = field(default_factory=InMemoryPairingBlocks)
     programme_store: InMemoryProgrammes = field(default_factory=InMemoryProgrammes)
+    longest_wait: timedelta = timedelta(0)
+    """0: a request nobody can take ends unmatched at once; more: it waits that long."""
 
     def __post_init__(self) -> None:
         catalogue = default_catalogue()
         self.index = SkillIndex(related=related_both_ways(catalogue))
         self.sync = IndexSync(self.candidates, self.index)
         self.rules = OrgRules(self.index, self.blocks)
-        policy = MatchingPolicy(proposal_ttl=TTL, requester_wait=timedelta(0))
+        policy = MatchingPolicy(
+            proposal_ttl=TTL, requester_wait=timedelta(0), longest_wait=self.longest_wait
+        )
         self.use_cases = HelpRequests(
             self.requests,
             self.candidates,

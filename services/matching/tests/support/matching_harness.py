@@ -27,6 +27,8 @@ from pymongo import AsyncMongoClient
 
 def settings_for(kafka: str, mongo: str, db: str, run_id: str, **overrides: Any) -> Settings:
     overrides.setdefault("requester_wait_seconds", 2.0)
+    # A request nobody can take ends unmatched at once unless a test lets it wait.
+    overrides.setdefault("max_wait_seconds", 0)
     # The identity provider of the test session (the `identity` fixture starts it).
     overrides.setdefault(
         "auth", AuthSettings(issuer=IdentityProvider.from_env().issuer, audience=AUDIENCE)

@@ -11,6 +11,8 @@ from peerloop_matching.domain.help_request import HelpRequest, idempotent_reques
 from peerloop_matching.domain.scoring import Component, Scored
 
 TTL = timedelta(hours=1)
+WAIT = timedelta(days=14)
+RECHECK = timedelta(minutes=5)
 
 
 def _scored(helper: str) -> Scored:
@@ -45,6 +47,9 @@ def _at(state: str) -> HelpRequest:
     if state == "cancelled":
         request.cancel("req", reason=None, now=NOW)
         return request
+    if state == "waiting":
+        request.wait("no_one_offers", "nobody", now=NOW, until=NOW + WAIT, recheck_at=NOW + RECHECK)
+        return request
     request.propose(_scored("h1"), now=NOW, ttl=TTL)
     if state == "proposed":
         return request
@@ -75,6 +80,10 @@ ACTIONS = {
     "learner rates": lambda r: r.give_feedback("req", rating=5, comment="great", now=NOW),
     "teacher moves it": lambda r: r.reschedule("h1", scheduled_at=NOW + TTL, now=NOW),
     "learner calls it off": lambda r: r.cancel_session("req", reason=None),
+    "wait": lambda r: r.wait(
+        "all_away", "all away", now=NOW, until=NOW + WAIT, recheck_at=NOW + RECHECK
+    ),
+    "end wait": lambda r: r.end_wait(now=NOW + WAIT),
 }
 
 ALLOWED = {
@@ -93,9 +102,16 @@ ALLOWED = {
     ("completed", "learner rates"): (["feedback-given"], "completed"),
     ("accepted", "teacher moves it"): (["session-rescheduled"], "accepted"),
     ("accepted", "learner calls it off"): (["session-cancelled"], "cancelled"),
+    ("requested", "wait"): (["help-request-waiting"], "waiting"),
+    ("declined", "wait"): (["help-request-waiting"], "waiting"),
+    ("waiting", "wait"): ([], "waiting"),  # told once; only the newer reason is noted
+    ("waiting", "propose h2"): (["match-proposed"], "proposed"),
+    ("waiting", "give up"): (["help-request-unmatched"], "unmatched"),
+    ("waiting", "requester cancels"): (["help-request-cancelled"], "cancelled"),
+    ("waiting", "end wait"): (["help-request-unmatched"], "unmatched"),
 }
-STATES = ["requested", "proposed", "declined", "accepted", "completed", "not_happened",
-          "unmatched", "cancelled"]  # fmt: skip
+STATES = ["requested", "proposed", "declined", "waiting", "accepted", "completed",
+          "not_happened", "unmatched", "cancelled"]  # fmt: skip
 
 
 @pytest.mark.parametrize("state", STATES)
@@ -271,3 +287,49 @@ def test_each_change_of_a_session_raises_its_revision():
 def test_a_session_cannot_move_into_the_past():
     with pytest.raises(InvalidTransitionError, match="ahead"):
         _at("accepted").reschedule("h1", scheduled_at=NOW, now=NOW)
+
+
+def test_a_proposal_ends_the_wait_and_says_since_when_it_waited():
+    request = _at("waiting")
+    [event] = request.propose(_scored("h2"), now=NOW + timedelta(hours=3), ttl=TTL)
+    assert event.model_dump()["waited_since"] == NOW
+    assert request.proposals[-1].waited_since == NOW  # shown with the proposal too
+    assert (request.waiting_reason, request.waiting_since, request.wait_until) == (None,) * 3
+    assert request.recheck_at is None
+    # Declined, it waits again, from then, and tells the requester again.
+    request.decline("r-1.p1", "h2", reason=None, now=NOW + timedelta(hours=4), will_retry=False)
+    [again] = request.wait(
+        "all_declined", "asked", now=NOW + timedelta(hours=4), until=NOW + WAIT, recheck_at=NOW
+    )
+    assert again.model_dump()["waiting_since"] == NOW + timedelta(hours=4)
+    assert again.model_dump()["candidates_tried"] == 1
+
+
+def test_a_first_proposal_says_no_wait():
+    [event] = _new().propose(_scored("h2"), now=NOW, ttl=TTL)
+    assert event.model_dump()["waited_since"] is None
+
+
+def test_waiting_again_notes_the_newer_reason_silently():
+    request = _at("waiting")
+    later = NOW + timedelta(hours=1)
+    assert request.wait("all_away", "away", now=later, until=NOW + WAIT, recheck_at=later) == []
+    assert (request.waiting_reason, request.waiting_detail) == ("all_away", "away")
+    assert (request.waiting_since, request.recheck_at) == (NOW, later)
+
+
+def test_a_wait_already_over_ends_unmatched_at_once():
+    request = _new()
+    [event] = request.wait("all_away", "away", now=NOW, until=NOW, recheck_at=NOW)
+    assert event.event_name == "help-request-unmatched"
+    assert (request.state, request.unmatched_reason) == ("unmatched", "all_at_capacity")
+
+
+def test_a_wait_ends_only_when_it_is_over_with_the_reason_it_waited_for():
+    request = _at("waiting")
+    with pytest.raises(InvalidTransitionError):
+        request.end_wait(now=NOW + WAIT - timedelta(seconds=1))
+    [event] = request.end_wait(now=NOW + WAIT)
+    fields = event.model_dump()
+    assert (fields["reason"], fields["waited_since"]) == ("no_one_offers", NOW)
+    assert fields["detail"] == "waited until 2026-12-16 10:00 UTC: nobody"

@@ -4,7 +4,7 @@ queued with its events, tombstoned or redacted on erasure."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import pytest
 from matching_fakes import META, Matching
@@ -186,3 +186,22 @@ async def test_a_state_brings_the_manager_so_a_rebuilt_candidate_keeps_the_repor
     await m.projection.on_person_state(state, META)
     person = await m.candidates.get("p")
     assert person is not None and person.manager_id == "p-boss"
+
+
+async def test_a_waiting_request_says_so_in_its_state_and_why() -> None:
+    m = Matching(longest_wait=timedelta(days=14))
+    await m.person("lea")
+    request_id = await m.ask("lea")
+    last = m.requests.states[request_id][-1]
+    assert isinstance(last, HelpRequestState)
+    assert (last.status, last.waiting_reason) == ("waiting", "no_one_offers")
+    assert last.wait_until is not None and last.waiting_since is not None
+
+
+async def test_a_pause_on_the_state_holds_a_rebuilt_candidates_proposals(m: Matching) -> None:
+    state = _state("p", 3, ("python", 4)).model_copy(
+        update={"proposals_paused_until": date(2027, 1, 10)}
+    )
+    await m.projection.on_person_state(state, META)
+    person = await m.candidates.get("p")
+    assert person is not None and person.paused_until == date(2027, 1, 10)

@@ -10,6 +10,7 @@ from peerloop_contracts.matching import (
     HelpRequestCancelled,
     HelpRequested,
     HelpRequestUnmatched,
+    HelpRequestWaiting,
     MatchAccepted,
     MatchDeclined,
     MatchExpired,
@@ -324,3 +325,36 @@ def test_the_reason_for_calling_off_is_quoted_only_to_the_other_person():
     assert intents["help"].quoted == {}
     body = render("session-invitation", intents["req"].context, recipient_name="Rita", names=NAMES)
     assert '"ill"' in body.body
+
+
+def test_a_waiting_request_tells_its_requester_why_and_until_when():
+    event = HelpRequestWaiting(
+        **BASE,
+        skill_id="kubernetes",
+        reason="all_away",
+        detail="2 possible helper(s) are away or at capacity this week; 0 were asked already",
+        waiting_since=WHEN,
+        until=datetime(2026, 12, 17, 15, 0, tzinfo=UTC),
+    )
+    [intent] = intents_for(event)
+    assert (intent.recipient_id, intent.kind, intent.links["request_id"]) == (
+        "req",
+        "help-request-waiting",
+        "r-1",
+    )
+    text = render(intent.kind, intent.context, recipient_name="Rita", names=NAMES)
+    assert text.subject == "Your request for help with Kubernetes is waiting for a helper"
+    assert "everyone who offers it is away" in text.body
+    assert "If nobody can by 2026-12-17 15:00 UTC" in text.body
+
+
+def test_a_proposal_that_ends_a_wait_tells_the_requester_it_moved():
+    moved = PROPOSED.model_copy(update={"waited_since": datetime(2026, 12, 1, 9, 0, tzinfo=UTC)})
+    helper, requester = intents_for(moved)
+    assert (helper.recipient_id, helper.kind) == ("help", "match-proposed")
+    assert (requester.recipient_id, requester.kind) == ("req", "help-request-moved")
+    text = render(requester.kind, requester.context, recipient_name="Rita", names=NAMES)
+    assert "has moved" in text.subject
+    assert "waited since 2026-12-01 09:00 UTC" in text.body and "Hugo Helper" in text.body
+    # A first proposal (no wait) tells only the helper.
+    assert [i.kind for i in intents_for(PROPOSED)] == ["match-proposed"]

@@ -18,6 +18,7 @@ from peerloop_contracts.matching import (
     FeedbackGiven,
     HelpRequestCancelled,
     HelpRequestUnmatched,
+    HelpRequestWaiting,
     MatchAccepted,
     MatchDeclined,
     MatchExpired,
@@ -221,6 +222,21 @@ EVENTS: list[tuple[Event, list[tuple[str, str]]]] = [
             sequence=7,
         ),
         [("learn", "teach-back-invitation")],
+    ),
+    (
+        HelpRequestWaiting(
+            **BASE,
+            skill_id="mongodb",
+            reason="all_away",
+            waiting_since=NOON,
+            until=NOON + timedelta(days=14),
+        ),
+        [("req", "help-request-waiting")],
+    ),
+    # A proposal that ends a wait tells the requester too: their request moved.
+    (
+        PROPOSED.model_copy(update={"waited_since": NOON - timedelta(hours=2)}),
+        [("help", "match-proposed"), ("req", "help-request-moved")],
     ),
 ]
 

@@ -198,6 +198,7 @@ async def test_offer_update_and_withdraw_a_skill(client: httpx.AsyncClient, run_
             "description": "helm, operators",
             "willing_to_teach": True,
             "weekly_capacity": 2,
+            "private": False,
         }
     ]
     again = await client.post(
@@ -215,6 +216,32 @@ async def test_offer_update_and_withdraw_a_skill(client: httpx.AsyncClient, run_
     assert withdrawn.status_code == 200
     assert withdrawn.json()["skills_offered"] == []
     assert withdrawn.json()["version"] == 5
+
+
+async def test_a_private_offer_and_a_pause_through_the_api(
+    client: httpx.AsyncClient, run_id: str
+) -> None:
+    await _register(client, run_id)
+    me = f"/people/ada-{run_id}"
+    skill = f"quiet-{run_id}"
+    offered = await client.post(f"{me}/skills", json={"skill": skill, "level": 3, "private": True})
+    assert offered.status_code == 200
+    assert [(s["skill_id"], s["private"]) for s in offered.json()["skills_offered"]] == [
+        (skill, True)
+    ]
+    search = await client.get("/people", params={"offers": skill})
+    assert search.status_code == 200 and search.json()["items"] == []
+    paused = await client.put(
+        f"{me}/availability", json={"weekly_capacity": 2, "proposals_paused_until": "2026-12-20"}
+    )
+    assert paused.status_code == 200
+    assert paused.json()["proposals_paused_until"] == "2026-12-20"
+    bad = await client.put(
+        f"{me}/availability", json={"weekly_capacity": 2, "proposals_paused_until": "soon"}
+    )
+    assert "proposals_paused_until" in _field_errors(bad)
+    lifted = await client.put(f"{me}/availability", json={"weekly_capacity": 2})
+    assert lifted.json()["proposals_paused_until"] is None
 
 
 async def test_skill_errors(client: httpx.AsyncClient, run_id: str) -> None:

@@ -99,6 +99,14 @@ async def test_offering_pages_by_id(repo: MongoPersonRepository) -> None:
     assert [p.person_id for p in first + rest] == ["p-0", "p-1", "p-2", "p-4"]
 
 
+async def test_offering_leaves_out_private_offers(repo: MongoPersonRepository) -> None:
+    for n, private in enumerate((False, True)):
+        offers = (OfferedSkill(skill_id="rust", level=3, private=private),)
+        await repo.add(ADA.model_copy(update={"person_id": f"p-{n}", "skills_offered": offers}), [])
+    assert [p.person_id for p in await repo.offering("rust", after=None, limit=10)] == ["p-0"]
+    assert (await repo.get("p-1")).skills_offered[0].private is True  # type: ignore[union-attr]
+
+
 async def test_concurrent_changes_to_one_person_all_land_and_all_publish(
     client: httpx.AsyncClient, read_events: ReadPublished, run_id: str
 ) -> None:

@@ -407,3 +407,17 @@ def test_the_state_of_a_deactivated_person_offers_no_capacity_and_keeps_their_ma
     state = person_state(ada)
     assert (state.weekly_capacity, state.manager_id) == (0, "p-boss")
     assert person_state(changes.set_active(ada, True).person).weekly_capacity == 2
+
+
+def test_the_state_marks_private_offers_and_carries_the_pause() -> None:
+    from peerloop_profiles.domain.state import person_state
+
+    ada = changes.offer_skill(
+        _ada(), OfferedSkill(skill_id="kubernetes", level=2, private=True)
+    ).person
+    ada = changes.set_availability(
+        ada, weekly_capacity=2, away_periods=[], proposals_paused_until=date(2027, 1, 10)
+    ).person
+    state = person_state(ada)
+    assert [(o.skill_id, o.private) for o in state.offers] == [("kubernetes", True)]
+    assert state.proposals_paused_until == date(2027, 1, 10)

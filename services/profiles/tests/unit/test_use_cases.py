@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 from peerloop_contracts.catalogue import STATE_TOPICS
@@ -280,3 +280,34 @@ async def test_erasure_queues_a_tombstone_of_the_persons_state(
     assert last.headers["ce_type"] == "io.peerloop.person-state.v1"
     assert last.headers["ce_subject"] == "p-ada"
     assert last.headers["content-type"] == "application/json"  # never empty
+
+
+async def test_a_private_offer_is_for_matching_only_not_for_people_search(
+    svc: Profiles, repo: InMemoryPersonRepository
+) -> None:
+    await svc.register(ADA, person_id="p-open", weekly_capacity=2)
+    await svc.register(ADA, person_id="p-quiet", weekly_capacity=2)
+    await svc.offer_skill("p-open", OfferedSkill(skill_id="kubernetes", level=3))
+    await svc.offer_skill("p-quiet", OfferedSkill(skill_id="kubernetes", level=4, private=True))
+    _, found = await svc.people_offering("kubernetes")
+    assert [p.person_id for p in found] == ["p-open"]
+    # Matching still hears of it, and knows it is private.
+    [offered] = [e for e in repo.outbox["p-quiet"] if e.topic == "peerloop.skill-offered.v1"]
+    assert json.loads(offered.value)["private"] is True
+
+
+async def test_proposals_paused_until_a_day_are_published_and_resume_when_left_out(
+    svc: Profiles, repo: InMemoryPersonRepository
+) -> None:
+    await svc.register(ADA, person_id="p-ada", weekly_capacity=2)
+    paused = await svc.set_availability(
+        "p-ada", weekly_capacity=2, away_periods=(), proposals_paused_until=date(2026, 12, 20)
+    )
+    assert paused.proposals_paused_until == date(2026, 12, 20)
+    await svc.set_availability("p-ada", weekly_capacity=2, away_periods=())
+    changes = [
+        json.loads(e.value)["proposals_paused_until"]
+        for e in repo.outbox["p-ada"]
+        if e.topic == "peerloop.availability-changed.v1"
+    ]
+    assert changes[-2:] == ["2026-12-20", None]

@@ -23,6 +23,8 @@ ITEM_LINKS = {
     "match-declined": "/requests/{request_id}",
     "match-expired": "/requests/{request_id}",
     "help-request-unmatched": "/requests/{request_id}",
+    "help-request-waiting": "/requests/{request_id}",
+    "help-request-moved": "/requests/{request_id}",
     "help-request-cancelled": "/requests/{request_id}",
     "teach-back-invitation": "/profile?offer={skill_id}&level={level}#skills",
 }

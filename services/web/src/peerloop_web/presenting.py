@@ -16,13 +16,14 @@ Json = dict[str, Any]
 STATE_WORDS = {
     "requested": "Looking for a helper",
     "proposed": "Waiting for a helper's answer",
+    "waiting": "Waiting for someone who can help",
     "accepted": "Session agreed",
     "completed": "Session took place",
     "not_happened": "Session did not take place",
     "unmatched": "Nobody could take it",
     "cancelled": "Cancelled",
 }
-OPEN_STATES = ("requested", "proposed")
+OPEN_STATES = ("requested", "proposed", "waiting")
 COMPONENT_WORDS = {
     "skill_fit": "Knows the skill",
     "level_margin": "Level above what you need",
@@ -31,6 +32,7 @@ COMPONENT_WORDS = {
     "reputation": "Ratings from others",
     "cross_team": "From another team",
     "repeat_pairing": "You paired often before",
+    "available_soon": "At work sooner (you need it soon)",
 }
 URGENCIES = (("low", "Low: this week is fine"), ("normal", "Normal"), ("high", "High: blocked now"))
 FORMATS = (("call", "Call"), ("pairing", "Pairing at the keyboard"), ("chat", "Chat"))

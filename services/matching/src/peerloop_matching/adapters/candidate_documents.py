@@ -66,6 +66,9 @@ def to_candidate(doc: Document) -> Candidate:
             (date.fromisoformat(a["start"]), date.fromisoformat(a["end"]))
             for a in availability.get("away_periods", ())
         ),
+        paused_until=date.fromisoformat(paused)
+        if (paused := availability.get("proposals_paused_until"))
+        else None,
         offers=offers,
         rating_sum=doc.get("rating_sum", 0),
         rating_count=doc.get("rating_count", 0),

@@ -55,6 +55,34 @@ class InMemoryHelpRequests:
             if r.state == "proposed" and (p := r.pending) is not None and p.expires_at <= now
         ][:limit]
 
+    def _waiting(self) -> list[HelpRequest]:
+        return [r for r in self.requests.values() if r.state == "waiting"]
+
+    async def waiting_for(self, skill_ids: Sequence[str], limit: int = 100) -> list[str]:
+        wanted = set(skill_ids)
+        found = sorted(
+            (r.skill_id, r.created_at, r.request_id)
+            for r in self._waiting()
+            if r.skill_id in wanted
+        )
+        return [request_id for _s, _c, request_id in found][:limit]
+
+    async def recheck_due(self, now: datetime, limit: int = 100) -> list[str]:
+        found = sorted(
+            (r.recheck_at, r.request_id)
+            for r in self._waiting()
+            if r.recheck_at is not None and r.recheck_at <= now
+        )
+        return [request_id for _at, request_id in found][:limit]
+
+    async def waits_over(self, now: datetime, limit: int = 100) -> list[str]:
+        found = sorted(
+            (r.wait_until, r.request_id)
+            for r in self._waiting()
+            if r.wait_until is not None and r.wait_until <= now
+        )
+        return [request_id for _at, request_id in found][:limit]
+
     async def requested_by(self, person_id: str) -> list[HelpRequest]:
         return [
             r.model_copy(deep=True) for r in self.requests.values() if r.requester_id == person_id

@@ -58,6 +58,17 @@ class RequestStore:
             [("state", ASCENDING), ("pending_expires_at", ASCENDING)], name="expiry"
         )
         await self.collection.create_index([("requester_id", ASCENDING)], name="requester")
+        # Only waiting requests are in these: small, whatever the history of requests.
+        only_waiting = {"state": "waiting"}
+        await self.collection.create_index(
+            [("skill_id", ASCENDING), ("created_at", ASCENDING)],
+            name="waiting",
+            partialFilterExpression=only_waiting,
+        )
+        for field, name in (("recheck_at", "waiting-recheck"), ("wait_until", "waiting-until")):
+            await self.collection.create_index(
+                [(field, ASCENDING)], name=name, partialFilterExpression=only_waiting
+            )
         await self.collection.create_index([("proposals.helper_id", ASCENDING)], name="helpers")
 
     async def insert(self, request: HelpRequest, events: Sequence[Event]) -> bool:
@@ -97,6 +108,41 @@ class RequestStore:
         cursor = self.collection.find(
             {"state": "proposed", "pending_expires_at": {"$lte": now}}, projection={"_id": 1}
         ).limit(limit)
+        return [doc["_id"] async for doc in cursor]
+
+    async def waiting_for(self, skill_ids: Sequence[str], limit: int = 100) -> list[str]:
+        """Waiting requests for these skills, by skill then oldest first (index `waiting`)."""
+        cursor = (
+            self.collection.find(
+                {"state": "waiting", "skill_id": {"$in": list(skill_ids)}},
+                projection={"_id": 1},
+            )
+            .sort([("skill_id", ASCENDING), ("created_at", ASCENDING)])
+            .hint("waiting")
+            .limit(limit)
+        )
+        return [doc["_id"] async for doc in cursor]
+
+    async def recheck_due(self, now: datetime, limit: int = 100) -> list[str]:
+        cursor = (
+            self.collection.find(
+                {"state": "waiting", "recheck_at": {"$lte": now}}, projection={"_id": 1}
+            )
+            .sort("recheck_at", ASCENDING)
+            .hint("waiting-recheck")
+            .limit(limit)
+        )
+        return [doc["_id"] async for doc in cursor]
+
+    async def waits_over(self, now: datetime, limit: int = 100) -> list[str]:
+        cursor = (
+            self.collection.find(
+                {"state": "waiting", "wait_until": {"$lte": now}}, projection={"_id": 1}
+            )
+            .sort("wait_until", ASCENDING)
+            .hint("waiting-until")
+            .limit(limit)
+        )
         return [doc["_id"] async for doc in cursor]
 
     async def requested_by(self, person_id: str) -> list[HelpRequest]:

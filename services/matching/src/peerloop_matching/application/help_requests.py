@@ -1,4 +1,7 @@
-"""Use cases of a help request: create, match, answer, cancel, confirm, rate, expire, forget.
+"""Use cases of a help request: create, match, answer, cancel, confirm, rate, expire, forget,
+and wait: a request nobody can take now waits, and is tried again when a person who
+could help appears (`wake_for`), on a timer (`recheck_waiting`), until its wait ends
+(`end_waits_due`).
 
 Each command loads the request, decides with the aggregate (and the engine when a
 helper must be found), and saves state and events in one conditional update of
@@ -20,7 +23,7 @@ from datetime import datetime, timedelta
 from peerloop_contracts.base import Event
 from peerloop_contracts.common import SessionFormat, Urgency
 from peerloop_contracts.envelope import CloudEventMeta, utc_now
-from peerloop_contracts.matching import HelpRequested
+from peerloop_contracts.matching import HelpRequested, WaitingReason
 from peerloop_contracts.skills import SkillCatalogue
 
 from peerloop_matching.application.index_sync import IndexSync
@@ -38,8 +41,24 @@ from peerloop_matching.domain.errors import (
     StaleVersionError,
     UnknownPersonError,
 )
-from peerloop_matching.domain.help_request import HelpRequest, idempotent_request_id
+from peerloop_matching.domain.help_request import (
+    MATCHABLE_STATES,
+    HelpRequest,
+    idempotent_request_id,
+)
 from peerloop_matching.domain.scoring import Requester, Weights
+from peerloop_matching.domain.urgency import (
+    favour_sooner,
+    minutes_until_working,
+    pressure,
+    proposal_ttl,
+)
+from peerloop_matching.domain.waiting import (
+    can_help_now,
+    skills_to_wake,
+    wait_until,
+    waiting_reason,
+)
 
 log = logging.getLogger("peerloop.matching")
 
@@ -49,6 +68,10 @@ SHORTLIST = 20
 """Best helpers ranked per round; each is asked for capacity until one has it."""
 MAX_MATCH_ROUNDS = 3
 """Rounds when the index was behind the store on the shortlisted helpers' load."""
+WAKE_BATCH = 100
+"""Waiting requests tried again per person who changed (oldest first) or per sweep."""
+WAKE_ON_RELEASE = 5
+"""Waiting requests tried again when a helper's hold is released: one slot came free."""
 
 AfterSave = Callable[[], Awaitable[Candidate | None]]
 
@@ -59,6 +82,11 @@ class MatchingPolicy:
     proposal_ttl: timedelta = timedelta(days=1)
     requester_wait: timedelta = timedelta(seconds=5)
     """How long an ask waits for matching to learn of a requester who just registered."""
+    longest_wait: timedelta = timedelta(days=14)
+    """A request nobody can take waits at most this long (from its creation), or until its
+    `needed_by` if sooner, then ends unmatched."""
+    recheck_every: timedelta = timedelta(minutes=5)
+    """A waiting request is tried again this often even without an event about a helper."""
 
 
 @dataclass(frozen=True)
@@ -203,7 +231,7 @@ class HelpRequests:
             return _Decision(
                 [*events, *more],
                 held,
-                [lambda: self.candidates.release(helper_id, proposal_id)],
+                [self._freed(helper_id, proposal_id)],
             )
 
         return await self._run(request_id, decide, expected_version)
@@ -248,9 +276,7 @@ class HelpRequests:
             events = request.cancel(actor, reason=reason, now=now)
             after: list[AfterSave] = []
             if pending is not None:
-                after.append(
-                    lambda: self.candidates.release(pending.helper_id, pending.proposal_id)
-                )
+                after.append(self._freed(pending.helper_id, pending.proposal_id))
             return _Decision(events, after=after)
 
         return await self._run(request_id, decide, expected_version)
@@ -307,7 +333,7 @@ class HelpRequests:
             accepted = next(p for p in request.proposals if p.status == "accepted")
             return _Decision(
                 events,
-                after=[lambda: self.candidates.release(accepted.helper_id, accepted.proposal_id)],
+                after=[self._freed(accepted.helper_id, accepted.proposal_id)],
             )
 
         return await self._run(request_id, decide, expected_version)
@@ -354,6 +380,36 @@ class HelpRequests:
                 continue  # answered, cancelled or moved on meanwhile
         return moved
 
+    async def wake_for(self, candidate: Candidate, *, limit: int = WAKE_BATCH) -> int:
+        """A person changed who may now help: try the requests waiting for what they offer,
+        oldest first; how many were proposed. Replicas racing for one request are kept
+        apart by its version: one proposal wins, the other finds it no longer waiting."""
+        now = self.clock()
+        if not can_help_now(candidate, now.date(), now):
+            return 0
+        skills = skills_to_wake(candidate, self.sync.index.related)
+        return await self._wake(await self.requests.waiting_for(skills, limit=limit))
+
+    async def recheck_waiting(self) -> int:
+        """Try waiting requests whose recheck is due: capacity also comes back by itself
+        (a new week, an unanswered proposal's hold lapsing), and people back from away."""
+        return await self._wake(await self.requests.recheck_due(self.clock(), limit=WAKE_BATCH))
+
+    async def end_waits_due(self) -> int:
+        """End every wait past its `needed_by` or the longest wait; how many ended."""
+        ended = 0
+        for request_id in await self.requests.waits_over(self.clock(), limit=WAKE_BATCH):
+            try:
+                await self._run(
+                    request_id,
+                    lambda request, now: self._decided(request.end_wait(now=now)),
+                    None,
+                )
+                ended += 1
+            except DomainError as exc:
+                log.debug("not ending the wait of %s: %s", request_id, exc)
+        return ended
+
     async def forget_person(self, person_id: str) -> None:
         """Erasure: drop their requests, and their name and words from requests they helped with."""
         await self.rules.forget(person_id)
@@ -373,6 +429,40 @@ class HelpRequests:
 
     # -- internals -------------------------------------------------------------------------
 
+    def _freed(self, helper_id: str, proposal_id: str) -> AfterSave:
+        """Release a helper's hold; the capacity it frees goes to a request waiting for them
+        at once (declined, expired, cancelled, not happened), not at the next recheck."""
+
+        async def release() -> Candidate | None:
+            helper = await self.candidates.release(helper_id, proposal_id)
+            if helper is not None:
+                self.sync.put(helper)
+                await self.wake_for(helper, limit=WAKE_ON_RELEASE)
+            return helper
+
+        return release
+
+    @staticmethod
+    async def _decided(events: list[Event]) -> _Decision:
+        return _Decision(events)
+
+    async def _wake(self, request_ids: list[str]) -> int:
+        proposed = 0
+        for request_id in request_ids:
+            try:
+                request = await self._run(request_id, self._try_again, None)
+            except DomainError as exc:
+                log.debug("not trying %s again: %s", request_id, exc)
+                continue
+            proposed += request.state == "proposed"
+        return proposed
+
+    async def _try_again(self, request: HelpRequest, now: datetime) -> _Decision:
+        if request.state != "waiting":
+            raise InvalidTransitionError(f"request {request.request_id} no longer waits")
+        events, held = await self._match(request, now)
+        return _Decision(events, held)
+
     async def _expire(self, request: HelpRequest, now: datetime) -> _Decision:
         pending = request.pending
         events = request.expire(now=now, will_retry=True)
@@ -383,7 +473,7 @@ class HelpRequests:
         return _Decision(
             [*events, *more],
             held,
-            [lambda: self.candidates.release(pending.helper_id, pending.proposal_id)],
+            [self._freed(pending.helper_id, pending.proposal_id)],
         )
 
     async def _run(
@@ -415,8 +505,8 @@ class HelpRequests:
     async def _match(
         self, request: HelpRequest, now: datetime
     ) -> tuple[list[Event], tuple[str, str] | None]:
-        """Propose the best helper who still has capacity, or report why there is none."""
-        if request.state != "requested":
+        """Propose the best helper who still has capacity, or wait (saying why there is none)."""
+        if request.state not in MATCHABLE_STATES:
             raise InvalidTransitionError(f"request {request.request_id} is {request.state}")
         if request.programme_id is not None:
             return [], None  # the programme places its mentee again (`Programmes.on_declined`)
@@ -427,7 +517,9 @@ class HelpRequests:
             requester=await self._requester(request.requester_id, now),
             tried=request.tried_helpers | org.excluded_upfront(request.requester_id),
         )
-        ttl = self.policy.proposal_ttl
+        pressed = pressure(request.urgency, request.needed_by, now)
+        ttl = proposal_ttl(self.policy.proposal_ttl, pressed, request.needed_by, now)
+        monday = week_start(now)
         for _ in range(MAX_MATCH_ROUNDS):
             outcome = org.allowed(
                 need,
@@ -437,8 +529,21 @@ class HelpRequests:
             )
             if not outcome.ranked:
                 assert outcome.unmatched_reason is not None
-                return request.give_up(outcome.unmatched_reason, outcome.detail), None
-            for scored in outcome.ranked:
+                reason = waiting_reason(
+                    outcome.unmatched_reason, unavailable=outcome.unavailable, away=outcome.away
+                )
+                return self._wait(request, reason, outcome.detail, now), None
+            minutes = (
+                {
+                    s.candidate.person_id: minutes_until_working(
+                        week_mask(s.candidate.time_zone, s.candidate.hours, monday), now
+                    )
+                    for s in outcome.ranked
+                }
+                if pressed.level > 0
+                else {}  # only a pressing request looks at who is at work sooner
+            )
+            for scored in favour_sooner(outcome.ranked, minutes, pressed, ttl):
                 helper = scored.candidate.person_id
                 reservation = Reservation(
                     proposal_id=request.next_proposal_id(),
@@ -462,7 +567,18 @@ class HelpRequests:
                 else:
                     self.sync.put(fresh)
         detail = "every helper found reached capacity while being asked"
-        return request.give_up("all_at_capacity", detail), None
+        return self._wait(request, "all_at_capacity", detail, now), None
+
+    def _wait(
+        self, request: HelpRequest, reason: WaitingReason, detail: str, now: datetime
+    ) -> list[Event]:
+        return request.wait(
+            reason,
+            detail,
+            now=now,
+            until=wait_until(request.created_at, request.needed_by, self.policy.longest_wait),
+            recheck_at=now + self.policy.recheck_every,
+        )
 
     async def _requester(self, person_id: str, now: datetime) -> Requester:
         person = self.sync.index.get(person_id) or await self.candidates.get(person_id)

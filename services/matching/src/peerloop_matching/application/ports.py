@@ -51,6 +51,18 @@ class HelpRequestRepository(Protocol):
         """Ids of proposed requests whose pending proposal expired at or before `now`."""
         ...
 
+    async def waiting_for(self, skill_ids: Sequence[str], limit: int = 100) -> list[str]:
+        """Ids of waiting requests for any of these skills, by skill then oldest first."""
+        ...
+
+    async def recheck_due(self, now: datetime, limit: int = 100) -> list[str]:
+        """Ids of waiting requests whose `recheck_at` is at or before `now`, earliest first."""
+        ...
+
+    async def waits_over(self, now: datetime, limit: int = 100) -> list[str]:
+        """Ids of waiting requests whose `wait_until` is at or before `now`, earliest first."""
+        ...
+
     async def requested_by(self, person_id: str) -> list[HelpRequest]: ...
 
     async def helped_by(self, person_id: str) -> list[HelpRequest]:

@@ -11,6 +11,9 @@ came before the state. That
 is how a fresh deployment with an empty store rebuilds its candidates after the
 change events are gone (read the state topic from the beginning, then follow),
 and the state and change events may arrive in any order meanwhile.
+
+A change that may let a person help (an offer, availability: capacity, away periods,
+hours; a state) wakes the requests waiting for what they offer.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from peerloop_contracts.states import PersonState, Tombstone
 from peerloop_matching.application.help_requests import HelpRequests
 from peerloop_matching.application.index_sync import IndexSync
 from peerloop_matching.application.ports import CandidateRepository, PersonParts
+from peerloop_matching.domain.candidate import Candidate
 
 ERASED_BY_TOMBSTONE = 0
 """The erased sequence recorded when only the state's tombstone said so (it has none)."""
@@ -51,7 +55,7 @@ class CandidateProjection:
             "time_zone": event.time_zone,
             "working_hours": event.working_hours.model_dump(),
         }
-        self.sync.put(await self.store.apply_profile(event.person_id, event.sequence, part))
+        await self._changed(await self.store.apply_profile(event.person_id, event.sequence, part))
 
     async def on_availability(self, event: AvailabilityChanged, _meta: CloudEventMeta) -> None:
         part = {
@@ -61,9 +65,12 @@ class CandidateProjection:
             "away_periods": [
                 {"start": a.start.isoformat(), "end": a.end.isoformat()} for a in event.away_periods
             ],
+            "proposals_paused_until": event.proposals_paused_until.isoformat()
+            if event.proposals_paused_until
+            else None,
         }
         applied = await self.store.apply_availability(event.person_id, event.sequence, part)
-        self.sync.put(applied)
+        await self._changed(applied)
         # Capacity 0 (gone from the organisation's directory, say) also ends what the
         # helper was still asked: their pending proposals move on. Read from the store,
         # so a redelivered event still moves them, and a stale one no longer does.
@@ -82,7 +89,7 @@ class CandidateProjection:
         applied = await self.store.apply_offer(
             event.person_id, event.skill_id, event.sequence, part
         )
-        self.sync.put(applied)
+        await self._changed(applied)
 
     async def on_skill_withdrawn(self, event: SkillWithdrawn, _meta: CloudEventMeta) -> None:
         # Kept as a tombstone with its sequence, so an older offer arriving late stays withdrawn.
@@ -124,6 +131,9 @@ class CandidateProjection:
                     {"start": a.start.isoformat(), "end": a.end.isoformat()}
                     for a in record.away_periods
                 ],
+                "proposals_paused_until": record.proposals_paused_until.isoformat()
+                if record.proposals_paused_until
+                else None,
             },
             offers={
                 o.skill_id: {
@@ -139,12 +149,20 @@ class CandidateProjection:
                 s.skill_id: {"skill_id": s.skill_id, "level": s.level} for s in record.learned
             },
         )
-        self.sync.put(await self.store.apply_state(record.person_id, record.sequence, parts))
+        await self._changed(await self.store.apply_state(record.person_id, record.sequence, parts))
 
     async def _forget(self, person_id: str, sequence: int) -> None:
         await self.requests.forget_person(person_id)
         await self.store.erase(person_id, sequence)
         self.sync.index.remove(person_id)
+
+    async def _changed(self, candidate: Candidate | None) -> None:
+        """Into the index first, so the waiting requests it wakes are matched with it. A
+        redelivered event changes nothing and wakes nothing; a wake lost to a crash is
+        caught up by the waiting sweep."""
+        self.sync.put(candidate)
+        if candidate is not None:
+            await self.requests.wake_for(candidate)
 
     async def on_feedback(self, event: FeedbackGiven, _meta: CloudEventMeta) -> None:
         # Reputation is a helper's: only ratings of teachers count.

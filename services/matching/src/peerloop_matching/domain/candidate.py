@@ -70,6 +70,8 @@ class Candidate:
     weekly_capacity: int | None = None
     """All skills together; None until availability is known (only per-skill limits apply)."""
     away: tuple[tuple[date, date], ...] = ()
+    paused_until: date | None = None
+    """The person paused all proposals up to and including this day."""
     offers: dict[str, Offer] = field(default_factory=dict)
     rating_sum: int = 0
     rating_count: int = 0
@@ -78,6 +80,9 @@ class Candidate:
     """Learners this person has had accepted sessions with, one entry per session."""
 
     def is_away(self, day: date) -> bool:
+        """Away, or proposals paused: either way nobody is proposed to them on `day`."""
+        if self.paused_until is not None and day <= self.paused_until:
+            return True
         return bool(self.away) and any(start <= day <= end for start, end in self.away)
 
     def load_this_week(

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import heapq
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 from peerloop_contracts.matching import UnmatchedReason
@@ -57,6 +57,10 @@ class Outcome:
     ranked: tuple[Scored, ...]
     unmatched_reason: UnmatchedReason | None = None
     detail: str = ""
+    unavailable: int = 0
+    """Possible helpers not asked yet who are away or at capacity."""
+    away: int = 0
+    """Of those, how many are away."""
 
 
 class _Rank:
@@ -89,6 +93,7 @@ class _Search:
     pool: set[str] = field(default_factory=set)
     tried: int = 0
     unavailable: int = 0
+    away: int = 0
 
     def __post_init__(self) -> None:
         self.vector = weight_vector(self.weights)
@@ -120,9 +125,11 @@ class _Search:
         if candidate.person_id in need.tried:
             self.tried += first_look
             return
-        if candidate.is_away(self._today) or not candidate.has_capacity(
-            skill_id, self.now, week=self._week
-        ):
+        if candidate.is_away(self._today):
+            self.unavailable += first_look
+            self.away += first_look
+            return
+        if not candidate.has_capacity(skill_id, self.now, week=self._week):
             self.unavailable += first_look
             return
         found = facts(
@@ -167,7 +174,8 @@ class _Search:
         )
         if ranked:
             return Outcome(ranked)
-        return _nobody(self.need, len(self.pool), self.tried)
+        nobody = _nobody(self.need, len(self.pool), self.tried)
+        return replace(nobody, unavailable=self.unavailable, away=self.away)
 
 
 def find_helpers(

@@ -18,6 +18,7 @@ from peerloop_contracts.matching import (
     HelpRequestCancelled,
     HelpRequested,
     HelpRequestUnmatched,
+    HelpRequestWaiting,
     MatchAccepted,
     MatchDeclined,
     MatchExpired,
@@ -28,19 +29,30 @@ from peerloop_contracts.matching import (
     SessionNotHappened,
     SessionRescheduled,
     UnmatchedReason,
+    WaitingReason,
 )
 from pydantic import BaseModel, ConfigDict
 
 from peerloop_matching.domain.errors import InvalidTransitionError, NotAllowedError
 from peerloop_matching.domain.scoring import Scored
+from peerloop_matching.domain.waiting import unmatched_reason
 
 State = Literal[
-    "requested", "proposed", "accepted", "completed", "not_happened", "unmatched", "cancelled"
+    "requested",
+    "proposed",
+    "waiting",
+    "accepted",
+    "completed",
+    "not_happened",
+    "unmatched",
+    "cancelled",
 ]
 ProposalStatus = Literal["pending", "declined", "expired", "accepted", "cancelled"]
 Role = Literal["learner", "teacher"]
 
-OPEN_STATES: frozenset[str] = frozenset({"requested", "proposed"})
+OPEN_STATES: frozenset[str] = frozenset({"requested", "proposed", "waiting"})
+MATCHABLE_STATES: frozenset[str] = frozenset({"requested", "waiting"})
+"""States in which a helper may be proposed: just asked (or declined), or waiting for one."""
 
 ERASED = ERASED_PERSON
 """Stands in for an erased person wherever another person's record must keep its shape."""
@@ -90,6 +102,8 @@ class Proposal(_State):
     expires_at: datetime
     decided_at: datetime | None = None
     reason: str | None = None
+    waited_since: datetime | None = None
+    """Set when this proposal ended a wait: since when the request waited."""
 
 
 class Feedback(_State):
@@ -141,6 +155,15 @@ class HelpRequest(_State):
     programme_id: str | None = None
     """Set when a programme proposed this pair: after a decline or expiry the programme
     finds the next mentor (within its capacities), not the one-off engine."""
+    waiting_reason: WaitingReason | None = None
+    waiting_detail: str | None = None
+    waiting_since: datetime | None = None
+    """Since when the request waits for a helper (None when it does not wait)."""
+    wait_until: datetime | None = None
+    """When a waiting request ends unmatched: its `needed_by` or the longest wait."""
+    recheck_at: datetime | None = None
+    """When a waiting request is next tried again without an event (capacity comes back
+    with a new week or an expired reservation, people come back from away on a date)."""
 
     # -- queries ---------------------------------------------------------------------------
 
@@ -203,7 +226,7 @@ class HelpRequest(_State):
         ]
 
     def propose(self, match: Scored, *, now: datetime, ttl: timedelta) -> list[Event]:
-        if self.state != "requested":
+        if self.state not in MATCHABLE_STATES:
             raise InvalidTransitionError(
                 f"cannot propose a helper for a request that is {self.state}"
             )
@@ -219,7 +242,9 @@ class HelpRequest(_State):
             )
             for c in match.components
         ]
+        waited_since = self.waiting_since
         proposal = Proposal(
+            waited_since=waited_since,
             proposal_id=self.next_proposal_id(),
             attempt=len(self.proposals) + 1,
             helper_id=match.candidate.person_id,
@@ -230,6 +255,7 @@ class HelpRequest(_State):
             expires_at=now + ttl,
         )
         self.proposals.append(proposal)
+        self._stop_waiting()
         self.state = "proposed"
         return [
             self._emit(
@@ -242,12 +268,15 @@ class HelpRequest(_State):
                 breakdown=breakdown,
                 attempt=proposal.attempt,
                 expires_at=proposal.expires_at,
+                waited_since=waited_since,
             )
         ]
 
     def give_up(self, reason: UnmatchedReason, detail: str) -> list[Event]:
-        if self.state != "requested":
+        if self.state not in MATCHABLE_STATES:
             raise InvalidTransitionError(f"cannot give up on a request that is {self.state}")
+        waited_since = self.waiting_since
+        self._stop_waiting()
         self.state = "unmatched"
         self.unmatched_reason = reason
         self.unmatched_detail = detail
@@ -258,8 +287,56 @@ class HelpRequest(_State):
                 reason=reason,
                 detail=detail,
                 candidates_tried=len(self.proposals),
+                waited_since=waited_since,
             )
         ]
+
+    def wait(
+        self,
+        reason: WaitingReason,
+        detail: str,
+        *,
+        now: datetime,
+        until: datetime,
+        recheck_at: datetime,
+    ) -> list[Event]:
+        """Nobody can take it now: wait for a helper (or, past `until`, end unmatched).
+
+        A request already waiting only notes the newer reason: the requester was told.
+        """
+        if self.state not in MATCHABLE_STATES:
+            raise InvalidTransitionError(f"cannot wait with a request that is {self.state}")
+        if until <= now:
+            return self.give_up(unmatched_reason(reason), detail)
+        self.waiting_reason = reason
+        self.waiting_detail = detail
+        self.wait_until = until
+        self.recheck_at = recheck_at
+        if self.state == "waiting":
+            return []
+        self.state = "waiting"
+        self.waiting_since = now
+        return [
+            self._emit(
+                HelpRequestWaiting,
+                skill_id=self.skill_id,
+                reason=reason,
+                detail=detail,
+                candidates_tried=len(self.proposals),
+                waiting_since=now,
+                until=until,
+            )
+        ]
+
+    def end_wait(self, *, now: datetime) -> list[Event]:
+        """The wait is over (`needed_by` or the longest wait passed): end unmatched."""
+        if self.state != "waiting" or self.waiting_reason is None:
+            raise InvalidTransitionError(f"request {self.request_id} is not waiting")
+        if self.wait_until is None or self.wait_until > now:
+            raise InvalidTransitionError(f"request {self.request_id} may still wait")
+        reason = self.waiting_reason
+        detail = f"waited until {self.wait_until:%Y-%m-%d %H:%M} UTC: {self.waiting_detail or ''}"
+        return self.give_up(unmatched_reason(reason), detail.rstrip(": ")[:500])
 
     def decline(
         self,
@@ -333,6 +410,7 @@ class HelpRequest(_State):
             raise InvalidTransitionError(f"cannot cancel a request that is {self.state}")
         if (proposal := self.pending) is not None:
             self._close(proposal, "cancelled", now, reason)
+        self._stop_waiting()
         self.state = "cancelled"
         return [self._emit(HelpRequestCancelled, skill_id=self.skill_id, reason=reason)]
 
@@ -482,6 +560,13 @@ class HelpRequest(_State):
         if self.state != "accepted":
             raise InvalidTransitionError(f"the session is already {self.state.replace('_', ' ')}")
         return self.session
+
+    def _stop_waiting(self) -> None:
+        self.waiting_reason = None
+        self.waiting_detail = None
+        self.waiting_since = None
+        self.wait_until = None
+        self.recheck_at = None
 
     def _close(
         self, proposal: Proposal, status: ProposalStatus, now: datetime, reason: str | None

@@ -64,6 +64,10 @@ def help_request_state(request: HelpRequest, at: datetime) -> HelpRequestState:
         ),
         unmatched_reason=request.unmatched_reason,
         unmatched_detail=request.unmatched_detail,
+        waiting_reason=request.waiting_reason,
+        waiting_since=request.waiting_since,
+        wait_until=request.wait_until,
+        programme_id=request.programme_id,
         sequence=request.sequence,
     )
 

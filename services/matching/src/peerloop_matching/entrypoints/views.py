@@ -13,7 +13,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from peerloop_contracts.common import SessionFormat, Urgency
-from peerloop_contracts.matching import ScoreComponent, UnmatchedReason
+from peerloop_contracts.matching import ScoreComponent, UnmatchedReason, WaitingReason
 from pydantic import BaseModel, Field
 
 from peerloop_matching.application.slots import Suggestion
@@ -39,6 +39,9 @@ class ProposalView(BaseModel):
     expires_at: datetime
     decided_at: datetime | None = None
     reason: str | None = None
+    waited_since: datetime | None = Field(
+        default=None, description="Set when this proposal ended a wait: since when it waited."
+    )
 
 
 class FeedbackView(BaseModel):
@@ -81,6 +84,14 @@ class HelpRequestView(BaseModel):
     unmatched_detail: str | None = None
     programme_id: str | None = Field(
         default=None, description="The programme that proposed this pair, if any."
+    )
+    waiting_reason: WaitingReason | None = Field(
+        default=None, description="While `waiting`: why nobody can take it now."
+    )
+    waiting_detail: str | None = None
+    waiting_since: datetime | None = None
+    wait_until: datetime | None = Field(
+        default=None, description="While `waiting`: when it ends unmatched if nobody came."
     )
 
 
@@ -133,6 +144,10 @@ def request_view(request: HelpRequest, reader: str | None) -> HelpRequestView:
         unmatched_reason=request.unmatched_reason,
         unmatched_detail=request.unmatched_detail,
         programme_id=request.programme_id,
+        waiting_reason=request.waiting_reason,
+        waiting_detail=request.waiting_detail,
+        waiting_since=request.waiting_since,
+        wait_until=request.wait_until,
     )
 
 

@@ -14,6 +14,8 @@ Kind = Literal[
     "match-declined",
     "match-expired",
     "help-request-unmatched",
+    "help-request-waiting",
+    "help-request-moved",
     "help-request-cancelled",
     "session-completed",
     "feedback-received",

@@ -15,6 +15,7 @@ from peerloop_contracts.matching import (
     FeedbackGiven,
     HelpRequestCancelled,
     HelpRequestUnmatched,
+    HelpRequestWaiting,
     MatchAccepted,
     MatchDeclined,
     MatchExpired,
@@ -23,6 +24,7 @@ from peerloop_contracts.matching import (
     SessionCompleted,
     SessionRescheduled,
     UnmatchedReason,
+    WaitingReason,
 )
 from peerloop_contracts.profiles import SkillAcquired
 from peerloop_contracts.skills import default_catalogue
@@ -36,6 +38,7 @@ NOTIFYING_EVENTS: tuple[type[Event], ...] = (
     MatchDeclined,
     MatchExpired,
     HelpRequestUnmatched,
+    HelpRequestWaiting,
     HelpRequestCancelled,
     SessionCompleted,
     FeedbackGiven,
@@ -57,6 +60,14 @@ _SUGGESTIONS: dict[UnmatchedReason, str] = {
         "The people asked could not take it this time. Rephrase the task with more "
         "detail, or ask again later."
     ),
+}
+
+
+_WAITING_BECAUSE: dict[WaitingReason, str] = {
+    "no_one_offers": "nobody offers this skill yet",
+    "all_at_capacity": "everyone who offers it is fully booked this week",
+    "all_away": "everyone who offers it is away or has paused proposals",
+    "all_declined": "the people asked could not take it",
 }
 
 
@@ -215,6 +226,46 @@ def _reminders(event: MatchAccepted | SessionRescheduled) -> list[Intent]:
     ]
 
 
+def _proposed(event: MatchProposed) -> list[Intent]:
+    return [
+        Intent(
+            event.helper_id,
+            "match-proposed",
+            {
+                "skill": skill_label(event.skill_id),
+                "task": event.task,
+                "score": event.score,
+                "breakdown": [c.model_dump() for c in event.breakdown],
+                "expires_at": event.expires_at,
+                "requester_id": event.requester_id,
+                "request_id": event.request_id,
+                "proposal_id": event.proposal_id,
+            },
+            mentions=(event.requester_id,),
+            quoted={event.requester_id: (event.task,)},
+        )
+    ]
+
+
+def _moved(event: MatchProposed) -> list[Intent]:
+    """The requester of a waiting request hears that it moved: someone was asked."""
+    if event.waited_since is None:
+        return []
+    return [
+        Intent(
+            event.requester_id,
+            "help-request-moved",
+            {
+                "skill": skill_label(event.skill_id),
+                "helper_id": event.helper_id,
+                "waited_since": event.waited_since,
+                "expires_at": event.expires_at,
+            },
+            mentions=(event.helper_id,),
+        )
+    ]
+
+
 def intents_for(event: Event) -> list[Intent]:
     """The notifications an event causes; empty for events nobody needs to hear about."""
     links: dict[str, str | int] = {}
@@ -228,24 +279,7 @@ def intents_for(event: Event) -> list[Intent]:
 def _intents_for(event: Event) -> list[Intent]:
     match event:
         case MatchProposed():
-            return [
-                Intent(
-                    event.helper_id,
-                    "match-proposed",
-                    {
-                        "skill": skill_label(event.skill_id),
-                        "task": event.task,
-                        "score": event.score,
-                        "breakdown": [c.model_dump() for c in event.breakdown],
-                        "expires_at": event.expires_at,
-                        "requester_id": event.requester_id,
-                        "request_id": event.request_id,
-                        "proposal_id": event.proposal_id,
-                    },
-                    mentions=(event.requester_id,),
-                    quoted={event.requester_id: (event.task,)},
-                )
-            ]
+            return [*_proposed(event), *_moved(event)]
         case MatchAccepted():
             return [*_accepted(event), *_reminders(event), *_invitations(event)]
         case SessionRescheduled():
@@ -267,6 +301,20 @@ def _intents_for(event: Event) -> list[Intent]:
                     },
                     mentions=(event.helper_id,),
                     quoted={event.helper_id: (reason,)} if reason else {},
+                )
+            ]
+        case HelpRequestWaiting():
+            return [
+                Intent(
+                    event.requester_id,
+                    "help-request-waiting",
+                    {
+                        "skill": skill_label(event.skill_id),
+                        "reason": event.reason,
+                        "why": _WAITING_BECAUSE[event.reason],
+                        "detail": event.detail,
+                        "until": event.until,
+                    },
                 )
             ]
         case HelpRequestUnmatched():

@@ -26,6 +26,8 @@ KIND_TITLES: dict[Kind, str] = {
     "match-declined": "Declined requests",
     "match-expired": "Unanswered requests",
     "help-request-unmatched": "Requests nobody could take",
+    "help-request-waiting": "Requests waiting for a helper",
+    "help-request-moved": "Waiting requests that moved",
     "help-request-cancelled": "Cancelled requests",
     "session-completed": "Sessions to rate",
     "feedback-received": "Feedback you received",

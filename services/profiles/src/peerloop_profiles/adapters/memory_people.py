@@ -37,7 +37,11 @@ class InMemoryPersonRepository:
 
     async def offering(self, skill_id: str, *, after: str | None, limit: int) -> list[Person]:
         found = sorted(
-            (p for p in self.people.values() if p.offered(skill_id) is not None),
+            (
+                p
+                for p in self.people.values()
+                if (offer := p.offered(skill_id)) is not None and not offer.private
+            ),
             key=lambda p: p.person_id,
         )
         return [p for p in found if after is None or p.person_id > after][:limit]

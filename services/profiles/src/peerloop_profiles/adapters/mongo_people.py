@@ -69,7 +69,10 @@ class MongoPersonRepository:
         return result.matched_count == 1
 
     async def offering(self, skill_id: str, *, after: str | None, limit: int) -> list[Person]:
-        query: Document = {"skills_offered.skill_id": skill_id}
+        # A private offer is for matching only: never found by colleagues.
+        query: Document = {
+            "skills_offered": {"$elemMatch": {"skill_id": skill_id, "private": {"$ne": True}}}
+        }
         if after is not None:
             query["_id"] = {"$gt": after}
         cursor = (

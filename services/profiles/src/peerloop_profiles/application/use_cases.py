@@ -16,7 +16,7 @@ import random
 import uuid
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 from peerloop_contracts.common import AwayPeriod, WorkingHours
 from peerloop_contracts.matching import SessionCompleted
@@ -166,6 +166,7 @@ class Profiles:
         away_periods: Iterable[AwayPeriod],
         working_hours: WorkingHours | None = None,
         time_zone: str | None = None,
+        proposals_paused_until: date | None = None,
         expected_version: int | None = None,
         traceparent: str | None = None,
     ) -> Person:
@@ -178,6 +179,7 @@ class Profiles:
                 away_periods=periods,
                 working_hours=working_hours,
                 time_zone=time_zone,
+                proposals_paused_until=proposals_paused_until,
             ),
             expected_version,
             traceparent,

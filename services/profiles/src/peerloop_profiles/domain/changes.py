@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from peerloop_contracts.base import Event
 from peerloop_contracts.common import AwayPeriod, WorkingHours
@@ -117,6 +117,7 @@ def offer_skill(person: Person, offer: OfferedSkill, *, replace_only: bool = Fal
             description=offer.description,
             willing_to_teach=offer.willing_to_teach,
             weekly_capacity=offer.weekly_capacity,
+            private=offer.private,
             sequence=seq,
         )
 
@@ -169,8 +170,10 @@ def set_availability(
     away_periods: Iterable[AwayPeriod],
     working_hours: WorkingHours | None = None,
     time_zone: str | None = None,
+    proposals_paused_until: date | None = None,
 ) -> Decision:
-    """Hours and time zone are optional here: left out, they stay as they are."""
+    """Hours and time zone are optional here: left out, they stay as they are. Like the
+    away periods, a pause is replaced by every change: left out, proposals resume."""
     details = _details(person)
     check_capacity(weekly_capacity)
     new_details = details.model_copy(
@@ -184,6 +187,7 @@ def set_availability(
             "details": new_details,
             "weekly_capacity": weekly_capacity,
             "away_periods": tuple(sorted(away_periods, key=lambda p: (p.start, p.end))),
+            "proposals_paused_until": proposals_paused_until,
         }
     )
     if changed == person:
@@ -305,6 +309,7 @@ def _availability(p: Person, seq: int) -> Event:
         time_zone=d.time_zone,
         working_hours=d.working_hours,
         away_periods=list(p.away_periods),
+        proposals_paused_until=p.proposals_paused_until,
         sequence=seq,
     )
 

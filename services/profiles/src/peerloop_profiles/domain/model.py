@@ -43,7 +43,10 @@ class OfferedSkill(_Value):
     level: int
     description: str = ""
     willing_to_teach: bool = True
+    """False: kept on the profile, never suggested (proposed) for it."""
     weekly_capacity: int = 1
+    private: bool = False
+    """For matching only: not shown to colleagues (people search, the public profile)."""
 
 
 class LearningGoal(_Value):
@@ -67,6 +70,8 @@ class Person(_Value):
     """None once the person is erased."""
     weekly_capacity: int = 0
     away_periods: tuple[AwayPeriod, ...] = ()
+    proposals_paused_until: date | None = None
+    """No proposals up to and including this day; they resume by themselves after it."""
     skills_offered: tuple[OfferedSkill, ...] = ()
     learning_goals: tuple[LearningGoal, ...] = ()
     skills_learned: tuple[LearnedSkill, ...] = ()
@@ -91,6 +96,10 @@ class Person(_Value):
 
     def offered(self, skill_id: str) -> OfferedSkill | None:
         return next((s for s in self.skills_offered if s.skill_id == skill_id), None)
+
+    def shown_offers(self) -> tuple[OfferedSkill, ...]:
+        """The offers colleagues may see: all but the private ones."""
+        return tuple(s for s in self.skills_offered if not s.private)
 
     def goal(self, skill_id: str) -> LearningGoal | None:
         return next((g for g in self.learning_goals if g.skill_id == skill_id), None)

@@ -29,6 +29,7 @@ def person_state(person: Person) -> PersonState:
         languages=list(details.languages),
         weekly_capacity=person.bookable_capacity,
         away_periods=list(person.away_periods),
+        proposals_paused_until=person.proposals_paused_until,
         offers=[
             OfferState(
                 skill_id=o.skill_id,
@@ -37,6 +38,7 @@ def person_state(person: Person) -> PersonState:
                 description=o.description,
                 willing_to_teach=o.willing_to_teach,
                 weekly_capacity=o.weekly_capacity,
+                private=o.private,
             )
             for o in person.skills_offered
         ],

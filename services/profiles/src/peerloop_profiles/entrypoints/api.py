@@ -368,6 +368,7 @@ async def set_availability(
         away_periods=body.away_periods,
         working_hours=body.working_hours,
         time_zone=body.time_zone,
+        proposals_paused_until=body.proposals_paused_until,
         expected_version=_expected_version(if_match, body.version),
         traceparent=traceparent,
     )
@@ -381,4 +382,5 @@ def _offer(skill_id: str, body: SkillOfferBody) -> OfferedSkill:
         description=body.description,
         willing_to_teach=body.willing_to_teach,
         weekly_capacity=body.weekly_capacity,
+        private=body.private,
     )

@@ -156,8 +156,15 @@ class UpdatePerson(_Request):
 class SkillOfferBody(_Request):
     level: Level
     description: Description = ""
-    willing_to_teach: bool = True
+    willing_to_teach: bool = Field(
+        default=True,
+        description="false: keep the skill on the profile but never be suggested for it",
+    )
     weekly_capacity: Capacity = 1
+    private: bool = Field(
+        default=False,
+        description="true: for matching only, not shown in people search or to colleagues",
+    )
     version: Version = None
 
 
@@ -190,6 +197,11 @@ class SetAvailability(_Request):
     away_periods: AwayPeriods = Field(default_factory=list)
     working_hours: WorkingHours | None = Field(default=None, description="unchanged if left out")
     time_zone: TimeZone | None = Field(default=None, description="unchanged if left out")
+    proposals_paused_until: date | None = Field(
+        default=None,
+        description="no proposals up to and including this day; they resume by themselves "
+        "the day after. Left out: not paused",
+    )
     version: Version = None
 
 
@@ -205,6 +217,7 @@ class PublicOfferView(BaseModel):
 
 class OfferView(PublicOfferView):
     weekly_capacity: int
+    private: bool
 
 
 class GoalView(BaseModel):
@@ -239,6 +252,7 @@ class PersonView(BaseModel):
     languages: list[str] = Field(default_factory=list)
     weekly_capacity: int
     away_periods: AwayPeriods = Field(default_factory=list)
+    proposals_paused_until: date | None = None
     skills_offered: list[OfferView] = Field(default_factory=list)
     learning_goals: list[GoalView] = Field(default_factory=list)
     skills_learned: list[LearnedView] = Field(default_factory=list)

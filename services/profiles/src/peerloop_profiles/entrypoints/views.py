@@ -22,7 +22,9 @@ def offer_view(offer: OfferedSkill) -> OfferView:
 
 
 def public_offer_view(offer: OfferedSkill) -> PublicOfferView:
-    return PublicOfferView.model_validate(offer_view(offer).model_dump(exclude={"weekly_capacity"}))
+    return PublicOfferView.model_validate(
+        offer_view(offer).model_dump(exclude={"weekly_capacity", "private"})
+    )
 
 
 def person_view(person: Person, today: date) -> PersonView:
@@ -36,6 +38,7 @@ def person_view(person: Person, today: date) -> PersonView:
         **details,
         weekly_capacity=person.weekly_capacity,
         away_periods=list(person.away_periods),
+        proposals_paused_until=person.proposals_paused_until,
         skills_offered=[offer_view(s) for s in person.skills_offered],
         learning_goals=[
             GoalView(skill_name=skill_name(g.skill_id), **g.model_dump())
@@ -59,7 +62,7 @@ def public_person_view(person: Person, today: date) -> PublicPersonView:
         team=details.team if details else None,
         time_zone=details.time_zone if details else None,
         languages=list(details.languages) if details else [],
-        skills_offered=[public_offer_view(s) for s in person.skills_offered],
+        skills_offered=[public_offer_view(s) for s in person.shown_offers()],
         skills_learned=[
             LearnedView(skill_name=skill_name(s.skill_id), **s.model_dump())
             for s in person.skills_learned
