@@ -135,12 +135,15 @@ class ServiceRuntime:
         retry: RetryPolicy | None = None,
         batch: bool = False,
         batch_handlers: Mapping[type[Event], BatchHandler] | None = None,
+        max_records: int | None = None,
     ) -> EventConsumer:
         """A consumer group on this runtime's broker, stopped with it.
 
         `group` names a further group of this service (`<group_id>.<group>`): a burst
         on one never delays the other. Store outages are retried unless `retry` says.
+        `max_records` caps a batch (EventConsumer's default otherwise).
         """
+        sizing = {} if max_records is None else {"max_records": max_records}
         consumer = EventConsumer(
             self.broker,
             group_id=f"{self.group_id}.{group}" if group else self.group_id,
@@ -148,6 +151,7 @@ class ServiceRuntime:
             retry=retry or RetryPolicy(transient=TRANSIENT_STORE_ERRORS),
             batch=batch,
             batch_handlers=batch_handlers or {},
+            **sizing,
         )
         self.consumers.append(consumer)
         return consumer
