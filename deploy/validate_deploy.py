@@ -52,6 +52,7 @@ SERVICES: Mapping[str, str] = {
     "profiles": "peerloop_profiles.config",
     "matching": "peerloop_matching.config",
     "notifications": "peerloop_notifications.config",
+    "insights": "peerloop_insights.config",
 }
 SETTINGS_PREFIX = "PEERLOOP_"
 # The web app calls the services over HTTP only (no Kafka, no store): its settings

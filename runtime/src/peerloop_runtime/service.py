@@ -143,7 +143,6 @@ class ServiceRuntime:
         on one never delays the other. Store outages are retried unless `retry` says.
         `max_records` caps a batch (EventConsumer's default otherwise).
         """
-        sizing = {} if max_records is None else {"max_records": max_records}
         consumer = EventConsumer(
             self.broker,
             group_id=f"{self.group_id}.{group}" if group else self.group_id,
@@ -151,7 +150,7 @@ class ServiceRuntime:
             retry=retry or RetryPolicy(transient=TRANSIENT_STORE_ERRORS),
             batch=batch,
             batch_handlers=batch_handlers or {},
-            **sizing,
+            max_records=EventConsumer.max_records if max_records is None else max_records,
         )
         self.consumers.append(consumer)
         return consumer
