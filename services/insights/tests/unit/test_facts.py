@@ -93,3 +93,12 @@ def test_the_stored_form_round_trips_skill_ids_with_dots():
         "t", PersonFacts(team=(1, "x"), offers={"node.js": (1, True)}, acquired={"c#": T0})
     )
     assert facts_from_doc(facts_to_doc(facts)) == facts
+
+
+def test_the_store_codec_keeps_every_time_to_the_microsecond():
+    from peerloop_insights.adapters.fact_log import decode, encode
+
+    facts = Facts()
+    facts.merge_request("r", _fold(PARTIALS))
+    facts.merge_person("t", PersonFacts(acquired={"go": T0 + timedelta(microseconds=7)}))
+    assert decode(encode(facts)) == facts

@@ -12,6 +12,7 @@ People appear only by an opaque token (see application.pseudonyms), never by the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from datetime import datetime
 from typing import Any, TypeVar
@@ -160,55 +161,76 @@ class Facts:
 
 
 # ---------------------------------------------------------------- stored form
+# Plain lists, strings and numbers: skill ids may hold a dot, which a stored field name
+# must not. Times go through `time_out`/`time_in`, so a store may keep them its own way.
+
+TimeOut = Callable[[datetime], Any]
+TimeIn = Callable[[Any], datetime]
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 def _stamp(value: Any) -> Any:
     return tuple(value) if value is not None else None
 
 
-def request_to_doc(request: RequestFacts) -> dict[str, Any]:
-    return {
-        f.name: list(v) if isinstance(v := getattr(request, f.name), tuple) else v
-        for f in fields(request)
-        if getattr(request, f.name) is not None
-    }
+_TIMES = ("requested_at", "proposed_at", "accepted_at", "completed_at", "not_happened_at")
+_STAMPS = ("state", "teacher_rating", "learner_rating")
 
 
-def request_from_doc(doc: dict[str, Any]) -> RequestFacts:
+def request_to_doc(request: RequestFacts, time_out: TimeOut = _same) -> dict[str, Any]:
+    doc: dict[str, Any] = {}
+    for f in fields(request):
+        value = getattr(request, f.name)
+        if value is None:
+            continue
+        if f.name in _TIMES:
+            value = time_out(value)
+        elif isinstance(value, tuple):
+            value = list(value)
+        doc[f.name] = value
+    return doc
+
+
+def request_from_doc(doc: dict[str, Any], time_in: TimeIn = _same) -> RequestFacts:
     values = {f.name: doc.get(f.name) for f in fields(RequestFacts)}
-    for name in ("state", "teacher_rating", "learner_rating"):
+    for name in _TIMES:
+        if values[name] is not None:
+            values[name] = time_in(values[name])
+    for name in _STAMPS:
         values[name] = _stamp(values[name])
     return RequestFacts(**values)
 
 
-def person_to_doc(person: PersonFacts) -> dict[str, Any]:
-    # Skill ids may hold a dot, which a stored field name must not: pairs, not maps.
+def person_to_doc(person: PersonFacts, time_out: TimeOut = _same) -> dict[str, Any]:
     return {
         "team": list(person.team) if person.team else None,
         "offers": [[skill, seq, on] for skill, (seq, on) in person.offers.items()],
-        "first_offered": [[skill, at] for skill, at in person.first_offered.items()],
-        "acquired": [[skill, at] for skill, at in person.acquired.items()],
+        "first_offered": [[skill, time_out(at)] for skill, at in person.first_offered.items()],
+        "acquired": [[skill, time_out(at)] for skill, at in person.acquired.items()],
     }
 
 
-def person_from_doc(doc: dict[str, Any]) -> PersonFacts:
+def person_from_doc(doc: dict[str, Any], time_in: TimeIn = _same) -> PersonFacts:
     return PersonFacts(
         team=_stamp(doc.get("team")),
         offers={skill: (seq, on) for skill, seq, on in doc.get("offers", [])},
-        first_offered=dict(doc.get("first_offered", [])),
-        acquired=dict(doc.get("acquired", [])),
+        first_offered={skill: time_in(at) for skill, at in doc.get("first_offered", [])},
+        acquired={skill: time_in(at) for skill, at in doc.get("acquired", [])},
     )
 
 
-def facts_to_doc(facts: Facts) -> dict[str, Any]:
+def facts_to_doc(facts: Facts, time_out: TimeOut = _same) -> dict[str, Any]:
     return {
-        "requests": [[rid, request_to_doc(r)] for rid, r in facts.requests.items()],
-        "people": [[token, person_to_doc(p)] for token, p in facts.people.items()],
+        "requests": [[rid, request_to_doc(r, time_out)] for rid, r in facts.requests.items()],
+        "people": [[token, person_to_doc(p, time_out)] for token, p in facts.people.items()],
     }
 
 
-def facts_from_doc(doc: dict[str, Any]) -> Facts:
+def facts_from_doc(doc: dict[str, Any], time_in: TimeIn = _same) -> Facts:
     return Facts(
-        requests={rid: request_from_doc(r) for rid, r in doc.get("requests", [])},
-        people={token: person_from_doc(p) for token, p in doc.get("people", [])},
+        requests={rid: request_from_doc(r, time_in) for rid, r in doc.get("requests", [])},
+        people={token: person_from_doc(p, time_in) for token, p in doc.get("people", [])},
     )
