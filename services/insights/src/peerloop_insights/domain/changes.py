@@ -36,6 +36,10 @@ class PersonChange:
 Change = RequestChange | PersonChange
 
 
+class _AboutSkill(Protocol):
+    skill_id: str
+
+
 class _AboutPerson(Protocol):
     person_id: str
 
@@ -86,10 +90,18 @@ _STATE_OF: dict[type[Event], str] = {
 }
 
 
+_PERSON_FIELDS = ("requester_id", "helper_id", "teacher_id", "learner_id", "person_id")
+# Looked up once per type: asking a pydantic model for a field it lacks is slow.
+_NAMING: dict[type[Event], tuple[str, ...]] = {
+    cls: tuple(n for n in _PERSON_FIELDS if n in cls.model_fields) for cls in CONSUMED_EVENTS
+}
+_HAS_SKILL = frozenset(cls for cls in CONSUMED_EVENTS if "skill_id" in cls.model_fields)
+
+
 def person_ids(event: Event) -> tuple[str, ...]:
     """Every person an event names (the ones `token_of` will be asked about)."""
-    names = ("requester_id", "helper_id", "teacher_id", "learner_id", "person_id")
-    return tuple(v for n in names if isinstance(v := getattr(event, n, None), str))
+    names = _NAMING.get(type(event), ())
+    return tuple(v for n in names if isinstance(v := getattr(event, n), str))
 
 
 def change_of(event: Event, at: datetime, token_of: TokenOf) -> Change | None:
@@ -103,7 +115,8 @@ def change_of(event: Event, at: datetime, token_of: TokenOf) -> Change | None:
 def _request(event: Event, at: datetime, token_of: TokenOf) -> RequestChange:
     about = cast(_AboutRequest, event)
     partial = RequestFacts(
-        requester=token_of(about.requester_id), skill=getattr(event, "skill_id", None)
+        requester=token_of(about.requester_id),
+        skill=cast(_AboutSkill, event).skill_id if type(event) in _HAS_SKILL else None,
     )
     state = _STATE_OF.get(type(event))
     if state is not None:
