@@ -67,7 +67,7 @@ def web_deployment(infra: stack.Endpoints, identity: IdentityProvider) -> Iterat
     )
     groups = [
         f"{deployment.group_prefix}{svc}{suffix}"
-        for svc in ("profiles", "matching", "notifications")
+        for svc in SERVICE_NAMES
         for suffix in ("", ".candidates", ".requests")
     ]
     try:

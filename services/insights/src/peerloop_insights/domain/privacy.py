@@ -18,7 +18,7 @@ DEFAULT_K = 5
 
 @dataclass(frozen=True)
 class Cell:
-    value: float | None
+    value: int | float | None
     people: int | None
     """How many people the figure describes; None when suppressed (a small number tells too)."""
 
