@@ -23,14 +23,31 @@ async def test_an_admin_sees_every_chart_drawn(
     try:
         page = await sign_in(context, base, ADMIN)
         errors: list[str] = []
-        page.on("console", lambda m: errors.append(m.text) if m.type == "error" else None)
+        refused: list[str] = []
+        page.on(
+            "console",
+            lambda m: (
+                errors.append(m.text)
+                if m.type == "error" and not m.text.startswith("Failed to load resource")
+                else None
+            ),
+        )
         page.on("pageerror", lambda e: errors.append(str(e)))
+        page.on(
+            "response",
+            lambda r: (
+                refused.append(r.url)
+                if r.status >= 400 and not r.url.endswith("/favicon.ico")
+                else None
+            ),
+        )
         await page.goto(f"{base}/insights?window=all")
         await page.wait_for_selector("body[data-charts-drawn='4']", timeout=30_000)
         assert await page.get_attribute("body", "data-charts-failed") is None
         for chart in ("supply-demand", "team-flows", "trend", "helper-load"):
             assert await page.locator(f"#chart-{chart} svg").count() >= 1, chart
         assert not errors, errors  # no CSP refusal (eval) nor script error
+        assert not refused, refused  # every script and style was served
         await check_page(page, shots_dir, "insights")
     finally:
         await context.close()

@@ -17,7 +17,9 @@ VALIDATE = False
 
 
 def _spec(chart: alt.TopLevelMixin) -> Json:
-    spec: Json = chart.to_dict(validate=VALIDATE)
+    # Marks without ARIA roles: the page's caption and tables say what a chart shows, and
+    # vega's per-mark roles would each need a text of their own.
+    spec: Json = chart.configure(aria=False).to_dict(validate=VALIDATE)
     return spec
 
 

@@ -13,7 +13,7 @@
         window.vegaEmbed(el, spec, {
           ast: true,
           expr: window.vegaInterpreter.expressionInterpreter,
-          actions: { export: true, source: false, compiled: false, editor: false },
+          actions: false,
           renderer: "svg",
         }).then(function () { el.setAttribute("data-drawn", "1"); })
       );
