@@ -27,6 +27,8 @@ class InsightsQueries:
     _newest: datetime | None = None
     _refreshed: float = float("-inf")
     _lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    _readable: Facts | None = None
+    """The facts without erased people, made once per refresh that changed anything."""
 
     async def refresh(self, *, force: bool = False) -> None:
         async with self._lock:
@@ -37,16 +39,24 @@ class InsightsQueries:
             for delta in deltas:
                 self._facts.merge(delta)
             self._newest = newest or self._newest
-            self._erased = await self.pseudonyms.erased_tokens()
+            erased = await self.pseudonyms.erased_tokens()
+            if deltas or erased != self._erased or self._readable is None:
+                self._readable = self._facts.without(erased)
+            self._erased = erased
             self._refreshed = time.monotonic()
+
+    def _current(self) -> Facts:
+        assert self._readable is not None, "refresh() first"
+        return self._readable
 
     async def figures(
         self, *, window: Window, team: str | None, now: datetime | None = None
     ) -> Report:
         await self.refresh()
-        facts = self._facts.without(self._erased)
-        return report(facts, window=window, team=team, k=self.k, now=now or datetime.now(UTC))
+        return report(
+            self._current(), window=window, team=team, k=self.k, now=now or datetime.now(UTC)
+        )
 
     async def teams(self) -> list[str]:
         await self.refresh()
-        return teams(self._facts.without(self._erased), self.k)
+        return teams(self._current(), self.k)
