@@ -26,6 +26,7 @@ from bench import (
     consume_cost,
     flows,
     http_load,
+    insights_replay,
     matching_speed,
     profiling,
     programme_solver,
@@ -35,7 +36,7 @@ from bench.observer import FlowObserver
 from bench.platform_ctl import end_offsets, new_deployment, skip_history, start_stack, store_kind
 from bench.report import RESULTS_DIR, Results, print_profile
 
-PARTS = ("yardsticks", "p1", "p3", "http", "p2", "p4", "auth", "programmes")
+PARTS = ("yardsticks", "p1", "p3", "http", "p2", "p4", "auth", "programmes", "insights")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -223,6 +224,8 @@ async def run(args: argparse.Namespace) -> Path:
         results.add("auth", await auth_tokens.measure())
     if "programmes" in parts:
         results.add("programmes", await asyncio.to_thread(programme_solver.measure))
+    if endpoints is not None and "insights" in parts:
+        results.add("insights", await insights_replay.measure(endpoints))
     return results.write(args.results_dir)
 
 

@@ -24,7 +24,7 @@ import httpx
 from peerloop_cli.identity import IdentityProvider, Tokens
 from peerloop_cli.infra import stack
 from peerloop_cli.infra.process import free_port
-from peerloop_cli.platform import WEB, Deployment
+from peerloop_cli.platform import SERVICE_NAMES, WEB, Deployment
 from peerloop_cli.realm import DEMO_PASSWORD
 from peerloop_cli.testing.groups import start_groups_at_end
 
@@ -37,7 +37,7 @@ def _deployment() -> Deployment:
     tag = uuid.uuid4().hex[:6]
     return Deployment(
         prefix=f"bench-web-{tag}",
-        ports={name: free_port() for name in ("profiles", "matching", "notifications")},
+        ports={name: free_port() for name in SERVICE_NAMES},
         smtp_port=free_port(),
         web_port=free_port(),
         database_prefix=f"bench_web_{tag}_",

@@ -48,9 +48,10 @@ BROKER = "peerloop-broker"
 """The broker's own principal (inter-broker traffic), the one super user."""
 
 
-CONSUMING_SERVICES = (*SERVICES, "chat")
-"""Every service with a Kafka principal: the event owners and the chat app, which only
-consumes (matching's events, to speak in the chat first)."""
+SUBSCRIBING_SERVICES: tuple[str, ...] = ("chat", "insights")
+"""Services that only consume: they own no event type, so the catalogue does not name them
+(the chat app reads matching's events to speak in the chat first; insights reads all)."""
+ACL_SERVICES: tuple[str, ...] = (*SERVICES, *SUBSCRIBING_SERVICES)
 
 
 def principal(service: str) -> str:
@@ -95,7 +96,7 @@ def service_acls(service: str, declared: set[str]) -> list[Acl]:
     for group in groups:
         if not group.startswith(group_prefix(name)):
             raise AclError(f"{service}'s group {group} is outside {group_prefix(name)}*")
-    acls = [Acl(name, "topic", "literal", ("Write",), tuple(writes))]
+    acls = [Acl(name, "topic", "literal", ("Write",), tuple(writes))] if writes else []
     if consumed:
         acls.append(Acl(name, "topic", "literal", ("Read",), tuple(consumed)))
         acls.append(Acl(name, "group", "prefixed", ("Read",), (group_prefix(name),)))
@@ -104,7 +105,7 @@ def service_acls(service: str, declared: set[str]) -> list[Acl]:
 
 def all_acls() -> list[Acl]:
     declared = {spec.name for spec in load_topics(TOPICS_FILE)}
-    acls = [acl for service in CONSUMING_SERVICES for acl in service_acls(service, declared)]
+    acls = [acl for service in ACL_SERVICES for acl in service_acls(service, declared)]
     acls += [
         Acl(SUBSCRIBER, "topic", "prefixed", ("Read", "Describe"), (TOPIC_PREFIX,)),
         Acl(SUBSCRIBER, "group", "prefixed", ("Read",), (group_prefix(SUBSCRIBER),)),
@@ -121,7 +122,7 @@ def all_acls() -> list[Acl]:
 
 def principals() -> list[str]:
     """Every SCRAM user Peerloop's ACLs name, besides the broker's own."""
-    return [*(principal(s) for s in CONSUMING_SERVICES), SUBSCRIBER, TOPIC_ADMIN]
+    return [*(principal(s) for s in ACL_SERVICES), SUBSCRIBER, TOPIC_ADMIN]
 
 
 _HEADER = """\

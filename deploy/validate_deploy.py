@@ -53,6 +53,7 @@ SERVICES: Mapping[str, str] = {
     "matching": "peerloop_matching.config",
     "notifications": "peerloop_notifications.config",
     "chat": "peerloop_chat.config",
+    "insights": "peerloop_insights.config",
 }
 SETTINGS_PREFIX = "PEERLOOP_"
 # The web app calls the services over HTTP only (no Kafka, no store): its settings

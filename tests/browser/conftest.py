@@ -17,7 +17,7 @@ from peerloop_cli.identity import IdentityProvider
 from peerloop_cli.infra import stack
 from peerloop_cli.infra.paths import repo_root
 from peerloop_cli.infra.process import free_port
-from peerloop_cli.platform import Deployment
+from peerloop_cli.platform import SERVICE_NAMES, Deployment
 from peerloop_cli.testing.groups import start_groups_at_end
 from playwright.async_api import Browser, async_playwright
 
@@ -54,7 +54,7 @@ def web_deployment(infra: stack.Endpoints, identity: IdentityProvider) -> Iterat
     tag = uuid.uuid4().hex[:8]
     deployment = Deployment(
         prefix=f"web-{tag}",
-        ports={name: free_port() for name in ("profiles", "matching", "notifications")},
+        ports={name: free_port() for name in SERVICE_NAMES},
         smtp_port=free_port(),
         web_port=free_port(),
         database_prefix=f"web_{tag}_",
@@ -67,8 +67,8 @@ def web_deployment(infra: stack.Endpoints, identity: IdentityProvider) -> Iterat
     )
     groups = [
         f"{deployment.group_prefix}{svc}{suffix}"
-        for svc in ("profiles", "matching", "notifications")
-        for suffix in ("", ".candidates", ".requests", ".programmes")
+        for svc in SERVICE_NAMES
+        for suffix in ("", ".candidates", ".requests")
     ]
     try:
         asyncio.run(start_groups_at_end(infra.kafka_bootstrap, groups))

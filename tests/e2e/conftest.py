@@ -20,8 +20,8 @@ async def start_fresh_async(deployment: Deployment, infra: stack.Endpoints) -> N
     """The deployment's new consumer groups start at the topics' current ends."""
     groups = [
         f"{deployment.group_prefix}{svc}{suffix}"
-        for svc in ("profiles", "matching", "notifications")
-        for suffix in ("", ".candidates", ".requests", ".programmes")
+        for svc in SERVICE_NAMES
+        for suffix in ("", ".candidates", ".requests")
     ]
     await start_groups_at_end(infra.kafka_bootstrap, groups)
 

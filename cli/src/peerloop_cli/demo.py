@@ -6,6 +6,7 @@ import asyncio
 import uuid
 from collections.abc import Callable
 
+from peerloop_cli.demo_cohort import SESSIONS, run_cohort
 from peerloop_cli.loop_client import Json, LoopError, PeerloopClient, wait_for
 
 Say = Callable[[str], None]
@@ -55,6 +56,10 @@ async def run_demo(client: PeerloopClient, say: Say) -> None:
     say(f"   Ada learned: {[s.get('skill_id') for s in learned]}")
     proposals = await client.wait_for_inbox(teacher, "match-proposed", limit=60)
     say(f"   {teacher}'s inbox had: {_title(proposals[0])!r}")
+    say(f"10. {SESSIONS} colleagues of the finance and design teams learn from other teams")
+    completed = await run_cohort(client)
+    say(f"   {completed} sessions completed and rated; the insights dashboard (/insights,")
+    say("   admins p-010 and p-020) shows them wherever at least 5 people stand behind a figure")
     say("Done: the loop closed. `peerloop events tail --from-beginning` shows every event.")
 
 

@@ -1,4 +1,4 @@
-"""The three services, the web app and the mail catcher as separate local processes.
+"""The four services, the web app and the mail catcher as separate local processes.
 
 Each runs from the workspace's console scripts with `PEERLOOP_*` settings that
 point at Kafka and the store. A `Deployment` names the processes, ports,
@@ -32,7 +32,7 @@ from peerloop_cli.realm import AUDIENCE, CHAT_DELEGATION_SCOPE
 
 Progress = Callable[[str], None]
 HOST = "127.0.0.1"
-SERVICE_NAMES = ("profiles", "matching", "notifications")
+SERVICE_NAMES = ("profiles", "matching", "notifications", "insights")
 WEB = "web"
 """The web app for people: a backend-for-frontend over the services' public APIs. It
 runs when the deployment names a port for it (`peerloop up` does; e2e tests need not)."""
@@ -40,7 +40,7 @@ CHAT = "chat"
 """The chat app (Slack): a backend-for-frontend over the services' public APIs that also
 consumes matching's events. It runs when the deployment names a port for it (`peerloop up`
 does, on PEERLOOP_CHAT_PORT; e2e tests start it where they need it)."""
-DEFAULT_PORTS = {"profiles": 8101, "matching": 8102, "notifications": 8103}
+DEFAULT_PORTS = {"profiles": 8101, "matching": 8102, "notifications": 8103, "insights": 8105}
 DEFAULT_WEB_PORT = 8100
 DEFAULT_CHAT_PORT = 8104
 DELEGATING_SERVICES = ("matching",)
@@ -150,6 +150,7 @@ class Deployment:
             "PEERLOOP_WEB_PROFILES_URL": self.url("profiles"),
             "PEERLOOP_WEB_MATCHING_URL": self.url("matching"),
             "PEERLOOP_WEB_NOTIFICATIONS_URL": self.url("notifications"),
+            "PEERLOOP_WEB_INSIGHTS_URL": self.url("insights"),
             "PEERLOOP_WEB_OIDC_ISSUER": endpoints.oidc_issuer,
             **self.extra_env,
         }

@@ -135,11 +135,13 @@ class ServiceRuntime:
         retry: RetryPolicy | None = None,
         batch: bool = False,
         batch_handlers: Mapping[type[Event], BatchHandler] | None = None,
+        max_records: int | None = None,
     ) -> EventConsumer:
         """A consumer group on this runtime's broker, stopped with it.
 
         `group` names a further group of this service (`<group_id>.<group>`): a burst
         on one never delays the other. Store outages are retried unless `retry` says.
+        `max_records` caps a batch (EventConsumer's default otherwise).
         """
         consumer = EventConsumer(
             self.broker,
@@ -151,6 +153,7 @@ class ServiceRuntime:
             ),
             batch=batch,
             batch_handlers=batch_handlers or {},
+            max_records=EventConsumer.max_records if max_records is None else max_records,
         )
         self.consumers.append(consumer)
         return consumer

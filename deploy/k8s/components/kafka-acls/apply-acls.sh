@@ -194,6 +194,42 @@ allow peerloop-chat topic literal Read \
   peerloop.session-completed.v1
 allow peerloop-chat group prefixed Read \
   peerloop-chat
+allow peerloop-insights topic literal Write \
+  peerloop.feedback-given.v1.dlq \
+  peerloop.help-request-cancelled.v1.dlq \
+  peerloop.help-request-unmatched.v1.dlq \
+  peerloop.help-requested.v1.dlq \
+  peerloop.match-accepted.v1.dlq \
+  peerloop.match-declined.v1.dlq \
+  peerloop.match-expired.v1.dlq \
+  peerloop.match-proposed.v1.dlq \
+  peerloop.profile-erased.v1.dlq \
+  peerloop.profile-registered.v1.dlq \
+  peerloop.profile-updated.v1.dlq \
+  peerloop.session-completed.v1.dlq \
+  peerloop.session-not-happened.v1.dlq \
+  peerloop.skill-acquired.v1.dlq \
+  peerloop.skill-offered.v1.dlq \
+  peerloop.skill-withdrawn.v1.dlq
+allow peerloop-insights topic literal Read \
+  peerloop.feedback-given.v1 \
+  peerloop.help-request-cancelled.v1 \
+  peerloop.help-request-unmatched.v1 \
+  peerloop.help-requested.v1 \
+  peerloop.match-accepted.v1 \
+  peerloop.match-declined.v1 \
+  peerloop.match-expired.v1 \
+  peerloop.match-proposed.v1 \
+  peerloop.profile-erased.v1 \
+  peerloop.profile-registered.v1 \
+  peerloop.profile-updated.v1 \
+  peerloop.session-completed.v1 \
+  peerloop.session-not-happened.v1 \
+  peerloop.skill-acquired.v1 \
+  peerloop.skill-offered.v1 \
+  peerloop.skill-withdrawn.v1
+allow peerloop-insights group prefixed Read \
+  peerloop-insights
 allow peerloop-subscriber topic prefixed Read,Describe \
   peerloop.
 allow peerloop-subscriber group prefixed Read \

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from starlette.middleware.sessions import SessionMiddleware
 
-from peerloop_web import auth_routes, help_routes, inbox_routes, profile_routes
+from peerloop_web import auth_routes, help_routes, inbox_routes, insights_routes, profile_routes
 from peerloop_web.context import AppState, CsrfError, LoginRequiredError, render
 from peerloop_web.oidc import Provider
 from peerloop_web.service_api import ServiceUrls
@@ -41,7 +41,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
                 provider=Provider(settings, http),
                 http=http,
                 urls=ServiceUrls(
-                    settings.profiles_url, settings.matching_url, settings.notifications_url
+                    settings.profiles_url,
+                    settings.matching_url,
+                    settings.notifications_url,
+                    settings.insights_url,
                 ),
             )
             yield
@@ -102,6 +105,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.mount(
         "/static", StaticFiles(directory=str(Path(__file__).with_name("static"))), name="static"
     )
-    for module in (auth_routes, help_routes, inbox_routes, profile_routes):
+    for module in (auth_routes, help_routes, inbox_routes, insights_routes, profile_routes):
         app.include_router(module.router)
     return app

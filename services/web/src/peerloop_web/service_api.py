@@ -78,6 +78,7 @@ class ServiceUrls:
     profiles: str
     matching: str
     notifications: str
+    insights: str = "http://127.0.0.1:8105"
 
 
 class ServiceApi:
@@ -197,6 +198,31 @@ class ServiceApi:
             "POST", f"{self._request_url(request_id)}/{path}", json=body or {}
         )
         return result
+
+    # ------------------------------------------------------------------ insights
+
+    @staticmethod
+    def _figures_params(window: str, team: str | None) -> dict[str, Any]:
+        return {"window": window, **({"team": team} if team else {})}
+
+    async def insights(self, window: str, team: str | None) -> Json:
+        result: Json = await self.call(
+            "GET", f"{self._urls.insights}/insights", params=self._figures_params(window, team)
+        )
+        return result
+
+    async def insights_csv(self, section: str, window: str, team: str | None) -> httpx.Response:
+        try:
+            answer = await self._http.get(
+                f"{self._urls.insights}/insights/export/{section}.csv",
+                params=self._figures_params(window, team),
+                headers={"Authorization": f"Bearer {self._token}"},
+            )
+        except httpx.HTTPError as exc:
+            raise ServiceError(503, TRY_AGAIN, retry_after=1.0) from exc
+        if answer.status_code >= 400:
+            raise error_from(answer)
+        return answer
 
     # ------------------------------------------------------------------ notifications
 

@@ -21,6 +21,7 @@ class Settings(BaseSettings):
     profiles_url: str = "http://127.0.0.1:8101"
     matching_url: str = "http://127.0.0.1:8102"
     notifications_url: str = "http://127.0.0.1:8103"
+    insights_url: str = "http://127.0.0.1:8105"
     oidc_issuer: str = "http://127.0.0.1:8180/realms/peerloop"
     oidc_client_id: str = "peerloop-web"
     oidc_client_secret: SecretStr = SecretStr("peerloop-web-demo-secret")

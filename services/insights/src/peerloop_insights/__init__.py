@@ -1,0 +1,1 @@
+"""Peerloop insights: what the learning events say, as aggregates only."""

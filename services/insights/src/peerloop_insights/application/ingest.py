@@ -1,0 +1,46 @@
+"""Applying learning events: each batch becomes one appended delta of facts.
+
+Idempotent and order-free by construction (domain.facts): a redelivered batch appends a
+delta that merges to nothing new. An erasure is applied after the batch's facts, so a
+person's facts of the same batch are already under the token that is then marked erased.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from peerloop_contracts.base import Event
+from peerloop_contracts.envelope import CloudEventMeta
+from peerloop_contracts.profiles import ProfileErased
+
+from peerloop_insights.application.ports import FactLog, Pseudonyms
+from peerloop_insights.domain.changes import PersonChange, RequestChange, change_of, person_ids
+from peerloop_insights.domain.facts import ERASED, Facts
+
+
+@dataclass(frozen=True)
+class Ingest:
+    log: FactLog
+    pseudonyms: Pseudonyms
+
+    async def handle(self, event: Event, meta: CloudEventMeta) -> None:
+        await self.handle_batch([(event, meta)])
+
+    async def handle_batch(self, items: Sequence[tuple[Event, CloudEventMeta]]) -> None:
+        erasures = [e.person_id for e, _ in items if isinstance(e, ProfileErased)]
+        named = {pid for e, _ in items if not isinstance(e, ProfileErased) for pid in person_ids(e)}
+        tokens = await self.pseudonyms.tokens(named) if named else {}
+        delta = Facts()
+        for event, meta in items:
+            change = change_of(event, meta.time, tokens.__getitem__)
+            if isinstance(change, RequestChange):
+                delta.merge_request(change.request_id, change.partial)
+            elif isinstance(change, PersonChange):
+                token = tokens[change.person_id]
+                if token != ERASED:
+                    delta.merge_person(token, change.partial)
+        if delta.requests or delta.people:
+            await self.log.append(delta)
+        for person_id in erasures:
+            await self.pseudonyms.erase(person_id)

@@ -1,0 +1,1 @@
+"""Tools for tests and benchmarks; no part of the running service."""
