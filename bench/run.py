@@ -29,13 +29,14 @@ from bench import (
     matching_speed,
     profiling,
     programme_solver,
+    task_skills,
     yardsticks,
 )
 from bench.observer import FlowObserver
 from bench.platform_ctl import end_offsets, new_deployment, skip_history, start_stack, store_kind
 from bench.report import RESULTS_DIR, Results, print_profile
 
-PARTS = ("yardsticks", "p1", "p3", "http", "p2", "p4", "auth", "programmes")
+PARTS = ("yardsticks", "p1", "p3", "http", "p2", "p4", "auth", "programmes", "task-skills")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -185,7 +186,7 @@ async def run(args: argparse.Namespace) -> Path:
     parts = selected(args)
     results = Results()
     results.add("arguments", {k: str(v) for k, v in vars(args).items()})
-    needs_platform = parts - {"p4", "auth", "programmes"}
+    needs_platform = parts - {"p4", "auth", "programmes", "task-skills"}
     endpoints = await asyncio.to_thread(start_stack) if needs_platform else None
     if endpoints is not None:
         # The figures hold for one store: say which in the results.
@@ -223,6 +224,10 @@ async def run(args: argparse.Namespace) -> Path:
         results.add("auth", await auth_tokens.measure())
     if "programmes" in parts:
         results.add("programmes", await asyncio.to_thread(programme_solver.measure))
+    if "task-skills" in parts:
+        understood = await asyncio.to_thread(task_skills.measure)
+        task_skills.print_table(understood)
+        results.add("task-skills", understood)
     return results.write(args.results_dir)
 
 

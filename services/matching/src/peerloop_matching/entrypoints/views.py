@@ -77,6 +77,11 @@ class HelpRequestView(BaseModel):
     session: SessionView | None = None
     unmatched_reason: UnmatchedReason | None = None
     unmatched_detail: str | None = None
+    inferred_skills: list[str] = Field(
+        default_factory=list,
+        description="When the ask named no skill: the skills inferred from the task, best "
+        "first (the request is for the first). Only in the answer to the ask.",
+    )
 
 
 class WhyThisMatch(BaseModel):

@@ -20,6 +20,7 @@ from peerloop_profiles.domain.errors import (
     SkillNotOffered,
 )
 from peerloop_profiles.entrypoints.api import router
+from peerloop_profiles.entrypoints.skills_api import router as skills_router
 
 REFUSALS: Refusals = {
     RuleViolation: Answer(
@@ -52,5 +53,6 @@ def create_app(settings: Settings | None = None, service: ProfilesService | None
     runtime.secure(app)
     app.include_router(runtime.health_router())
     app.include_router(router)
+    app.include_router(skills_router)
     install_refusals(app, REFUSALS)
     return app
