@@ -23,7 +23,7 @@ _WORDS = re.compile(r"[^a-z0-9+#]+")
 class InferenceWeights:
     semantic: float = 1.0
     """Weight of the cosine between the task and the skill's text."""
-    named: float = 0.15
+    named: float = 0.10
     """Bonus when the task names the skill or one of its aliases."""
     floor: float = 0.80
     """Below this combined score a skill is not suggested at all (e5 cosines sit near 0.75)."""
