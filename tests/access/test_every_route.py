@@ -56,6 +56,7 @@ RULES: dict[str, dict[str, str]] = {
         "POST /people/{person_id}/learning-goals": "manage",
         "DELETE /people/{person_id}/learning-goals/{skill}": "manage",
         "PUT /people/{person_id}/availability": "manage",
+        "GET /skills": "any",
     },
     "matching": {
         "POST /help-requests": "person",
@@ -67,6 +68,7 @@ RULES: dict[str, dict[str, str]] = {
         "POST /help-requests/{request_id}/session/confirm": "person",
         "POST /help-requests/{request_id}/session/not-happened": "person",
         "POST /help-requests/{request_id}/session/feedback": "person",
+        "POST /task-skills": "any",
     },
     "notifications": {
         "GET /people/{person_id}/inbox": "self",
@@ -98,6 +100,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "PUT /people/{person_id}/availability": {"weekly_capacity": 2},
     "POST /help-requests": {"skill": "python", "desired_level": 2, "task": "a task"},
     "POST /help-requests/{request_id}/session/feedback": {"rating": 5},
+    "POST /task-skills": {"task": "a task"},
     "PUT /people/{person_id}/preferences": {"expected_version": 0, "preferences": {}},
 }
 VALUES = {
