@@ -48,7 +48,9 @@ IN_HOUSE_SKILLS = 400
 
 def skill_universe() -> tuple[list[str], list[float]]:
     """Skills and their cumulative popularity weights."""
-    skills = default_catalogue().ids() + [f"inhouse-{i}" for i in range(IN_HOUSE_SKILLS)]
+    skills = [s.id for s in default_catalogue().skills("peerloop")] + [
+        f"inhouse-{i}" for i in range(IN_HOUSE_SKILLS)
+    ]
     # Zipf-like popularity: the k-th skill is offered (and asked for) about 1/k as often.
     return skills, list(itertools.accumulate(1.0 / (rank + 1) for rank in range(len(skills))))
 

@@ -30,13 +30,25 @@ from bench import (
     matching_speed,
     profiling,
     programme_solver,
+    task_skills,
     yardsticks,
 )
 from bench.observer import FlowObserver
 from bench.platform_ctl import end_offsets, new_deployment, skip_history, start_stack, store_kind
 from bench.report import RESULTS_DIR, Results, print_profile
 
-PARTS = ("yardsticks", "p1", "p3", "http", "p2", "p4", "auth", "programmes", "insights")
+PARTS = (
+    "yardsticks",
+    "p1",
+    "p3",
+    "http",
+    "p2",
+    "p4",
+    "auth",
+    "programmes",
+    "insights",
+    "task-skills",
+)
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -186,7 +198,7 @@ async def run(args: argparse.Namespace) -> Path:
     parts = selected(args)
     results = Results()
     results.add("arguments", {k: str(v) for k, v in vars(args).items()})
-    needs_platform = parts - {"p4", "auth", "programmes"}
+    needs_platform = parts - {"p4", "auth", "programmes", "task-skills"}
     endpoints = await asyncio.to_thread(start_stack) if needs_platform else None
     if endpoints is not None:
         # The figures hold for one store: say which in the results.
@@ -226,6 +238,10 @@ async def run(args: argparse.Namespace) -> Path:
         results.add("programmes", await asyncio.to_thread(programme_solver.measure))
     if endpoints is not None and "insights" in parts:
         results.add("insights", await insights_replay.measure(endpoints))
+    if "task-skills" in parts:
+        understood = await asyncio.to_thread(task_skills.measure)
+        task_skills.print_table(understood)
+        results.add("task-skills", understood)
     return results.write(args.results_dir)
 
 

@@ -57,6 +57,7 @@ RULES: dict[str, dict[str, str]] = {
         "POST /people/{person_id}/learning-goals": "manage",
         "DELETE /people/{person_id}/learning-goals/{skill}": "manage",
         "PUT /people/{person_id}/availability": "manage",
+        "GET /skills": "any",
     },
     "matching": {
         "POST /help-requests": "person",
@@ -79,6 +80,7 @@ RULES: dict[str, dict[str, str]] = {
         "POST /programmes/{programme_id}/close": "admin",
         "GET /people/me/not-again": "person",
         "PUT /people/me/not-again/{other_id}": "person",
+        "POST /task-skills": "any",
     },
     "notifications": {
         "GET /people/{person_id}/inbox": "self",
@@ -128,6 +130,7 @@ BODIES: dict[str, dict[str, Any]] = {
         "mentor_id": OWNER,
         "capacity": 1,
     },
+    "POST /task-skills": {"task": "a task"},
     "PUT /people/{person_id}/preferences": {"expected_version": 0, "preferences": {}},
 }
 VALUES = {

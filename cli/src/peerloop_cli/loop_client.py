@@ -120,7 +120,7 @@ class PeerloopClient:
     async def ask(
         self,
         requester: str,
-        skill: str,
+        skill: str | None,
         level: int,
         task: str,
         *,
@@ -128,12 +128,15 @@ class PeerloopClient:
         idempotency_key: str | None = None,
     ) -> Json:
         """As the requester. With `idempotency_key`, asking again after a failure cannot ask
-        twice."""
+        twice. Without `skill`, matching infers it from the task."""
+        body: Json = {"desired_level": level, "task": task}
+        if skill is not None:
+            body["skill"] = skill
         made = await self._call(
             "POST",
             f"{self.matching_url}/help-requests",
             person=requester,
-            json={"skill": skill, "desired_level": level, "task": task},
+            json=body,
             traceparent=traceparent,
             idempotency_key=idempotency_key,
         )

@@ -47,10 +47,11 @@ class SkillChoice:
 
 @cache
 def skill_choices() -> tuple[SkillChoice, ...]:
-    """Every name and alias of the catalogue, so typing `k8s` offers Kubernetes."""
+    """Every name and alias of the curated catalogue, so typing `k8s` offers Kubernetes
+    (the ESCO layer, hundreds of skills, is searched through profiles' `GET /skills`)."""
     catalogue = default_catalogue()
     choices: list[SkillChoice] = []
-    for skill in catalogue.skills():
+    for skill in catalogue.skills("peerloop") + catalogue.skills("organisation"):
         choices.append(SkillChoice(skill.name, skill.id))
         choices.extend(SkillChoice(alias, f"{skill.name} ({skill.id})") for alias in skill.aliases)
     return tuple(choices)

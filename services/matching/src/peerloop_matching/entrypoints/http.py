@@ -48,6 +48,8 @@ from peerloop_matching.entrypoints.schemas import (
     NotHappenedIn,
     RescheduleIn,
 )
+from peerloop_matching.entrypoints.task_skills_api import inferred_skill
+from peerloop_matching.entrypoints.task_skills_api import router as task_skills_router
 from peerloop_matching.entrypoints.views import (
     HelpRequestView,
     SlotsView,
@@ -121,16 +123,24 @@ async def create_help_request(
     caller: CurrentPrincipal,
     use_cases: UseCases,
     response: Response,
+    http_request: Request,
     idempotency_key: IdempotencyKey = None,
 ) -> HelpRequestView:
-    """The requester is the caller: nobody asks in someone else's name."""
+    """The requester is the caller: nobody asks in someone else's name. A request that
+    names no skill is made for the best skill inferred from the task; the answer's
+    `inferred_skills` shows every skill inferred (and the `Skill-Inferred` header says so)."""
     requester = require_person(caller, ASK_RULE)
+    fields = body.model_dump()
+    inferred: list[str] = []
+    if body.skill is None:
+        fields["skill"], inferred = await inferred_skill(http_request, body.task)
+        response.headers["Skill-Inferred"] = fields["skill"]
     request, replayed = await use_cases.create_once(
-        NewHelpRequest(requester_id=requester, **body.model_dump()), idempotency_key
+        NewHelpRequest(requester_id=requester, **fields), idempotency_key
     )
     if replayed:
         response.headers["Idempotent-Replayed"] = "true"
-    return request_view(request, requester)
+    return request_view(request, requester).model_copy(update={"inferred_skills": inferred})
 
 
 @router.get("/{request_id}", responses=_ERRORS)
@@ -344,5 +354,6 @@ def create_app(settings: Settings | None = None, service: MatchingService | None
     app.include_router(router)
     app.include_router(programme_router)
     app.include_router(people_router)
+    app.include_router(task_skills_router)
     install_refusals(app, REFUSALS)
     return app

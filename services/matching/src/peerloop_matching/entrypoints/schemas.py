@@ -34,8 +34,12 @@ class _Versioned(_Body):
 class NewHelpRequestIn(_Body):
     """The requester is the caller (the bearer token), never a field."""
 
-    skill: str = Field(
-        min_length=1, max_length=64, description="canonical skill id or an alias (e.g. k8s)"
+    skill: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        description="canonical skill id or an alias (e.g. k8s); left out, the skill is "
+        "inferred from the task (the best of the skills `POST /task-skills` suggests)",
     )
     desired_level: Level
     task: Task = Field(description="the task in hand")
@@ -46,8 +50,9 @@ class NewHelpRequestIn(_Body):
 
     @field_validator("skill")
     @classmethod
-    def _skill_name(cls, value: str) -> str:
-        default_catalogue().canonical(value)  # refuses names that make no skill id
+    def _skill_name(cls, value: str | None) -> str | None:
+        if value is not None:
+            default_catalogue().canonical(value)  # refuses names that make no skill id
         return value
 
     @field_validator("task")

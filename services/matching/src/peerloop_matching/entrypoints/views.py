@@ -93,6 +93,11 @@ class HelpRequestView(BaseModel):
     wait_until: datetime | None = Field(
         default=None, description="While `waiting`: when it ends unmatched if nobody came."
     )
+    inferred_skills: list[str] = Field(
+        default_factory=list,
+        description="When the ask named no skill: the skills inferred from the task, best "
+        "first (the request is for the first). Only in the answer to the ask.",
+    )
 
 
 class WhyThisMatch(BaseModel):

@@ -23,6 +23,7 @@ from peerloop_profiles.domain.errors import (
 )
 from peerloop_profiles.entrypoints.api import router
 from peerloop_profiles.entrypoints.scim.app import ScimApp
+from peerloop_profiles.entrypoints.skills_api import router as skills_router
 
 REFUSALS: Refusals = {
     RuleViolation: Answer(
@@ -55,6 +56,7 @@ def create_app(settings: Settings | None = None, service: ProfilesService | None
     verifier = runtime.secure(app)
     app.include_router(runtime.health_router())
     app.include_router(router)
+    app.include_router(skills_router)
     install_refusals(app, REFUSALS)
     # SCIM answers its own errors and checks its own tokens (scope scim:provision).
     # scim2-server types the ASGI scope as a dict, Starlette as a MutableMapping: same thing.
