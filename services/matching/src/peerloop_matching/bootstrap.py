@@ -10,15 +10,16 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from peerloop_contracts.skills import SkillCatalogue, default_catalogue
-from peerloop_runtime.service import Background, ServiceRuntime
+from peerloop_runtime.periodic import Periodic
+from peerloop_runtime.service import ServiceRuntime
 
 from peerloop_matching.adapters.candidate_store import CandidateStore
 from peerloop_matching.adapters.pairing_block_store import PairingBlockStore
 from peerloop_matching.adapters.programme_store import ProgrammeStore
 from peerloop_matching.adapters.request_store import RequestStore
-from peerloop_matching.application.expiry import ExpirySweeper
+from peerloop_matching.application.expiry import expiry_sweeper
 from peerloop_matching.application.help_requests import HelpRequests, MatchingPolicy
-from peerloop_matching.application.index_sync import IndexSync
+from peerloop_matching.application.index_sync import IndexSync, index_follower
 from peerloop_matching.application.org_rules import OrgRules
 from peerloop_matching.application.ports import (
     CandidateRepository,
@@ -28,7 +29,7 @@ from peerloop_matching.application.ports import (
 )
 from peerloop_matching.application.programmes import Programmes
 from peerloop_matching.application.read_model import CandidateProjection
-from peerloop_matching.application.waiting import WaitingSweeper
+from peerloop_matching.application.waiting import waiting_sweeper
 from peerloop_matching.config import Settings
 from peerloop_matching.domain.skill_index import SkillIndex
 from peerloop_matching.entrypoints.consumers import (
@@ -64,10 +65,10 @@ class MatchingService:
     sync: IndexSync
     help_requests: HelpRequests
     projection: CandidateProjection
-    sweeper: ExpirySweeper
+    sweeper: Periodic
     rules: OrgRules
     programmes: Programmes
-    waiting: WaitingSweeper
+    waiting: Periodic
 
 
 def bootstrap(
@@ -118,8 +119,8 @@ def bootstrap(
         on_request_outbox=runtime.relay.notify,
     )
     projection = CandidateProjection(candidates, sync, help_requests)
-    sweeper = ExpirySweeper(help_requests, settings.expiry_sweep_seconds)
-    waiting = WaitingSweeper(help_requests, settings.waiting_sweep_seconds)
+    sweeper = expiry_sweeper(help_requests, settings.expiry_sweep_seconds)
+    waiting = waiting_sweeper(help_requests, settings.waiting_sweep_seconds)
 
     async def fill_index() -> None:
         await sync.refresh()
@@ -132,9 +133,7 @@ def bootstrap(
     runtime.add_consumer(request_handlers(help_requests), group="requests", batch=True)
     # A programme's declined or expired proposals, placed again by the programme.
     runtime.add_consumer(programme_handlers(programme_cases), group="programmes", batch=True)
-    runtime.add_worker(
-        Background(start=lambda: sync.start(settings.index_refresh_seconds), stop=sync.stop)
-    )
+    runtime.add_worker(index_follower(sync, settings.index_refresh_seconds))
     runtime.add_worker(sweeper)
     runtime.add_worker(waiting)
     return MatchingService(

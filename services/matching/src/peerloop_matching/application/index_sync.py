@@ -10,12 +10,10 @@ one is harmless).
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 from datetime import datetime, timedelta
 
-from peerloop_runtime.mongo import TRANSIENT_STORE_ERRORS
+from peerloop_runtime.periodic import Periodic
 
 from peerloop_matching.application.ports import CandidateRepository
 from peerloop_matching.domain.candidate import Candidate
@@ -31,7 +29,6 @@ class IndexSync:
         self.store = store
         self.index = index
         self._watermark: datetime | None = None
-        self._task: asyncio.Task[None] | None = None
 
     async def refresh(self) -> int:
         """Apply every change since the watermark (everything, the first time)."""
@@ -52,22 +49,12 @@ class IndexSync:
         if candidate is not None:
             self.index.put(candidate)
 
-    def start(self, interval: float) -> None:
-        self._task = asyncio.create_task(self._follow(interval), name="skill-index-sync")
 
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+def index_follower(sync: IndexSync, interval: float) -> Periodic:
+    """Refreshes the index from the store every `interval` (it was whole at start)."""
 
-    async def _follow(self, interval: float) -> None:
-        while True:
-            await asyncio.sleep(interval)
-            try:
-                await self.refresh()
-            except TRANSIENT_STORE_ERRORS as exc:
-                log.warning("skill index refresh: store unavailable: %s", exc)
-            except Exception:
-                log.exception("skill index refresh failed; will try again")
+    async def refresh() -> str | None:
+        await sync.refresh()
+        return None
+
+    return Periodic("skill-index-sync", interval, refresh, log, first_after_interval=True)

@@ -8,47 +8,19 @@ hold, the day someone's away period ends.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import logging
 
-from peerloop_runtime.mongo import TRANSIENT_STORE_ERRORS
+from peerloop_runtime.periodic import Periodic
 
 from peerloop_matching.application.help_requests import HelpRequests
 
 log = logging.getLogger("peerloop.matching.waiting")
 
 
-class WaitingSweeper:
-    def __init__(self, requests: HelpRequests, interval: float) -> None:
-        self.requests = requests
-        self.interval = interval
-        self._task: asyncio.Task[None] | None = None
+def waiting_sweeper(requests: HelpRequests, interval: float) -> Periodic:
+    async def sweep() -> str | None:
+        ended = await requests.end_waits_due()
+        proposed = await requests.recheck_waiting()
+        return f"{ended} ended, {proposed} proposed" if ended or proposed else None
 
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="waiting-requests")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def sweep(self) -> tuple[int, int]:
-        """(waits ended, requests proposed) in one pass."""
-        ended = await self.requests.end_waits_due()
-        proposed = await self.requests.recheck_waiting()
-        return ended, proposed
-
-    async def _run(self) -> None:
-        while True:
-            try:
-                ended, proposed = await self.sweep()
-                if ended or proposed:
-                    log.info("waiting requests: %d ended, %d proposed", ended, proposed)
-            except TRANSIENT_STORE_ERRORS as exc:
-                log.warning("waiting sweep: store unavailable: %s", exc)
-            except Exception:
-                log.exception("waiting sweep failed; will try again")
-            await asyncio.sleep(self.interval)
+    return Periodic("waiting-requests", interval, sweep, log)
