@@ -7,6 +7,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 from matching_harness import settings_for
+from peerloop_contracts.catalogue import STATE_TOPICS
 from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.matching import HelpRequested
 from peerloop_contracts.profiles import ProfileRegistered, SkillOffered
@@ -60,8 +61,13 @@ async def _ask(service: MatchingService, requester: str, skill: str) -> str:
 
 
 async def _outbox_names(service: MatchingService, request_id: str) -> list[str]:
+    """The change events queued for the request (its state records left out)."""
     doc = await service.request_store.collection.find_one({"_id": request_id})
-    return [e["headers"]["ce_type"].split(".")[2] for e in doc["outbox"]]  # type: ignore[index]
+    return [
+        e["headers"]["ce_type"].split(".")[2]
+        for e in doc["outbox"]  # type: ignore[index]
+        if e["topic"] not in STATE_TOPICS
+    ]
 
 
 async def test_waiting_requests_are_found_by_skill_oldest_first(
