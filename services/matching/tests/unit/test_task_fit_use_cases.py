@@ -8,8 +8,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pytest
-from matching_fakes import Matching
+from matching_fakes import META, Matching
+from peerloop_contracts.common import WorkingHours
 from peerloop_contracts.matching import MatchProposed
+from peerloop_contracts.states import OfferState, PersonState
 from peerloop_matching.application.task_fit import TaskFit
 from peerloop_matching.domain.scoring import Weights
 from peerloop_matching.domain.task_skills import Vector
@@ -105,3 +107,33 @@ async def test_weight_zero_never_calls_the_model():
     proposal = _proposal(m, await m.ask("learner", "mongodb", task=TASK))
     assert proposal.helper_id == "a-react"
     assert embedder.queries == [] and embedder.passages_seen == []
+
+
+async def test_the_read_model_keeps_the_offer_description_from_events_and_states():
+    m = Matching()
+    await m.person("p", teaches="mongodb", description="index tuning")
+    from_event = await m.candidates.get("p")
+    assert from_event is not None
+    assert from_event.offers["mongodb"].description == "index tuning"
+    state = PersonState(
+        person_id="q",
+        display_name="q",
+        team="billing",
+        time_zone="UTC",
+        working_hours=WorkingHours(start="08:00", end="16:00"),
+        weekly_capacity=4,
+        offers=[
+            OfferState(
+                skill_id="mongodb",
+                skill_name="MongoDB",
+                level=4,
+                weekly_capacity=2,
+                description="aggregation pipelines",
+            )
+        ],
+        sequence=3,
+    )
+    await m.projection.on_person_state(state, META)
+    from_state = await m.candidates.get("q")
+    assert from_state is not None
+    assert from_state.offers["mongodb"].description == "aggregation pipelines"
