@@ -5,6 +5,7 @@ Tests pass their own stores and get the same graph.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -14,6 +15,7 @@ from peerloop_runtime.periodic import Periodic
 from peerloop_runtime.service import ServiceRuntime
 
 from peerloop_matching.adapters.candidate_store import CandidateStore
+from peerloop_matching.adapters.e5_embedder import E5Embedder
 from peerloop_matching.adapters.pairing_block_store import PairingBlockStore
 from peerloop_matching.adapters.programme_store import ProgrammeStore
 from peerloop_matching.adapters.request_store import RequestStore
@@ -29,6 +31,7 @@ from peerloop_matching.application.ports import (
 )
 from peerloop_matching.application.programmes import Programmes
 from peerloop_matching.application.read_model import CandidateProjection
+from peerloop_matching.application.task_fit import TaskFit
 from peerloop_matching.application.waiting import waiting_sweeper
 from peerloop_matching.config import Settings
 from peerloop_matching.domain.skill_index import SkillIndex
@@ -105,8 +108,24 @@ def bootstrap(
         longest_wait=settings.max_wait,
         recheck_every=settings.waiting_recheck,
     )
+    task_fit = None
+    if weights.task_fit > 0:
+        embedder = E5Embedder(threads=1, lazy=True)
+        task_fit = TaskFit(embedder)
+
+        async def load_model() -> None:
+            await asyncio.to_thread(embedder.load)  # not at the first match, in its loop
+
+        runtime.on_start(load_model)
     help_requests = HelpRequests(
-        requests, candidates, sync, catalogue, policy, on_outbox=runtime.relay.notify, rules=rules
+        requests,
+        candidates,
+        sync,
+        catalogue,
+        policy,
+        on_outbox=runtime.relay.notify,
+        rules=rules,
+        task_fit=task_fit,
     )
     programme_cases = Programmes(
         programmes,

@@ -25,6 +25,12 @@ class WeightSettings(BaseModel):
     cross_team: float = 0.10
     repeat_pairing: float = Field(default=-0.10, le=0, description="a penalty: zero or less")
     related_skill_discount: float = Field(default=0.5, ge=0, le=1)
+    task_fit: float = Field(
+        default=0.0,
+        ge=0,
+        description="closeness of the task to the helper's offer description; 0 (the "
+        "default, chosen by `python -m bench task-skills`): off",
+    )
 
     def to_weights(self) -> Weights:
         return Weights(**self.model_dump())

@@ -23,7 +23,9 @@ from peerloop_matching.application.index_sync import IndexSync
 from peerloop_matching.application.org_rules import OrgRules
 from peerloop_matching.application.programmes import Programmes
 from peerloop_matching.application.read_model import CandidateProjection
+from peerloop_matching.application.task_fit import TaskFit
 from peerloop_matching.bootstrap import related_both_ways
+from peerloop_matching.domain.scoring import Weights
 from peerloop_matching.domain.skill_index import SkillIndex
 
 META = CloudEventMeta(source="test", type="test", subject="test")
@@ -46,13 +48,16 @@ def registered(
     )
 
 
-def offered(person_id: str, skill: str, *, level: int = 4, capacity: int = 2) -> SkillOffered:
+def offered(
+    person_id: str, skill: str, *, level: int = 4, capacity: int = 2, description: str = ""
+) -> SkillOffered:
     return SkillOffered(
         person_id=person_id,
         skill_id=skill,
         skill_name=skill,
         level=level,
         weekly_capacity=capacity,
+        description=description,
         sequence=2,
     )
 
@@ -78,6 +83,8 @@ class Matching:
     programme_store: InMemoryProgrammes = field(default_factory=InMemoryProgrammes)
     longest_wait: timedelta = timedelta(0)
     """0: a request nobody can take ends unmatched at once; more: it waits that long."""
+    task_fit: TaskFit | None = None
+    weights: Weights = field(default_factory=Weights)
 
     def __post_init__(self) -> None:
         catalogue = default_catalogue()
@@ -85,7 +92,10 @@ class Matching:
         self.sync = IndexSync(self.candidates, self.index)
         self.rules = OrgRules(self.index, self.blocks)
         policy = MatchingPolicy(
-            proposal_ttl=TTL, requester_wait=timedelta(0), longest_wait=self.longest_wait
+            weights=self.weights,
+            proposal_ttl=TTL,
+            requester_wait=timedelta(0),
+            longest_wait=self.longest_wait,
         )
         self.use_cases = HelpRequests(
             self.requests,
@@ -96,6 +106,7 @@ class Matching:
             on_outbox=self.woken.append,
             clock=self.clock,
             rules=self.rules,
+            task_fit=self.task_fit,
         )
         self.programmes = Programmes(
             self.programme_store,
@@ -117,6 +128,7 @@ class Matching:
         capacity: int = 2,
         team: str | None = None,
         manager_id: str | None = None,
+        description: str = "",
     ) -> None:
         """A registered person, teaching `teaches` if given (each their own team unless
         `team`)."""
@@ -125,12 +137,17 @@ class Matching:
         )
         if teaches is not None:
             await self.projection.on_skill_offered(
-                offered(person_id, teaches, level=level, capacity=capacity), META
+                offered(
+                    person_id, teaches, level=level, capacity=capacity, description=description
+                ),
+                META,
             )
 
-    async def ask(self, requester: str, skill: str = "python", level: int = 2) -> str:
+    async def ask(
+        self, requester: str, skill: str = "python", level: int = 2, task: str = "a task"
+    ) -> str:
         """Create a request and deliver its help-requested event: matched or unmatched."""
-        request = await self.use_cases.create(NewHelpRequest(requester, skill, level, "a task"))
+        request = await self.use_cases.create(NewHelpRequest(requester, skill, level, task))
         await self.use_cases.on_help_requested(self.requested(request.request_id), META)
         return request.request_id
 

@@ -49,6 +49,7 @@ def to_candidate(doc: Document) -> Candidate:
             level=s["level"],
             willing_to_teach=s["willing_to_teach"],
             weekly_capacity=s["weekly_capacity"],
+            description=s.get("description", ""),
         )
         for s in (doc.get("skills") or {}).values()
         if not s.get("withdrawn")

@@ -29,6 +29,7 @@ from peerloop_contracts.skills import SkillCatalogue
 from peerloop_matching.application.index_sync import IndexSync
 from peerloop_matching.application.org_rules import OrgRules
 from peerloop_matching.application.ports import CandidateRepository, HelpRequestRepository
+from peerloop_matching.application.task_fit import TaskFit
 from peerloop_matching.domain.availability import week_mask, week_start
 from peerloop_matching.domain.candidate import Candidate, Reservation, iso_week
 from peerloop_matching.domain.engine import Need, find_helpers
@@ -123,7 +124,10 @@ class HelpRequests:
         on_outbox: Callable[[str], None] = lambda _request_id: None,
         clock: Callable[[], datetime] = utc_now,
         rules: OrgRules | None = None,
+        task_fit: TaskFit | None = None,
     ) -> None:
+        self.task_fit = task_fit
+        """None: no embedding model, so no `task_fit` in the score."""
         self.requests = requests
         self.candidates = candidates
         self.sync = sync
@@ -520,6 +524,12 @@ class HelpRequests:
         pressed = pressure(request.urgency, request.needed_by, now)
         ttl = proposal_ttl(self.policy.proposal_ttl, pressed, request.needed_by, now)
         monday = week_start(now)
+        fit_weight = self.policy.weights.task_fit
+        task_vector = (
+            self.task_fit.task_vector(request.task)
+            if self.task_fit is not None and fit_weight > 0
+            else None
+        )  # once per request, whatever the rounds
         for _ in range(MAX_MATCH_ROUNDS):
             outcome = org.allowed(
                 need,
@@ -533,17 +543,22 @@ class HelpRequests:
                     outcome.unmatched_reason, unavailable=outcome.unavailable, away=outcome.away
                 )
                 return self._wait(request, reason, outcome.detail, now), None
+            ranked = (
+                self.task_fit.rerank(task_vector, outcome.ranked, fit_weight)
+                if self.task_fit is not None
+                else outcome.ranked
+            )
             minutes = (
                 {
                     s.candidate.person_id: minutes_until_working(
                         week_mask(s.candidate.time_zone, s.candidate.hours, monday), now
                     )
-                    for s in outcome.ranked
+                    for s in ranked
                 }
                 if pressed.level > 0
                 else {}  # only a pressing request looks at who is at work sooner
             )
-            for scored in favour_sooner(outcome.ranked, minutes, pressed, ttl):
+            for scored in favour_sooner(ranked, minutes, pressed, ttl):
                 helper = scored.candidate.person_id
                 reservation = Reservation(
                     proposal_id=request.next_proposal_id(),

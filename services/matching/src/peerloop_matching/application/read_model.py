@@ -84,6 +84,7 @@ class CandidateProjection:
             "level": event.level,
             "willing_to_teach": event.willing_to_teach,
             "weekly_capacity": event.weekly_capacity,
+            "description": event.description,
             "withdrawn": False,
         }
         applied = await self.store.apply_offer(
@@ -141,6 +142,7 @@ class CandidateProjection:
                     "level": o.level,
                     "willing_to_teach": o.willing_to_teach,
                     "weekly_capacity": o.weekly_capacity,
+                    "description": o.description,
                     "withdrawn": False,
                 }
                 for o in record.offers

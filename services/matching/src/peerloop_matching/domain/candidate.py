@@ -16,6 +16,8 @@ class Offer:
     level: int
     willing_to_teach: bool
     weekly_capacity: int
+    description: str = ""
+    """The helper's own words about what they offer (compared with a request's task)."""
 
 
 @dataclass(frozen=True)

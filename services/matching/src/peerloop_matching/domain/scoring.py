@@ -30,6 +30,8 @@ class Weights:
     fair_load_cap: int = 4
     """Sessions in the recent window at which fair-load credit reaches zero."""
     repeat_pairing_cap: int = 3
+    task_fit: float = 0.0
+    """Weight of `task_fit`, added by re-ranking the shortlist (`domain/task_fit.py`)."""
 
 
 @dataclass(frozen=True)
