@@ -107,6 +107,7 @@ def bootstrap(
         requester_wait=timedelta(seconds=settings.requester_wait_seconds),
         longest_wait=settings.max_wait,
         recheck_every=settings.waiting_recheck,
+        first_recheck=settings.waiting_first_recheck,
     )
     task_fit = None
     if weights.task_fit > 0:

@@ -65,6 +65,12 @@ class Settings(ServiceSettings):
         description="how often a waiting request is tried again without an event "
         "(capacity of a new week, people back from away)",
     )
+    waiting_first_recheck_seconds: float = Field(
+        default=10,
+        gt=0,
+        description="how soon a request that just began to wait is tried again (a helper "
+        "applied by another replica at that instant woke nothing)",
+    )
     waiting_sweep_seconds: float = Field(default=5.0, gt=0)
     weights: WeightSettings = Field(default_factory=WeightSettings)
 
@@ -79,3 +85,7 @@ class Settings(ServiceSettings):
     @property
     def waiting_recheck(self) -> timedelta:
         return timedelta(seconds=self.waiting_recheck_seconds)
+
+    @property
+    def waiting_first_recheck(self) -> timedelta:
+        return timedelta(seconds=self.waiting_first_recheck_seconds)

@@ -162,3 +162,24 @@ async def test_capacity_freed_by_a_decline_goes_to_a_waiting_request_at_once(
     request = await m.use_cases.get(waiting)
     assert (request.state, request.proposals[0].helper_id) == ("proposed", "tom")
     assert await m.held_by("tom") == [f"pending:{waiting}.p1"]
+
+
+async def test_a_helper_another_replica_applied_as_the_request_began_to_wait_is_found_soon(
+    m: Matching,
+) -> None:
+    await m.person("lea")
+    request_id = await m.ask("lea", skill="cobol")
+    # Another replica applied tom's offer: it is in the store (and, after the follower's
+    # next pass, in this index), but it woke nothing, the request was not waiting yet.
+    await m.candidates.apply_profile("tom", 1, {"team": "tom", "time_zone": "UTC"})
+    await m.candidates.apply_offer(
+        "tom",
+        "cobol",
+        2,
+        {"skill_id": "cobol", "level": 4, "willing_to_teach": True, "weekly_capacity": 2},
+    )
+    await m.sync.refresh()
+    assert (await m.use_cases.get(request_id)).state == "waiting"
+    m.clock.advance(timedelta(seconds=11))  # the first recheck, not the 5-minute one
+    assert await m.use_cases.recheck_waiting() == 1
+    assert (await m.use_cases.get(request_id)).proposals[0].helper_id == "tom"

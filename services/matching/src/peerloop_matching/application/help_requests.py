@@ -88,6 +88,10 @@ class MatchingPolicy:
     `needed_by` if sooner, then ends unmatched."""
     recheck_every: timedelta = timedelta(minutes=5)
     """A waiting request is tried again this often even without an event about a helper."""
+    first_recheck: timedelta = timedelta(seconds=10)
+    """A request that just began to wait is tried again this soon: a helper another replica
+    applied in the instant this one matched with an index a moment behind woke nothing
+    (the request was not waiting yet), and is in every index after it."""
 
 
 @dataclass(frozen=True)
@@ -592,8 +596,13 @@ class HelpRequests:
             detail,
             now=now,
             until=wait_until(request.created_at, request.needed_by, self.policy.longest_wait),
-            recheck_at=now + self.policy.recheck_every,
+            recheck_at=now + self._recheck_after(request),
         )
+
+    def _recheck_after(self, request: HelpRequest) -> timedelta:
+        if request.state == "waiting":
+            return self.policy.recheck_every
+        return min(self.policy.first_recheck, self.policy.recheck_every)
 
     async def _requester(self, person_id: str, now: datetime) -> Requester:
         person = self.sync.index.get(person_id) or await self.candidates.get(person_id)
