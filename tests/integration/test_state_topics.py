@@ -7,7 +7,8 @@ production happens here while the test waits:
 
 - retention empties the change-event topics, and a consumer that starts afterwards (a
   plain one, and a fresh matching with an empty store) still builds the current state
-  of every person from the compacted state topic;
+  of every person from the compacted state topic, and a fresh insights shows the live
+  one's current-state figures;
 - after an erasure and compaction, the state topics hold no record with data about
   the erased person, nor about the help requests they asked.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import json
 from collections.abc import AsyncIterator, Awaitable
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -25,8 +27,14 @@ from aiokafka.admin import AIOKafkaAdminClient
 from peerloop_cli.testing.topic_sets import private_prefix, private_topic_set, topic_prefix
 from peerloop_cli.testing.topics import read_records
 from peerloop_cli.testing.waiting import eventually
+from peerloop_contracts import matching as matching_events
+from peerloop_contracts import profiles as profile_events
 from peerloop_contracts.profiles import EVENTS as PROFILE_EVENTS
 from peerloop_contracts.states import HelpRequestState, PersonState
+from peerloop_insights.application.queries import InsightsQueries
+from peerloop_insights.bootstrap import InsightsService
+from peerloop_insights.bootstrap import bootstrap as insights_bootstrap
+from peerloop_insights.config import Settings as InsightsSettings
 from peerloop_matching.application.help_requests import NewHelpRequest
 from peerloop_matching.bootstrap import MatchingService
 from peerloop_matching.bootstrap import bootstrap as matching_bootstrap
@@ -324,3 +332,130 @@ async def test_after_erasure_and_compaction_the_state_topics_hold_no_data_about_
     await eventually(forgotten, timeout=120, interval=2.0, what="compaction forgot gone")
     # Tom's state stays: compaction keeps the newest record of every other key.
     assert await _with_data_about(kafka_bootstrap, PersonState.topic(), {tom})
+
+
+FAR_FUTURE = datetime(2030, 1, 1, tzinfo=UTC)
+
+
+async def _insights(
+    kafka: str, mongo: str, names: list[str], run_id: str, name: str
+) -> InsightsService:
+    names.append(f"t_{run_id}_{name}")
+    service = insights_bootstrap(
+        InsightsSettings(
+            kafka_bootstrap_servers=kafka,
+            mongodb_uri=mongo,
+            database=names[-1],
+            consumer_group=f"test-{run_id}-{name}",
+        )
+    )
+    await service.runtime.start()
+    return service
+
+
+async def _current(service: InsightsService) -> dict[str, Any]:
+    """The figures a fresh deployment must rebuild: current state, not time windows."""
+    # Unsuppressed (k=1): the test compares the counts of one or two people.
+    queries = InsightsQueries(service.log, service.pseudonyms, k=1, refresh_seconds=0)
+    await queries.refresh(force=True)
+    report = await queries.figures(window="all", team=None, now=FAR_FUTURE)
+    return {
+        "skills": sorted(
+            (r.skill, r.requests.value, r.offerers.value, r.unmatched.value, r.waiting.value)
+            for r in report.skills
+        ),
+        "flows": sorted((f.teacher_team, f.learner_team, f.sessions.value) for f in report.flows),
+        "completed": report.outcomes.completed.value,
+    }
+
+
+async def test_a_fresh_insights_rebuilds_the_current_figures_from_the_state_topics(
+    private_topics: str, kafka_bootstrap: str, mongodb_uri: str, databases: list[str]
+) -> None:
+    run = private_topics
+    ada, bob, cy, eve = (f"{n}-{run}" for n in ("ada", "bob", "cy", "eve"))
+    live = await _insights(kafka_bootstrap, mongodb_uri, databases, run, "live")
+    profiles = await _profiles(kafka_bootstrap, mongodb_uri, databases, run)
+    matching = await _matching(kafka_bootstrap, mongodb_uri, databases, run, "matching")
+    try:
+        use = profiles.profiles
+        await use.register(_details("ada", "billing"), person_id=ada, weekly_capacity=3)
+        await use.offer_skill(ada, OfferedSkill(skill_id="python", level=4, weekly_capacity=2))
+        await use.offer_skill(ada, OfferedSkill(skill_id="go", level=3))
+        await use.withdraw_skill(ada, "go")
+        await use.register(_details("bob", "ops"), person_id=bob, weekly_capacity=2)
+        await use.offer_skill(bob, OfferedSkill(skill_id="sql", level=5))
+        await use.update_profile(bob, lambda d: d.model_copy(update={"team": "platform"}))
+        await use.register(_details("cy", "search"), person_id=cy, weekly_capacity=2)
+        await use.register(_details("eve", "billing"), person_id=eve, weekly_capacity=1)
+        await use.offer_skill(eve, OfferedSkill(skill_id="rust", level=5))
+        for pid in (ada, bob, cy):
+            await eventually(lambda p=pid: matching.candidates.get(p), timeout=60, what=pid)
+
+        # bob learns python from ada: proposed, accepted, confirmed by both.
+        asked = await matching.help_requests.create(
+            NewHelpRequest(requester_id=bob, skill="python", desired_level=2, task="a task")
+        )
+
+        async def proposal() -> Any:
+            current = await matching.help_requests.get(asked.request_id)
+            return current.proposals[0] if current.proposals else None
+
+        first = await eventually(proposal, timeout=30, what="a proposal")
+        await matching.help_requests.accept(asked.request_id, first.proposal_id, ada)
+        for actor in (bob, ada):
+            await matching.help_requests.confirm(asked.request_id, actor, minutes=30)
+        # Nobody offers kotlin: cy's request waits for a helper.
+        await matching.help_requests.create(
+            NewHelpRequest(requester_id=cy, skill="kotlin", desired_level=2, task="a task")
+        )
+        await use.erase(eve)
+        await _settled(profiles)
+        await _settled(matching)
+
+        async def live_done() -> dict[str, Any] | None:
+            figures = await _current(live)
+            return figures if figures["completed"] == 1 else None
+
+        live_figures = await eventually(live_done, timeout=60, what="the live insights")
+    finally:
+        await matching.runtime.stop()
+        await profiles.runtime.stop()
+        await live.runtime.stop()
+
+    assert live_figures["flows"] == [("billing", "platform", 1)]
+    skills = {s[0]: s for s in live_figures["skills"]}
+    assert skills["python"][2] == 1 and skills["sql"][2] == 1  # ada, bob offering
+    assert "rust" not in skills or not skills["rust"][2]  # eve was erased
+
+    change_topics = sorted(
+        {
+            e.topic()
+            for e in (
+                profile_events.ProfileRegistered,
+                profile_events.ProfileUpdated,
+                profile_events.SkillOffered,
+                profile_events.SkillWithdrawn,
+                matching_events.HelpRequested,
+                matching_events.MatchProposed,
+                matching_events.MatchAccepted,
+                matching_events.SessionCompleted,
+            )
+        }
+    )
+    await eventually(
+        lambda: _emptied_by_retention(kafka_bootstrap, change_topics),
+        timeout=120,
+        interval=1.0,
+        what="retention deleted every change event",
+    )
+
+    fresh = await _insights(kafka_bootstrap, mongodb_uri, databases, run, "fresh")
+    try:
+
+        async def same() -> bool:
+            return await _current(fresh) == live_figures
+
+        await eventually(same, timeout=60, what="the fresh insights shows the live figures")
+    finally:
+        await fresh.runtime.stop()

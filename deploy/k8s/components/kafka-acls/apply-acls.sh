@@ -197,12 +197,14 @@ allow peerloop-chat group prefixed Read \
 allow peerloop-insights topic literal Write \
   peerloop.feedback-given.v1.dlq \
   peerloop.help-request-cancelled.v1.dlq \
+  peerloop.help-request-state.v1.dlq \
   peerloop.help-request-unmatched.v1.dlq \
   peerloop.help-requested.v1.dlq \
   peerloop.match-accepted.v1.dlq \
   peerloop.match-declined.v1.dlq \
   peerloop.match-expired.v1.dlq \
   peerloop.match-proposed.v1.dlq \
+  peerloop.person-state.v1.dlq \
   peerloop.profile-erased.v1.dlq \
   peerloop.profile-registered.v1.dlq \
   peerloop.profile-updated.v1.dlq \
@@ -214,12 +216,14 @@ allow peerloop-insights topic literal Write \
 allow peerloop-insights topic literal Read \
   peerloop.feedback-given.v1 \
   peerloop.help-request-cancelled.v1 \
+  peerloop.help-request-state.v1 \
   peerloop.help-request-unmatched.v1 \
   peerloop.help-requested.v1 \
   peerloop.match-accepted.v1 \
   peerloop.match-declined.v1 \
   peerloop.match-expired.v1 \
   peerloop.match-proposed.v1 \
+  peerloop.person-state.v1 \
   peerloop.profile-erased.v1 \
   peerloop.profile-registered.v1 \
   peerloop.profile-updated.v1 \

@@ -14,8 +14,10 @@ from typing import Protocol, cast
 
 from peerloop_contracts import matching, profiles
 from peerloop_contracts.base import Event
+from peerloop_contracts.common import ERASED_PERSON
+from peerloop_contracts.states import HelpRequestState, PersonState, ProposalState
 
-from peerloop_insights.domain.facts import PersonFacts, RequestFacts
+from peerloop_insights.domain.facts import ERASED, PersonFacts, RequestFacts
 
 TokenOf = Callable[[str], str]
 
@@ -70,12 +72,16 @@ PERSON_EVENTS: tuple[type[Event], ...] = (
     profiles.SkillWithdrawn,
     profiles.SkillAcquired,
 )
+STATE_RECORDS: tuple[type[Event], ...] = (PersonState, HelpRequestState)
+"""The compacted state topics: a fresh deployment starts from them (see the README)."""
 CONSUMED_EVENTS: tuple[type[Event], ...] = (
     *REQUEST_EVENTS,
     *PERSON_EVENTS,
     profiles.ProfileErased,
+    *STATE_RECORDS,
 )
-"""Everything insights reads. ProfileErased is applied by the application, not merged."""
+"""Everything insights reads. ProfileErased (and a person state's tombstone) is applied
+by the application, not merged."""
 
 _STATE_OF: dict[type[Event], str] = {
     matching.HelpRequested: "open",
@@ -98,13 +104,35 @@ _NAMING: dict[type[Event], tuple[str, ...]] = {
 _HAS_SKILL = frozenset(cls for cls in CONSUMED_EVENTS if "skill_id" in cls.model_fields)
 
 
+# A request state's status, as the change events name it: matching's `requested` and
+# `waiting` are both a request still waiting for a helper (insights reads no
+# help-request-waiting event), so a state and the events give one value.
+_STATE_OF_STATUS: dict[str, str] = {
+    "requested": "open",
+    "waiting": "open",
+    "proposed": "proposed",
+    "accepted": "accepted",
+    "completed": "completed",
+    "not_happened": "not_happened",
+    "unmatched": "unmatched",
+    "cancelled": "cancelled",
+}
+
+
 def person_ids(event: Event) -> tuple[str, ...]:
     """Every person an event names (the ones `token_of` will be asked about)."""
+    if isinstance(event, HelpRequestState):
+        named = [event.requester_id, *_pair(event)]
+        return tuple(p for p in named if p is not None and p != ERASED_PERSON)
     names = _NAMING.get(type(event), ())
     return tuple(v for n in names if isinstance(v := getattr(event, n), str))
 
 
 def change_of(event: Event, at: datetime, token_of: TokenOf) -> Change | None:
+    if isinstance(event, HelpRequestState):
+        return RequestChange(event.request_id, request_of_state(event, token_of))
+    if isinstance(event, PersonState):
+        return PersonChange(event.person_id, person_of_state(event, at))
     if isinstance(event, REQUEST_EVENTS):
         return _request(event, at, token_of)
     if isinstance(event, PERSON_EVENTS):
@@ -164,3 +192,71 @@ def _person(event: Event, at: datetime) -> PersonFacts:
             return PersonFacts(acquired={event.skill_id: event.acquired_at})
         case _:
             return PersonFacts()
+
+
+# ---------------------------------------------------------------- state records
+# A state record is the bigger partial: everything its change events would have added,
+# stamped with the state's sequence (the aggregate's after its last change), so merging
+# it with those events, before or after, in any order, gives the same facts.
+
+
+def _accepted(state: HelpRequestState) -> ProposalState | None:
+    return next((p for p in state.proposals if p.status == "accepted"), None)
+
+
+def _pair(state: HelpRequestState) -> tuple[str | None, str | None]:
+    """The request's (teacher, learner), once a helper accepted it."""
+    if state.session is not None:
+        return state.session.teacher_id, state.session.learner_id
+    accepted = _accepted(state)
+    return (accepted.helper_id, state.requester_id) if accepted else (None, None)
+
+
+def _token(person_id: str | None, token_of: TokenOf) -> str | None:
+    if person_id is None:
+        return None
+    # Matching redacts an erased helper to the placeholder: never a person to look up.
+    return ERASED if person_id == ERASED_PERSON else token_of(person_id)
+
+
+def request_of_state(state: HelpRequestState, token_of: TokenOf) -> RequestFacts:
+    teacher, learner = _pair(state)
+    accepted = _accepted(state)
+    session = state.session
+    status = _STATE_OF_STATUS[state.status]
+    stamp = state.sequence
+    return RequestFacts(
+        requester=_token(state.requester_id, token_of),
+        skill=state.skill_id,
+        teacher=_token(teacher, token_of),
+        learner=_token(learner, token_of),
+        requested_at=state.created_at,
+        proposed_at=min((p.proposed_at for p in state.proposals), default=None),
+        accepted_at=accepted.decided_at if accepted else None,
+        completed_at=session.completed_at if session and status == "completed" else None,
+        not_happened_at=state.updated_at if status == "not_happened" else None,
+        state=(stamp, status),
+        teacher_rating=(stamp, session.rating_of_teacher)
+        if session and session.rating_of_teacher is not None
+        else None,
+        learner_rating=(stamp, session.rating_of_learner)
+        if session and session.rating_of_learner is not None
+        else None,
+    )
+
+
+def person_of_state(state: PersonState, at: datetime) -> PersonFacts:
+    """`at` (the record's time) is only a bound on when an offer began: the earliest
+    time merges, so the change event's own time wins wherever it was seen."""
+    offered = sorted(o.skill_id for o in state.offers if o.willing_to_teach)
+    acquired: dict[str, datetime] = {}
+    for learned in state.learned:
+        acquired[learned.skill_id] = min(
+            acquired.get(learned.skill_id, learned.acquired_at), learned.acquired_at
+        )
+    return PersonFacts(
+        team=(state.sequence, state.team),
+        offer_list=(state.sequence, tuple(offered)),
+        first_offered=dict.fromkeys(offered, at),
+        acquired=acquired,
+    )

@@ -105,9 +105,16 @@ class PersonFacts:
     first_offered: dict[str, datetime] = field(default_factory=dict)
     acquired: dict[str, datetime] = field(default_factory=dict)
     """Per skill: when the person first learned it in a session."""
+    offer_list: tuple[int, tuple[str, ...]] | None = None
+    """The whole list of skills on offer, from a person state of that sequence: a skill
+    missing from it is off (withdrawn) as of then, which per-skill stamps cannot say."""
 
     def merge(self, other: PersonFacts) -> None:
         self.team = _newest(self.team, other.team)
+        if other.offer_list is not None and (
+            self.offer_list is None or other.offer_list > self.offer_list
+        ):
+            self.offer_list = other.offer_list
         for skill, stamped in other.offers.items():
             held = self.offers.get(skill)
             self.offers[skill] = stamped if held is None else max(held, stamped)
@@ -123,7 +130,17 @@ class PersonFacts:
         return self.team[1] if self.team else None
 
     def offering(self) -> frozenset[str]:
-        return frozenset(skill for skill, (_, on) in self.offers.items() if on)
+        if self.offer_list is None:
+            return frozenset(skill for skill, (_, on) in self.offers.items() if on)
+        # Per skill, the newer of its own stamp and the whole list's says whether it is on.
+        listed_at, listed = self.offer_list
+        on = {skill for skill, (seq, offered) in self.offers.items() if seq > listed_at and offered}
+        off = {
+            skill
+            for skill, (seq, offered) in self.offers.items()
+            if seq > listed_at and not offered
+        }
+        return frozenset((set(listed) - off) | on)
 
 
 @dataclass
@@ -210,6 +227,9 @@ def person_to_doc(person: PersonFacts, time_out: TimeOut = _same) -> dict[str, A
         "offers": [[skill, seq, on] for skill, (seq, on) in person.offers.items()],
         "first_offered": [[skill, time_out(at)] for skill, at in person.first_offered.items()],
         "acquired": [[skill, time_out(at)] for skill, at in person.acquired.items()],
+        "offer_list": [person.offer_list[0], list(person.offer_list[1])]
+        if person.offer_list
+        else None,
     }
 
 
@@ -219,6 +239,9 @@ def person_from_doc(doc: dict[str, Any], time_in: TimeIn = _same) -> PersonFacts
         offers={skill: (seq, on) for skill, seq, on in doc.get("offers", [])},
         first_offered={skill: time_in(at) for skill, at in doc.get("first_offered", [])},
         acquired={skill: time_in(at) for skill, at in doc.get("acquired", [])},
+        offer_list=(doc["offer_list"][0], tuple(doc["offer_list"][1]))
+        if doc.get("offer_list")
+        else None,
     )
 
 
