@@ -8,6 +8,7 @@ parts, capacity under concurrent reservations, erasure.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import uuid
 from collections.abc import AsyncIterator
 from datetime import UTC, date, datetime, timedelta
@@ -258,6 +259,21 @@ async def test_reserving_one_proposal_twice_holds_it_once(candidates: CandidateR
     assert await candidates.reserve("p", _hold("x"), NOW) is not None
     again = await candidates.reserve("p", _hold("x"), NOW)
     assert again is not None and len(again.reservations) == 1
+
+
+async def test_a_replica_that_lost_the_race_releases_only_its_own_hold(
+    candidates: CandidateRepository,
+) -> None:
+    await candidates.apply_offer("p", "asp.net", 1, {**OFFER, "weekly_capacity": 3})
+    winner = dataclasses.replace(_hold("x"), holder="winner")
+    assert await candidates.reserve("p", winner, NOW) is not None
+    # The loser proposed the same request at once: same proposal, found already held.
+    loser = dataclasses.replace(_hold("x"), holder="loser")
+    assert await candidates.reserve("p", loser, NOW) is not None
+    kept = await candidates.release("p", "x", holder="loser")
+    assert kept is not None and [r.holder for r in kept.reservations] == ["winner"]
+    gone = await candidates.release("p", "x")  # a decline releases whoever made it
+    assert gone is not None and gone.reservations == ()
 
 
 async def test_release_session_and_rating_are_idempotent(candidates: CandidateRepository) -> None:

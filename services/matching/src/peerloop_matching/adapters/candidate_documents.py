@@ -87,6 +87,7 @@ def reservation_doc(r: Reservation) -> Document:
         "kind": r.kind,
         "created_at": r.created_at,
         "expires_at": r.expires_at,
+        "holder": r.holder,
     }
 
 
@@ -161,16 +162,17 @@ class LoadChanges:
         after = await self.mutate(person_id, change)
         return after if held else None
 
-    async def release(self, person_id: str, proposal_id: str) -> Candidate | None:
+    async def release(
+        self, person_id: str, proposal_id: str, holder: str | None = None
+    ) -> Candidate | None:
+        def mine(r: Reservation) -> bool:
+            return r.proposal_id == proposal_id and (holder is None or r.holder == holder)
+
         def change(candidate: Candidate, _doc: Document) -> Document | None:
-            if not any(r.proposal_id == proposal_id for r in candidate.reservations):
+            if not any(mine(r) for r in candidate.reservations):
                 return None
             return {
-                "reservations": [
-                    reservation_doc(r)
-                    for r in candidate.reservations
-                    if r.proposal_id != proposal_id
-                ]
+                "reservations": [reservation_doc(r) for r in candidate.reservations if not mine(r)]
             }
 
         return await self.mutate(person_id, change)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import secrets
 import uuid
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -109,7 +110,7 @@ class NewHelpRequest:
 @dataclass
 class _Decision:
     events: list[Event]
-    held: tuple[str, str] | None = None
+    held: tuple[str, str, str] | None = None
     """(helper, proposal) whose capacity was reserved for this decision."""
     after: list[AfterSave] = field(default_factory=list)
 
@@ -512,7 +513,7 @@ class HelpRequests:
 
     async def _match(
         self, request: HelpRequest, now: datetime
-    ) -> tuple[list[Event], tuple[str, str] | None]:
+    ) -> tuple[list[Event], tuple[str, str, str] | None]:
         """Propose the best helper who still has capacity, or wait (saying why there is none)."""
         if request.state not in MATCHABLE_STATES:
             raise InvalidTransitionError(f"request {request.request_id} is {request.state}")
@@ -572,12 +573,13 @@ class HelpRequests:
                     kind="pending",
                     created_at=now,
                     expires_at=now + ttl,
+                    holder=secrets.token_hex(8),
                 )
                 reserved = await self.candidates.reserve(helper, reservation, now)
                 if reserved is not None:
                     self.sync.put(reserved)
                     events = request.propose(scored, now=now, ttl=ttl)
-                    return events, (helper, reservation.proposal_id)
+                    return events, (helper, reservation.proposal_id, reservation.holder)
                 # The index was behind the store about this helper: catch up, so the next
                 # round ranks them by what the store says.
                 fresh = await self.candidates.get(helper)

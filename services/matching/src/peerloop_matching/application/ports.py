@@ -139,8 +139,11 @@ class CandidateRepository(Protocol):
         reserve at once; reserving one proposal twice holds it once."""
         ...
 
-    async def release(self, person_id: str, proposal_id: str) -> Candidate | None:
-        """Drop the proposal's reservation (idempotent); the helper after it."""
+    async def release(
+        self, person_id: str, proposal_id: str, holder: str | None = None
+    ) -> Candidate | None:
+        """Drop the proposal's reservation (idempotent); the helper after it. With `holder`,
+        only if that attempt made it (a lost race leaves the winner's alone)."""
         ...
 
     async def hold_for_session(

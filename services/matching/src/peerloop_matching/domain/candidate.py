@@ -40,6 +40,9 @@ class Reservation:
     kind: ReservationKind
     created_at: datetime
     expires_at: datetime | None = None
+    holder: str = ""
+    """Who made it (one token per attempt to propose): two replicas proposing one request at
+    once name the same proposal, and the one whose save loses must release only its own."""
 
     def holds(self, now: datetime) -> bool:
         """A pending reservation stops counting once its proposal expired, even if a crash
