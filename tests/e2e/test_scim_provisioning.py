@@ -197,7 +197,9 @@ async def test_a_deactivated_person_leaves_matching_within_seconds(
         async def ask() -> dict[str, Any]:
             asked = await client.ask(requester, skill, 2, "help with the provisioned skill")
             return await client.wait_for_request(
-                asked["request_id"], lambda r: r["state"] in ("proposed", "unmatched"), 60
+                asked["request_id"],
+                lambda r: r["state"] in ("proposed", "waiting", "unmatched"),
+                60,
             )
 
         request = await wait_for(
@@ -220,11 +222,13 @@ async def test_a_deactivated_person_leaves_matching_within_seconds(
         declined = next(p for p in moved["proposals"] if p["helper_id"] == first["helper_id"])
         assert declined["status"] == "declined"
 
-        # Both out: nobody is left to propose; the deactivated one is never proposed again.
+        # Both out: nobody is left to propose, so the request waits (every helper asked);
+        # the deactivated one is never proposed again.
         await http.patch(f"/Users/{other}", json=_active(False))
         ended = await client.wait_for_request(
-            request["request_id"], lambda r: r["state"] == "unmatched", 30
+            request["request_id"], lambda r: r["state"] == "waiting", 30
         )
+        assert ended["waiting_reason"] == "all_declined"
         assert [p["helper_id"] for p in ended["proposals"]].count(first["helper_id"]) == 1
 
         # Reactivated, the first helper is proposed again.
