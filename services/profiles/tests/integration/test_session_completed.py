@@ -8,6 +8,7 @@ from typing import Any
 import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
+from peerloop_cli.testing.groups import start_groups_at_end
 from peerloop_cli.testing.waiting import eventually
 from peerloop_contracts.matching import SessionCompleted
 from peerloop_contracts.profiles import SkillAcquired
@@ -171,6 +172,9 @@ async def test_a_handler_that_keeps_failing_is_retried_with_backoff_then_dead_le
         retry=RetryPolicy(max_attempts=3, base_delay=0.05, max_delay=0.2),
     ).runtime
     [consumer] = runtime.consumers
+    # From the topic's end: earlier tests' sessions would each be retried and dead-lettered
+    # first (every read fails here), and this one's would come too late.
+    await start_groups_at_end(settings.kafka_bootstrap_servers, [consumer.group_id])
     await runtime.broker.start()
     try:
         entry = outbox_entry(_session(run_id, "s1", f"lea-{run_id}", f"tea-{run_id}"))
