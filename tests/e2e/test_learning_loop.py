@@ -154,11 +154,14 @@ async def test_one_help_request_is_one_trace_across_the_services(
     skill = f"trace-{run_id}"
     await client.register(asker, "Asker", "billing", "Europe/London")
     await client.register(helper, "Helper", "data", "Europe/London")
-    await client.offer(helper, skill, level=4)
+    await client.offer(helper, skill, level=4, capacity=3)
     trace_id = run_id.ljust(32, "0")[:32]
     traceparent = f"00-{trace_id}-1111111111111111-01"
 
-    # Asked again while matching has not applied the new offer yet (it may end unmatched).
+    # A first ask until matching knows the new offer: one asked in the instant before
+    # waits and is proposed later by the waiting sweep, in a trace of its own.
+    await ask_until_proposed(client, asker, skill)
+    await asyncio.sleep(1)  # every replica's index follows the store within 0.5 s
     request_id, _ = await ask_until_proposed(client, asker, skill, traceparent=traceparent)
     topics = ["peerloop.help-requested.v1", "peerloop.match-proposed.v1"]
     records = await _events_for(kafka_bootstrap, topics, request_id, want=2)
