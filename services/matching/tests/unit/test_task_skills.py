@@ -86,3 +86,15 @@ def test_a_request_may_name_no_skill_but_a_named_one_is_still_checked() -> None:
     assert body.skill is None
     with pytest.raises(ValidationError, match="is not a skill name"):
         NewHelpRequestIn.model_validate({"skill": "!!!", "desired_level": 2, "task": "x"})
+
+
+def test_a_long_task_is_cut_to_its_token_budget_filler_first_then_its_last_words() -> None:
+    embedder = E5Embedder(threads=1, query_tokens=12)
+    model = embedder.load()
+    short = "pods OOMKilled"
+    assert embedder.cut(short) == short
+    assert embedder.cut("the pods of the cluster in the night") == "pods cluster night"
+    pasted = "kubectl rollout fails " + "with a very long stack trace line " * 40
+    cut = embedder.cut(pasted)
+    assert pasted.startswith(cut.split()[0]) and model.token_count(cut, True) <= 12
+    assert len(cut.split()) >= 3
