@@ -26,10 +26,11 @@ Filler words go first, then the last words; `python -m bench task-skills` prints
 cut costs in precision and recall beside the uncut model."""
 
 
-_FILLER = frozenset(
+_FILLER_WORDS = (
     "a an the i we my our me us it its is are was were be been to of in on at for and or "
-    "but so that this with can how do does did since after when".split()
+    "but so that this with can how do does did since after when"
 )
+_FILLER = frozenset(_FILLER_WORDS.split())
 """Words that carry no topic, dropped first when a task is over its token budget."""
 
 
