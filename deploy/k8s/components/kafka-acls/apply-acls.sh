@@ -129,6 +129,7 @@ allow peerloop-matching topic literal Write \
   peerloop.session-rescheduled.v1 \
   peerloop.session-rescheduled.v1.dlq \
   peerloop.skill-acquired.v1.dlq \
+  peerloop.skill-evidence-changed.v1.dlq \
   peerloop.skill-offered.v1.dlq \
   peerloop.skill-withdrawn.v1.dlq
 allow peerloop-matching topic literal Read \
@@ -142,6 +143,7 @@ allow peerloop-matching topic literal Read \
   peerloop.profile-registered.v1 \
   peerloop.profile-updated.v1 \
   peerloop.skill-acquired.v1 \
+  peerloop.skill-evidence-changed.v1 \
   peerloop.skill-offered.v1 \
   peerloop.skill-withdrawn.v1
 allow peerloop-matching group prefixed Read \
