@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Request, Response, status
+from fastapi import APIRouter, Depends, Request
 from peerloop_runtime.auth import CurrentPrincipal
 from pydantic import BaseModel, Field
 
@@ -77,7 +77,6 @@ async def endorse(
     skill: SkillPath,
     caller: CurrentPrincipal,
     svc: EvidenceService,
-    response: Response,
     traceparent: TraceParent = None,
 ) -> EvidenceView:
     """The signed-in learner vouches for a skill this person taught them in a completed
@@ -85,7 +84,6 @@ async def endorse(
     and skill: a repeat changes nothing and answers the same."""
     learner = endorser(caller)
     found = await svc.endorse(learner, person_id, skill, traceparent=traceparent)
-    response.status_code = status.HTTP_200_OK
     return _view(svc, person_id, skill, found)
 
 
