@@ -152,3 +152,28 @@ async def test_who_may_endorse_and_read_evidence(
         answer = await client.get(evidence, auth=reader)
         assert answer.status_code == 200
         assert (answer.json()["score"], answer.json()["evidence_level"]) == (0, 0)
+
+
+async def test_erasing_the_learner_removes_their_evidence_and_name_from_the_store(
+    app: Any, client: httpx.AsyncClient, tokens: Tokens, run_id: str
+) -> None:
+    learner, teacher = f"lea-{run_id}", f"tea-{run_id}"
+    for pid in (learner, teacher):
+        await _register(client, pid)
+    await publish_entry(app.state.runtime.broker, outbox_entry(_session(run_id, learner, teacher)))
+    url = f"/people/{teacher}/skills/kubernetes/endorsements"
+
+    async def endorsed() -> dict[str, Any] | None:
+        answer = await client.post(url, auth=tokens.as_person(learner))
+        return answer.json() if answer.status_code == 200 else None
+
+    await eventually(endorsed, 60, interval=0.3, what="the session, so the learner may endorse")
+    assert (await client.delete(f"/people/{learner}")).status_code in (200, 204)
+
+    items = app.state.service.evidence.items
+    assert await items.of(learner) == []
+    kept = await items.of(teacher)
+    assert sorted(i.kind.value for i in kept) == ["endorsed", "taught"]
+    assert all(learner not in i.key for i in kept)
+    evidence = (await client.get(f"/people/{teacher}/skills/kubernetes/evidence")).json()
+    assert evidence["endorsements"] == 1  # the helper keeps it, nameless
