@@ -57,6 +57,8 @@ RULES: dict[str, dict[str, str]] = {
         "POST /people/{person_id}/learning-goals": "manage",
         "DELETE /people/{person_id}/learning-goals/{skill}": "manage",
         "PUT /people/{person_id}/availability": "manage",
+        "POST /people/{person_id}/skills/{skill}/endorsements": "person",
+        "GET /people/{person_id}/skills/{skill}/evidence": "manage",
         "GET /skills": "any",
     },
     "matching": {
@@ -281,6 +283,8 @@ CALLERS: dict[str, Callable[[], str]] = {
 RULE_TEXTS = {
     profiles_access.WRITE_RULE,
     profiles_access.REGISTER_RULE,
+    profiles_access.ENDORSE_RULE,
+    profiles_access.EVIDENCE_RULE,
     matching_access.ASK_RULE,
     matching_access.READ_RULE,
     matching_access.CANCEL_RULE,

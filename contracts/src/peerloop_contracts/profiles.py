@@ -13,6 +13,7 @@ from peerloop_contracts.common import (
     MAX_LANGUAGES,
     ONE_LINE,
     AwayPeriod,
+    Count,
     Description,
     DisplayName,
     EntityId,
@@ -188,6 +189,45 @@ class ProfileErased(_PersonEvent):
     event_name: ClassVar[str] = "profile-erased"
 
 
+class SkillEvidenceChanged(_PersonEvent):
+    """What a person has shown of a skill changed: taught a session, was rated, endorsed, learned.
+
+    Emitted by profiles, in the same write as the change that caused it. Key: `person_id`.
+    Beside the self-declared level of `skill-offered`, this is what happened: `score` is
+    the sum of the evidence items' weights, each halved every `half_life_days` of its age,
+    as of `as_of` (the newest item's time). A subscriber decays it further itself:
+    `score(t) = score * 0.5 ** ((t - as_of).days / half_life_days)`. The weights and the
+    half-life are in the profiles README. A person erased later is announced by
+    `profile-erased`: forget their evidence then.
+    Example: `{"person_id": "p-17", "skill_id": "kubernetes", "skill_name": "Kubernetes",
+    "score": 2.43, "as_of": "2026-12-03T15:10:00Z", "half_life_days": 365.0,
+    "evidence_level": 2, "sessions_taught": 3, "endorsements": 2, "ratings": 2,
+    "mean_rating": 4.5, "learned": false, "sequence": 11}`
+    """
+
+    event_name: ClassVar[str] = "skill-evidence-changed"
+
+    skill_id: SkillId
+    skill_name: SkillName
+    score: float = Field(ge=0, allow_inf_nan=False, description="the evidence as of `as_of`")
+    as_of: datetime = Field(description="when `score` holds: the newest evidence item's time")
+    half_life_days: float = Field(
+        gt=0, allow_inf_nan=False, description="the age at which an item counts half"
+    )
+    evidence_level: int = Field(
+        ge=0,
+        le=5,
+        description="the score on the 1–5 scale of self-declared levels (0: no evidence)",
+    )
+    sessions_taught: Count = Field(description="completed sessions this person taught on it")
+    endorsements: Count = Field(description="learners of this person who endorsed the skill")
+    ratings: Count = Field(description="ratings of those sessions by their learners")
+    mean_rating: float | None = Field(
+        default=None, ge=1, le=5, allow_inf_nan=False, description="null without ratings"
+    )
+    learned: bool = Field(description="the person learned this skill in a completed session")
+
+
 EVENTS: tuple[type[Event], ...] = (
     ProfileRegistered,
     ProfileUpdated,
@@ -198,4 +238,5 @@ EVENTS: tuple[type[Event], ...] = (
     LearningGoalRemoved,
     SkillAcquired,
     ProfileErased,
+    SkillEvidenceChanged,
 )

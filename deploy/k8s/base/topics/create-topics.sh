@@ -75,6 +75,8 @@ topic peerloop.learning-goal-removed.v1 6 1 604800000
 topic peerloop.learning-goal-removed.v1.dlq 1 1 2592000000
 topic peerloop.skill-acquired.v1 6 1 604800000
 topic peerloop.skill-acquired.v1.dlq 1 1 2592000000
+topic peerloop.skill-evidence-changed.v1 6 1 604800000
+topic peerloop.skill-evidence-changed.v1.dlq 1 1 2592000000
 topic peerloop.profile-erased.v1 6 1 -1
 topic peerloop.profile-erased.v1.dlq 1 1 2592000000
 topic peerloop.help-requested.v1 6 1 604800000

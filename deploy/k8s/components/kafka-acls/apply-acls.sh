@@ -53,6 +53,7 @@ allow() {
 allow peerloop-profiles topic literal Write \
   peerloop.availability-changed.v1 \
   peerloop.availability-changed.v1.dlq \
+  peerloop.feedback-given.v1.dlq \
   peerloop.learning-goal-removed.v1 \
   peerloop.learning-goal-removed.v1.dlq \
   peerloop.learning-goal-set.v1 \
@@ -68,11 +69,14 @@ allow peerloop-profiles topic literal Write \
   peerloop.session-completed.v1.dlq \
   peerloop.skill-acquired.v1 \
   peerloop.skill-acquired.v1.dlq \
+  peerloop.skill-evidence-changed.v1 \
+  peerloop.skill-evidence-changed.v1.dlq \
   peerloop.skill-offered.v1 \
   peerloop.skill-offered.v1.dlq \
   peerloop.skill-withdrawn.v1 \
   peerloop.skill-withdrawn.v1.dlq
 allow peerloop-profiles topic literal Read \
+  peerloop.feedback-given.v1 \
   peerloop.session-completed.v1
 allow peerloop-profiles group prefixed Read \
   peerloop-profiles
@@ -125,6 +129,7 @@ allow peerloop-matching topic literal Write \
   peerloop.session-rescheduled.v1 \
   peerloop.session-rescheduled.v1.dlq \
   peerloop.skill-acquired.v1.dlq \
+  peerloop.skill-evidence-changed.v1.dlq \
   peerloop.skill-offered.v1.dlq \
   peerloop.skill-withdrawn.v1.dlq
 allow peerloop-matching topic literal Read \
@@ -138,6 +143,7 @@ allow peerloop-matching topic literal Read \
   peerloop.profile-registered.v1 \
   peerloop.profile-updated.v1 \
   peerloop.skill-acquired.v1 \
+  peerloop.skill-evidence-changed.v1 \
   peerloop.skill-offered.v1 \
   peerloop.skill-withdrawn.v1
 allow peerloop-matching group prefixed Read \

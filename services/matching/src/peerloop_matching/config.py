@@ -32,6 +32,13 @@ class WeightSettings(BaseModel):
         "default, chosen by `python -m bench task-skills`): off",
     )
 
+    evidence: float = Field(
+        default=0.0,
+        ge=0,
+        description="the offered skill's evidence from profiles (sessions taught, ratings, "
+        "endorsements, halved per half-life); 0 (the default): explained, ranks nothing",
+    )
+
     def to_weights(self) -> Weights:
         return Weights(**self.model_dump())
 

@@ -14,9 +14,11 @@ from peerloop_contracts.profiles import (
     ProfileRegistered,
     ProfileUpdated,
     SkillAcquired,
+    SkillEvidenceChanged,
     SkillOffered,
     SkillWithdrawn,
 )
+from peerloop_contracts.states import OfferState, PersonState
 from peerloop_matching.application.help_requests import NewHelpRequest
 from peerloop_matching.bootstrap import MatchingService
 from peerloop_matching.domain.errors import ErasedPersonError
@@ -282,3 +284,45 @@ async def test_an_erased_person_is_refused_at_once_not_told_to_retry(
     )
     with pytest.raises(ErasedPersonError, match="was erased"):
         await offline_service.help_requests.create(NewHelpRequest(gone, "mongodb", 3, "a task"))
+
+
+def _evidence(pid: str, skill: str, seq: int, taught: int) -> SkillEvidenceChanged:
+    return SkillEvidenceChanged(
+        person_id=pid,
+        skill_id=skill,
+        skill_name=skill,
+        score=float(taught),
+        as_of=datetime(2026, 11, 28, 15, 10, tzinfo=UTC),
+        half_life_days=365,
+        evidence_level=2,
+        sessions_taught=taught,
+        endorsements=1,
+        ratings=0,
+        learned=False,
+        sequence=seq,
+    )
+
+
+async def test_skill_evidence_is_kept_after_a_state_and_not_replaced_by_an_older_one(
+    offline_service: MatchingService, run_id: str
+) -> None:
+    p, skill = f"p-{run_id}", f"k8s.{run_id}"
+    projection = offline_service.projection
+    state = PersonState(
+        person_id=p,
+        display_name=p,
+        team="billing",
+        time_zone="UTC",
+        weekly_capacity=2,
+        offers=[OfferState(skill_id=skill, skill_name=skill, level=4, weekly_capacity=2)],
+        sequence=7,
+    )
+    # Written with the state in one write (same sequence); the state carries no evidence.
+    await projection.on_person_state(state, META)
+    await projection.on_skill_evidence_changed(_evidence(p, skill, 7, taught=3), META)
+    await projection.on_skill_evidence_changed(_evidence(p, skill, 6, taught=2), META)
+    candidate = await offline_service.candidates.get(p)
+    assert candidate is not None
+    shown = candidate.evidence[skill]
+    assert (shown.sessions_taught, shown.endorsements, shown.score) == (3, 1, 3.0)
+    assert shown.as_of == datetime(2026, 11, 28, 15, 10, tzinfo=UTC)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 import pytest
@@ -9,7 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from matching_builders import NOW, TODAY, held, person, requester
 from peerloop_matching.domain.availability import week_mask, week_start
-from peerloop_matching.domain.candidate import Candidate, Hours, Offer
+from peerloop_matching.domain.candidate import Candidate, Evidence, Hours, Offer
 from peerloop_matching.domain.engine import Need, find_helpers, rank_all
 from peerloop_matching.domain.scoring import Weights
 from peerloop_matching.domain.skill_index import SkillIndex
@@ -224,3 +225,35 @@ def test_standings_are_refreshed_when_the_week_turns():
 def _first(index: SkillIndex, now) -> str:
     outcome = find_helpers(_need(), index, weights=WEIGHTS, now=now, limit=1)
     return outcome.ranked[0].candidate.person_id
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    crowd=lookalike_crowds(),
+    scores=st.lists(st.sampled_from([0.0, 0.5, 2.5, 10.0]), min_size=40, max_size=40),
+    limit=st.integers(1, 6),
+)
+def test_stopping_early_is_exact_with_an_evidence_weight(crowd, scores, limit):
+    """Evidence is per offered skill, outside the standing a bucket is sorted by: the bound
+    must leave room for it, or an evidenced helper low in a bucket would be missed."""
+    weights = Weights(evidence=0.4)
+    crowd = [
+        replace(
+            c,
+            evidence={
+                s: Evidence(score=scores[n], as_of=NOW, half_life_days=365) for s in c.offers
+            },
+        )
+        for n, c in enumerate(crowd)
+    ]
+    index = _index(crowd, related=("django",), weights=weights)
+    need = Need(
+        skill_id="python",
+        desired_level=3,
+        requester=requester(mask=week_mask("UTC", Hours(), week_start(NOW))),
+    )
+    fast = find_helpers(need, index, weights=weights, now=NOW, limit=limit)
+    full = rank_all(need, index.offerers("python"), weights=weights, now=NOW, limit=limit)
+    assert [(s.candidate.person_id, s.score) for s in fast.ranked] == [
+        (s.candidate.person_id, s.score) for s in full.ranked
+    ]

@@ -116,6 +116,7 @@ def test_score_is_the_sum_of_contributions_and_every_component_explains_itself()
         "reputation",
         "cross_team",
         "repeat_pairing",
+        "evidence",
     }
     assert all(c.explanation for c in scored.components)
 

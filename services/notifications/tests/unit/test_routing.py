@@ -161,7 +161,12 @@ CASES = [
             sequence=7,
         ),
         [("learn", "teach-back-invitation")],
-        ["you just learned Kubernetes", "offer it to the next person", "Hugo Helper"],
+        [
+            "you just learned Kubernetes",
+            "offer it to the next person",
+            "Hugo Helper",
+            "counts as evidence of Kubernetes",
+        ],
     ),
 ]
 

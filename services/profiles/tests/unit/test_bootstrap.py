@@ -8,6 +8,7 @@ import pytest
 from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.matching import SessionCompleted
 from peerloop_profiles.adapters.memory_directory import InMemoryDirectory
+from peerloop_profiles.adapters.memory_evidence import InMemoryEvidence
 from peerloop_profiles.adapters.memory_people import InMemoryPersonRepository
 from peerloop_profiles.bootstrap import bootstrap
 from peerloop_profiles.config import Settings
@@ -42,7 +43,9 @@ def _meta() -> CloudEventMeta:
 
 async def test_use_cases_write_through_the_repository_passed_in() -> None:
     people = InMemoryPersonRepository()
-    service = bootstrap(Settings(), people=people, directory=InMemoryDirectory())
+    service = bootstrap(
+        Settings(), people=people, directory=InMemoryDirectory(), evidence_items=InMemoryEvidence()
+    )
 
     ada = await service.profiles.register(ADA, person_id="p-ada", weekly_capacity=2)
 
@@ -55,7 +58,7 @@ async def test_use_cases_write_through_the_repository_passed_in() -> None:
 
 async def test_the_consumer_hands_completed_sessions_to_the_use_case() -> None:
     people = InMemoryPersonRepository()
-    service = bootstrap(Settings(), people=people)
+    service = bootstrap(Settings(), people=people, evidence_items=InMemoryEvidence())
     await service.profiles.register(ADA, person_id="p-ada", weekly_capacity=2)
     await service.profiles.register(
         ADA.model_copy(update={"display_name": "Bo", "email": "bo@example.com"}),
@@ -68,7 +71,8 @@ async def test_the_consumer_hands_completed_sessions_to_the_use_case() -> None:
 
     await handle(_session("p-ada", "p-bo"), _meta())
 
-    assert people.people["p-ada"].version == 2
+    assert people.people["p-ada"].version == 3  # the skill learned, then its evidence
+    assert people.people["p-bo"].evidence_for("mongodb") is not None
     with pytest.raises(DeadLetter, match="same person"):
         await handle(_session("p-ada", "p-ada"), _meta())
 
@@ -77,5 +81,5 @@ def test_the_mongo_repository_is_the_default_and_prepares_its_indexes_first() ->
     service = bootstrap(Settings())
     assert type(service.people).__name__ == "MongoPersonRepository"
     assert type(service.provisioning.directory).__name__ == "MongoDirectory"
-    assert len(service.runtime.start_hooks) == 2  # each store's indexes
+    assert len(service.runtime.start_hooks) == 3  # each store's indexes
     assert service.runtime.consumers[0].group_id == "peerloop-profiles"

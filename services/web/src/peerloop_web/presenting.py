@@ -34,6 +34,7 @@ COMPONENT_WORDS = {
     "repeat_pairing": "You paired often before",
     "available_soon": "At work sooner (you need it soon)",
     "task_fit": "Their offer is close to your task",
+    "evidence": "Taught it before (sessions, ratings, endorsements)",
 }
 URGENCIES = (("low", "Low: this week is fine"), ("normal", "Normal"), ("high", "High: blocked now"))
 FORMATS = (("call", "Call"), ("pairing", "Pairing at the keyboard"), ("chat", "Chat"))

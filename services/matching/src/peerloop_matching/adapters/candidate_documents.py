@@ -13,7 +13,14 @@ from datetime import date, datetime
 from peerloop_runtime.mongo import Document
 
 from peerloop_matching.application.ports import PersonParts
-from peerloop_matching.domain.candidate import Candidate, Hours, Offer, Reservation, iso_week
+from peerloop_matching.domain.candidate import (
+    Candidate,
+    Evidence,
+    Hours,
+    Offer,
+    Reservation,
+    iso_week,
+)
 from peerloop_matching.domain.capacity import take
 
 MAX_OPTIMISTIC_TRIES = 8
@@ -75,7 +82,21 @@ def to_candidate(doc: Document) -> Candidate:
         rating_count=doc.get("rating_count", 0),
         reservations=tuple(Reservation(**r) for r in doc.get("reservations", ())),
         partners=tuple(doc.get("partners", ())),
+        evidence={
+            e["skill_id"]: Evidence(
+                score=e["score"],
+                as_of=_instant(e["as_of"]),
+                half_life_days=e["half_life_days"],
+                sessions_taught=e.get("sessions_taught", 0),
+                endorsements=e.get("endorsements", 0),
+            )
+            for e in (doc.get("evidence") or {}).values()
+        },
     )
+
+
+def _instant(raw: str) -> datetime:
+    return datetime.fromisoformat(raw)
 
 
 def reservation_doc(r: Reservation) -> Document:

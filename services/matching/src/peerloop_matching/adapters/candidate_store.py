@@ -53,7 +53,13 @@ class CandidateStore(LoadChanges):
     # -- read model from profile events ----------------------------------------------------
 
     async def apply_part(
-        self, person_id: str, part: str, sequence: int, value: Document
+        self,
+        person_id: str,
+        part: str,
+        sequence: int,
+        value: Document,
+        *,
+        state_floor: bool = True,
     ) -> Candidate | None:
         """Write one part of a person if its stored sequence is older.
 
@@ -66,7 +72,10 @@ class CandidateStore(LoadChanges):
                 {
                     "_id": person_id,
                     "erased": {"$ne": True},
-                    "$and": [_older(seq_path, sequence), _older(STATE_SEQ, sequence)],
+                    "$and": [
+                        _older(seq_path, sequence),
+                        *([_older(STATE_SEQ, sequence)] if state_floor else []),
+                    ],
                 },
                 {"$set": {part: {**value, "seq": sequence}, "updated_at": utc_now()}},
                 upsert=True,
@@ -142,6 +151,13 @@ class CandidateStore(LoadChanges):
         self, person_id: str, skill_id: str, sequence: int, part: Document
     ) -> Candidate | None:
         return await self.apply_part(person_id, part_path("learned", skill_id), sequence, part)
+
+    async def apply_evidence(
+        self, person_id: str, skill_id: str, sequence: int, part: Document
+    ) -> Candidate | None:
+        return await self.apply_part(
+            person_id, part_path("evidence", skill_id), sequence, part, state_floor=False
+        )
 
     # -- queries ---------------------------------------------------------------------------
 

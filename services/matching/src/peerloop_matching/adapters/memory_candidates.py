@@ -47,12 +47,18 @@ class InMemoryCandidates(LoadChanges):
     # -- read model from profile events ----------------------------------------------------
 
     async def _apply(
-        self, person_id: str, path: tuple[str, ...], sequence: int, value: Document
+        self,
+        person_id: str,
+        path: tuple[str, ...],
+        sequence: int,
+        value: Document,
+        *,
+        state_floor: bool = True,
     ) -> Candidate | None:
         doc = self.docs.get(person_id)
         if doc is None:
             doc = {"_id": person_id}
-        elif doc.get("erased") or doc.get(STATE_SEQ, -1) >= sequence:
+        elif doc.get("erased") or (state_floor and doc.get(STATE_SEQ, -1) >= sequence):
             return None
         holder = doc
         for key in path[:-1]:
@@ -84,6 +90,13 @@ class InMemoryCandidates(LoadChanges):
         self, person_id: str, skill_id: str, sequence: int, part: Document
     ) -> Candidate | None:
         return await self._apply(person_id, ("learned", skill_key(skill_id)), sequence, part)
+
+    async def apply_evidence(
+        self, person_id: str, skill_id: str, sequence: int, part: Document
+    ) -> Candidate | None:
+        return await self._apply(
+            person_id, ("evidence", skill_key(skill_id)), sequence, part, state_floor=False
+        )
 
     async def apply_state(
         self, person_id: str, sequence: int, parts: PersonParts

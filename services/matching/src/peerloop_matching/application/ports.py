@@ -102,6 +102,13 @@ class CandidateRepository(Protocol):
         self, person_id: str, skill_id: str, sequence: int, part: Part
     ) -> Candidate | None: ...
 
+    async def apply_evidence(
+        self, person_id: str, skill_id: str, sequence: int, part: Part
+    ) -> Candidate | None:
+        """One skill's evidence. The person state does not carry evidence, so a state
+        applied meanwhile is no floor for it: only its own older sequence is replaced."""
+        ...
+
     async def apply_state(
         self, person_id: str, sequence: int, parts: PersonParts
     ) -> Candidate | None:

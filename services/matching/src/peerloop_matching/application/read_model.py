@@ -26,6 +26,7 @@ from peerloop_contracts.profiles import (
     ProfileRegistered,
     ProfileUpdated,
     SkillAcquired,
+    SkillEvidenceChanged,
     SkillOffered,
     SkillWithdrawn,
 )
@@ -104,6 +105,23 @@ class CandidateProjection:
         # Recorded, but not offered: a learner becomes a candidate when they offer to teach it.
         part = {"skill_id": event.skill_id, "level": event.level}
         applied = await self.store.apply_learned(
+            event.person_id, event.skill_id, event.sequence, part
+        )
+        self.sync.put(applied)
+
+    async def on_skill_evidence_changed(
+        self, event: SkillEvidenceChanged, _meta: CloudEventMeta
+    ) -> None:
+        # For the "why" (and the evidence weight, 0 by default): nothing waits on it.
+        part = {
+            "skill_id": event.skill_id,
+            "score": event.score,
+            "as_of": event.as_of.isoformat(),
+            "half_life_days": event.half_life_days,
+            "sessions_taught": event.sessions_taught,
+            "endorsements": event.endorsements,
+        }
+        applied = await self.store.apply_evidence(
             event.person_id, event.skill_id, event.sequence, part
         )
         self.sync.put(applied)

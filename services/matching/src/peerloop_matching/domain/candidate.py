@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import lru_cache
@@ -18,6 +19,22 @@ class Offer:
     weekly_capacity: int
     description: str = ""
     """The helper's own words about what they offer (compared with a request's task)."""
+
+
+@dataclass(frozen=True)
+class Evidence:
+    """What profiles says the person has shown of a skill (`skill-evidence-changed`)."""
+
+    score: float
+    as_of: datetime
+    half_life_days: float
+    sessions_taught: int = 0
+    endorsements: int = 0
+
+    def score_at(self, now: datetime) -> float:
+        """Every item ages alike, so the published sum halves per half-life too."""
+        age = max((now - self.as_of).total_seconds(), 0.0)
+        return self.score * math.pow(0.5, age / (self.half_life_days * 86_400))
 
 
 @dataclass(frozen=True)
@@ -83,6 +100,8 @@ class Candidate:
     reservations: tuple[Reservation, ...] = ()
     partners: tuple[str, ...] = ()
     """Learners this person has had accepted sessions with, one entry per session."""
+    evidence: dict[str, Evidence] = field(default_factory=dict)
+    """Per skill, the evidence profiles published (sessions taught, endorsements …)."""
 
     def is_away(self, day: date) -> bool:
         """Away, or proposals paused: either way nobody is proposed to them on `day`."""

@@ -190,7 +190,12 @@ def find_helpers(
     search = _Search(need, weights, now, limit)
     w = weights
     # The most the request-dependent parts can add (a negative weight can only subtract).
-    open_parts = max(w.hours_overlap, 0) + max(w.cross_team, 0) + max(w.repeat_pairing, 0)
+    open_parts = (
+        max(w.hours_overlap, 0)
+        + max(w.cross_team, 0)
+        + max(w.repeat_pairing, 0)
+        + max(w.evidence, 0)  # per offered skill, so outside the standing buckets sort by
+    )
     related = [(s, w.related_skill_discount) for s in index.related(need.skill_id)]
     for skill_id, fit in [(need.skill_id, 1.0), *related]:
         for level in range(5, need.desired_level - 1, -1):

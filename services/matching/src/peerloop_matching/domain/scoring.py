@@ -32,6 +32,9 @@ class Weights:
     repeat_pairing_cap: int = 3
     task_fit: float = 0.0
     """Weight of `task_fit`, added by re-ranking the shortlist (`domain/task_fit.py`)."""
+    evidence: float = 0.0
+    """Weight of the offered skill's evidence (sessions taught, ratings, endorsements, decayed);
+    0 by default: explained in every breakdown, ranking nothing until measured to help."""
 
 
 @dataclass(frozen=True)
@@ -76,6 +79,10 @@ class Facts:
     rating: float
     cross: bool
     repeats: int
+    evidence: float = 0.0
+    """The offered skill's evidence score, decayed to now."""
+    taught: int = 0
+    endorsed: int = 0
 
 
 def facts(
@@ -87,7 +94,11 @@ def facts(
     helper_mask: int,
     now: datetime,
 ) -> Facts:
+    shown = candidate.evidence.get(offered_skill) if candidate.evidence else None
     return Facts(
+        evidence=shown.score_at(now) if shown else 0.0,
+        taught=shown.sessions_taught if shown else 0,
+        endorsed=shown.endorsements if shown else 0,
         exact=offered_skill == requested_skill,
         level=candidate.offers[offered_skill].level,
         shared=overlap(requester.week_mask, helper_mask),
@@ -109,7 +120,17 @@ def values(f: Facts, desired_level: int, w: Weights) -> tuple[float, ...]:
         normalised(f.rating),
         1.0 if f.cross else 0.0,
         min(f.repeats, w.repeat_pairing_cap) / w.repeat_pairing_cap,
+        evidence_value(f.evidence),
     )
+
+
+EVIDENCE_HALF_VALUE = 2.5
+"""The evidence score worth half the component: profiles' evidence level 3 (a few recent
+rated sessions); the value approaches 1 as evidence grows, never reaching it."""
+
+
+def evidence_value(evidence: float) -> float:
+    return evidence / (evidence + EVIDENCE_HALF_VALUE) if evidence > 0 else 0.0
 
 
 COMPONENTS = (
@@ -120,6 +141,7 @@ COMPONENTS = (
     "reputation",
     "cross_team",
     "repeat_pairing",
+    "evidence",
 )
 
 
@@ -143,6 +165,7 @@ def weight_vector(w: Weights) -> tuple[float, ...]:
         w.reputation,
         w.cross_team,
         w.repeat_pairing,
+        w.evidence,
     )
 
 
@@ -173,6 +196,7 @@ def explain(
         if f.cross
         else "same team as the requester",
         f"paired with the requester {f.repeats} time(s) before",
+        evidence_sentence(offered_skill, f),
     )
     components = tuple(
         Component(name, weight, value, sentence)
@@ -181,6 +205,14 @@ def explain(
         )
     )
     return Scored(candidate=candidate, skill_id=offered_skill, components=components)
+
+
+def evidence_sentence(skill_id: str, f: Facts) -> str:
+    """E.g. "taught kubernetes 3 times, endorsed by 2 (evidence 2.40)"."""
+    if not f.evidence and not f.taught and not f.endorsed:
+        return f"no evidence yet of teaching {skill_id}"
+    times = "once" if f.taught == 1 else f"{f.taught} times"
+    return f"taught {skill_id} {times}, endorsed by {f.endorsed} (evidence {f.evidence:.2f})"
 
 
 def score(

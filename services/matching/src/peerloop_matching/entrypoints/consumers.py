@@ -10,6 +10,7 @@ from peerloop_contracts.profiles import (
     ProfileRegistered,
     ProfileUpdated,
     SkillAcquired,
+    SkillEvidenceChanged,
     SkillOffered,
     SkillWithdrawn,
 )
@@ -31,6 +32,7 @@ def candidate_handlers(projection: CandidateProjection) -> dict[type[Event], Han
         SkillOffered: projection.on_skill_offered,
         SkillWithdrawn: projection.on_skill_withdrawn,
         SkillAcquired: projection.on_skill_acquired,
+        SkillEvidenceChanged: projection.on_skill_evidence_changed,
         ProfileErased: projection.on_profile_erased,
         PersonState: projection.on_person_state,
         FeedbackGiven: projection.on_feedback,

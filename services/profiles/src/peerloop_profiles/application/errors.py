@@ -49,3 +49,18 @@ class StaleEntry(ApplicationError):
 
     def __init__(self, entry_id: str, expected: int, actual: int) -> None:
         super().__init__(f"{entry_id} is at version {actual}, not {expected}")
+
+
+class NotTaughtBy(ApplicationError):
+    """Only a learner the helper taught the skill in a completed session may endorse it."""
+
+    def __init__(self, learner_id: str, helper_id: str, skill_id: str) -> None:
+        super().__init__(
+            f"{learner_id} had no completed session with {helper_id} on {skill_id!r}: only a "
+            "learner taught the skill by that person may endorse it"
+        )
+
+
+class SelfEndorsement(ApplicationError):
+    def __init__(self, person_id: str) -> None:
+        super().__init__(f"{person_id} cannot endorse their own skill")

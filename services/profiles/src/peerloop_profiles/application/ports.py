@@ -8,6 +8,7 @@ from typing import Protocol
 from peerloop_runtime.outbox import OutboxEntry
 
 from peerloop_profiles.domain.directory import DirectoryEntry, EntryKind
+from peerloop_profiles.domain.evidence import EvidenceItem
 from peerloop_profiles.domain.model import Person
 
 
@@ -51,3 +52,17 @@ class DirectoryRepository(Protocol):
         `NameTaken` if a renamed user takes another user's name."""
 
     async def delete(self, kind: EntryKind, entry_id: str) -> None: ...
+
+
+class EvidenceRepository(Protocol):
+    """The evidence items of people's skills (`domain/evidence.py`)."""
+
+    async def put(self, item: EvidenceItem) -> None:
+        """Store the item, replacing one with the same `key` (a redelivery counts once)."""
+
+    async def of(self, person_id: str) -> list[EvidenceItem]:
+        """All items about a person, any skill."""
+
+    async def forget(self, person_id: str) -> None:
+        """Erasure: delete the items about the person, and keep the endorsements they gave
+        without their id (the helper keeps the evidence; nobody learns who gave it)."""

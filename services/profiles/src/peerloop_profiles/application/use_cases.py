@@ -11,10 +11,11 @@ fresh read instead.
 from __future__ import annotations
 
 import asyncio
+import inspect
 import logging
 import random
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 
@@ -51,6 +52,8 @@ class Profiles:
     on_outbox: Callable[[str], None] = lambda _person_id: None
     """Told the person id after a write that queued events (wakes the outbox relay)."""
     clock: Callable[[], datetime] = field(default=_now)
+    on_erase: Callable[[str], Awaitable[None]] | None = None
+    """Forgets what other stores keep about an erased person (their evidence items)."""
 
     async def register(
         self,
@@ -201,9 +204,13 @@ class Profiles:
         traceparent: str | None = None,
     ) -> Person:
         at = self.clock()
-        return await self._change(
+        erased = await self._change(
             person_id, lambda p: changes.erase(p, at), expected_version, traceparent
         )
+        if self.on_erase is not None:
+            # Also when erased before: an erasure retried after a crash here completes.
+            await self.on_erase(person_id)
+        return erased
 
     async def people_offering(
         self, skill: str, *, after: str | None = None, limit: int = 20
@@ -228,10 +235,21 @@ class Profiles:
             except PersonNotFound:
                 log.info("session %s: unknown person %s, skipped", session.session_id, person_id)
 
+    async def apply(
+        self,
+        person_id: str,
+        decide: Callable[[Person], Awaitable[Decision]],
+        *,
+        traceparent: str | None = None,
+    ) -> Person:
+        """A change decided from the person and what is read after them (another use case's),
+        saved and retried like every change here: a lost race decides again."""
+        return await self._change(person_id, decide, None, traceparent)
+
     async def _change(
         self,
         person_id: str,
-        decide: Callable[[Person], Decision],
+        decide: Callable[[Person], Decision | Awaitable[Decision]],
         expected_version: int | None,
         traceparent: str | None,
     ) -> Person:
@@ -242,7 +260,8 @@ class Profiles:
             person = await self.get(person_id)
             if expected_version is not None and person.version != expected_version:
                 raise VersionConflict(person_id, expected_version, person.version)
-            decision = decide(person)
+            decided = decide(person)
+            decision = await decided if inspect.isawaitable(decided) else decided
             if decision.person == person:
                 return person
             stored = decision.person.model_copy(update={"version": person.version + 1})

@@ -22,6 +22,7 @@ from peerloop_contracts.profiles import (
     ProfileRegistered,
     ProfileUpdated,
     SkillAcquired,
+    SkillEvidenceChanged,
     SkillOffered,
     SkillWithdrawn,
 )
@@ -41,6 +42,7 @@ from peerloop_profiles.domain.model import (
     OfferedSkill,
     Person,
     ProfileDetails,
+    SkillEvidence,
 )
 from peerloop_profiles.domain.rules import (
     check_capacity,
@@ -247,6 +249,31 @@ def record_teaching(person: Person, session: SessionCompleted) -> Decision:
     return Decision(
         person.model_copy(update={"sessions_taught": (*person.sessions_taught, session.session_id)})
     )
+
+
+def record_evidence(
+    person: Person, evidence: SkillEvidence | None, half_life_days: float
+) -> Decision:
+    """The person's evidence of a skill, recomputed from its items: published when it changed.
+
+    None (no item counts yet, such as a rating that arrived before its session) and the
+    same summary again change nothing, so redeliveries publish nothing more.
+    """
+    if person.erased or evidence is None or person.evidence_for(evidence.skill_id) == evidence:
+        return Decision(person)
+    others = tuple(e for e in person.evidence if e.skill_id != evidence.skill_id)
+
+    def event(p: Person, seq: int) -> Event:
+        return SkillEvidenceChanged(
+            person_id=p.person_id,
+            skill_id=evidence.skill_id,
+            skill_name=skill_name(evidence.skill_id),
+            half_life_days=half_life_days,
+            sequence=seq,
+            **evidence.model_dump(exclude={"skill_id"}),
+        )
+
+    return _emit(person.model_copy(update={"evidence": (*others, evidence)}), event)
 
 
 def erase(person: Person, at: datetime) -> Decision:

@@ -64,6 +64,24 @@ class LearnedSkill(_Value):
     acquired_at: datetime
 
 
+class SkillEvidence(_Value):
+    """What a person has shown of one skill, as last published (`skill-evidence-changed`).
+
+    Computed from the evidence items by `evidence.summarise`; kept on the person so a
+    change is published only when the summary changes, and in the same write.
+    """
+
+    skill_id: str
+    score: float
+    as_of: datetime
+    evidence_level: int
+    sessions_taught: int = 0
+    endorsements: int = 0
+    ratings: int = 0
+    mean_rating: float | None = None
+    learned: bool = False
+
+
 class Person(_Value):
     person_id: str
     details: ProfileDetails | None
@@ -84,6 +102,8 @@ class Person(_Value):
     erased_at: datetime | None = None
     active: bool = True
     """False while the organisation's identity system has the account deactivated."""
+    evidence: tuple[SkillEvidence, ...] = ()
+    """Per skill, the evidence last published; items live in the evidence store."""
 
     @property
     def erased(self) -> bool:
@@ -100,6 +120,9 @@ class Person(_Value):
     def shown_offers(self) -> tuple[OfferedSkill, ...]:
         """The offers colleagues may see: all but the private ones."""
         return tuple(s for s in self.skills_offered if not s.private)
+
+    def evidence_for(self, skill_id: str) -> SkillEvidence | None:
+        return next((e for e in self.evidence if e.skill_id == skill_id), None)
 
     def goal(self, skill_id: str) -> LearningGoal | None:
         return next((g for g in self.learning_goals if g.skill_id == skill_id), None)

@@ -38,3 +38,22 @@ def may_register(caller: Principal, person_id: str | None) -> str | None:
     if caller.person_id is None or person_id not in (None, caller.person_id):
         raise Forbidden(REGISTER_RULE)
     return caller.person_id
+
+
+ENDORSE_RULE = "only a signed-in person endorses, for themself, a skill someone taught them"
+EVIDENCE_RULE = (
+    "only the person, an admin or a provisioning service may read a person's evidence "
+    "(it includes how their learners rated them)"
+)
+
+
+def endorser(caller: Principal) -> str:
+    """The learner endorsing: the caller themself; a service account cannot have learned."""
+    if caller.person_id is None:
+        raise Forbidden(ENDORSE_RULE)
+    return caller.person_id
+
+
+def may_read_evidence(caller: Principal, person_id: str) -> None:
+    if not sees_private_part(caller, person_id):
+        raise Forbidden(EVIDENCE_RULE)

@@ -9,7 +9,9 @@ from starlette.types import ASGIApp
 
 from peerloop_profiles.application.errors import (
     AlreadyRegistered,
+    NotTaughtBy,
     PersonNotFound,
+    SelfEndorsement,
     VersionConflict,
 )
 from peerloop_profiles.bootstrap import ProfilesService, bootstrap
@@ -22,6 +24,7 @@ from peerloop_profiles.domain.errors import (
     SkillNotOffered,
 )
 from peerloop_profiles.entrypoints.api import router
+from peerloop_profiles.entrypoints.evidence_api import router as evidence_router
 from peerloop_profiles.entrypoints.scim.app import ScimApp
 from peerloop_profiles.entrypoints.skills_api import router as skills_router
 
@@ -37,6 +40,8 @@ REFUSALS: Refusals = {
     VersionConflict: status.HTTP_409_CONFLICT,
     PersonErased: status.HTTP_409_CONFLICT,
     SelfTaughtSession: status.HTTP_409_CONFLICT,
+    NotTaughtBy: status.HTTP_403_FORBIDDEN,
+    SelfEndorsement: status.HTTP_409_CONFLICT,
 }
 
 
@@ -56,6 +61,7 @@ def create_app(settings: Settings | None = None, service: ProfilesService | None
     verifier = runtime.secure(app)
     app.include_router(runtime.health_router())
     app.include_router(router)
+    app.include_router(evidence_router)
     app.include_router(skills_router)
     install_refusals(app, REFUSALS)
     # SCIM answers its own errors and checks its own tokens (scope scim:provision).
