@@ -273,6 +273,11 @@ class EventConsumer:
     """Keys applied concurrently within a batch (about the store's connection pool)."""
     batch_handlers: Mapping[type[Event], BatchHandler] = field(default_factory=dict)
     """Event types whose records of one batch are applied in one call."""
+    every_replica: bool = False
+    """Join no group: this replica reads every partition from the beginning at each start
+    and commits nothing (`group_id` then only names it in metrics and dead letters). For
+    a compacted topic each replica holds whole in memory; its handlers must not need the
+    store, since a failure cannot be redelivered."""
 
     def __post_init__(self) -> None:
         self._transient: tuple[type[BaseException], ...] = (
@@ -295,8 +300,9 @@ class EventConsumer:
             }
         self.subscriber = self.broker.subscriber(
             *topics,
-            group_id=self.group_id,
-            ack_policy=AckPolicy.NACK_ON_ERROR,
+            group_id=None if self.every_replica else self.group_id,
+            # Without a group there is nothing to commit to (aiokafka refuses to).
+            ack_policy=AckPolicy.MANUAL if self.every_replica else AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
             decoder=_raw_body,
             title=f"{self.group_id}",

@@ -136,12 +136,14 @@ class ServiceRuntime:
         batch: bool = False,
         batch_handlers: Mapping[type[Event], BatchHandler] | None = None,
         max_records: int | None = None,
+        every_replica: bool = False,
     ) -> EventConsumer:
         """A consumer group on this runtime's broker, stopped with it.
 
         `group` names a further group of this service (`<group_id>.<group>`): a burst
         on one never delays the other. Store outages are retried unless `retry` says.
-        `max_records` caps a batch (EventConsumer's default otherwise).
+        `max_records` caps a batch (EventConsumer's default otherwise). `every_replica`
+        joins no group: each replica reads all of the topics (see `EventConsumer`).
         """
         consumer = EventConsumer(
             self.broker,
@@ -154,6 +156,7 @@ class ServiceRuntime:
             batch=batch,
             batch_handlers=batch_handlers or {},
             max_records=EventConsumer.max_records if max_records is None else max_records,
+            every_replica=every_replica,
         )
         self.consumers.append(consumer)
         return consumer

@@ -7,13 +7,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from peerloop_contracts.organisation_skills import OrganisationLayer
+from peerloop_contracts.skills import SkillCatalogue, default_catalogue
+from peerloop_contracts.states import OrganisationSkillDefined
 from peerloop_runtime.kafka import RetryPolicy
 from peerloop_runtime.service import ServiceRuntime
 
 from peerloop_profiles.adapters.mongo_directory import COLLECTION as DIRECTORY
 from peerloop_profiles.adapters.mongo_directory import MongoDirectory
 from peerloop_profiles.adapters.mongo_people import COLLECTION, MongoPersonRepository
-from peerloop_profiles.application.ports import DirectoryRepository, PersonRepository
+from peerloop_profiles.adapters.mongo_skills import COLLECTION as SKILLS
+from peerloop_profiles.adapters.mongo_skills import MongoSkillDefinitions
+from peerloop_profiles.application.organisation_skills import OrganisationSkills
+from peerloop_profiles.application.ports import (
+    DirectoryRepository,
+    PersonRepository,
+    SkillDefinitionRepository,
+)
 from peerloop_profiles.application.provisioning import Provisioning
 from peerloop_profiles.application.use_cases import Profiles
 from peerloop_profiles.config import Settings
@@ -27,6 +37,7 @@ class ProfilesService:
     people: PersonRepository
     profiles: Profiles
     provisioning: Provisioning
+    skills: OrganisationSkills
 
 
 def bootstrap(
@@ -35,9 +46,13 @@ def bootstrap(
     people: PersonRepository | None = None,
     directory: DirectoryRepository | None = None,
     retry: RetryPolicy | None = None,
+    definitions: SkillDefinitionRepository | None = None,
+    catalogue: SkillCatalogue | None = None,
 ) -> ProfilesService:
     settings = settings or Settings()
-    runtime = ServiceRuntime(name="profiles", settings=settings, outbox_collections=[COLLECTION])
+    runtime = ServiceRuntime(
+        name="profiles", settings=settings, outbox_collections=[COLLECTION, SKILLS]
+    )
     if people is None:
         store = MongoPersonRepository(runtime.collection(COLLECTION))
         runtime.on_start(store.ensure_indexes)
@@ -46,7 +61,22 @@ def bootstrap(
         entries = MongoDirectory(runtime.collection(DIRECTORY))
         runtime.on_start(entries.ensure_indexes)
         directory = entries
+    if definitions is None:
+        skill_store = MongoSkillDefinitions(runtime.collection(SKILLS))
+        runtime.on_start(skill_store.ensure_indexes)
+        definitions = skill_store
     profiles = Profiles(people, on_outbox=runtime.relay.notify)
+    # The process's catalogue: offers are normalised and type-ahead answered with it.
+    layer = OrganisationLayer(catalogue or default_catalogue())
+    skills = OrganisationSkills(
+        definitions,
+        layer,
+        on_outbox=lambda skill_id: runtime.relay.notify(skill_id, collection=SKILLS),
+    )
+    # Every replica reads every definition (no group), from the compacted topic's start.
+    runtime.add_consumer(
+        {OrganisationSkillDefined: layer.on_record}, group="skills", every_replica=True
+    )
     provisioning = Provisioning(profiles, directory)
     runtime.add_consumer(session_completed_handlers(profiles), retry=retry)
     return ProfilesService(
@@ -55,4 +85,5 @@ def bootstrap(
         people=people,
         profiles=profiles,
         provisioning=provisioning,
+        skills=skills,
     )

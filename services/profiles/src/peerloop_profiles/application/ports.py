@@ -9,6 +9,7 @@ from peerloop_runtime.outbox import OutboxEntry
 
 from peerloop_profiles.domain.directory import DirectoryEntry, EntryKind
 from peerloop_profiles.domain.model import Person
+from peerloop_profiles.domain.organisation_skills import SkillDefinition
 
 
 class PersonRepository(Protocol):
@@ -51,3 +52,20 @@ class DirectoryRepository(Protocol):
         `NameTaken` if a renamed user takes another user's name."""
 
     async def delete(self, kind: EntryKind, entry_id: str) -> None: ...
+
+
+class SkillDefinitionRepository(Protocol):
+    """The organisation's skill definitions, one per skill id, kept (as `removed`) after
+    deletion so the version goes on."""
+
+    async def get(self, skill_id: str) -> SkillDefinition | None: ...
+
+    async def add(self, definition: SkillDefinition, outbox: Sequence[OutboxEntry]) -> bool:
+        """Store a first definition with its events; False if one of that id exists.
+        `SkillNameTaken` if another live definition holds one of its keys."""
+
+    async def save(
+        self, definition: SkillDefinition, expected_version: int, outbox: Sequence[OutboxEntry]
+    ) -> bool:
+        """Replace it only if still at `expected_version`; False otherwise.
+        `SkillNameTaken` if another live definition holds one of its keys."""

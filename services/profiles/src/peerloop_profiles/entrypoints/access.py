@@ -38,3 +38,12 @@ def may_register(caller: Principal, person_id: str | None) -> str | None:
     if caller.person_id is None or person_id not in (None, caller.person_id):
         raise Forbidden(REGISTER_RULE)
     return caller.person_id
+
+
+SKILLS_RULE = "only an admin defines, changes or removes the organisation's skills"
+
+
+def may_define_skills(caller: Principal) -> None:
+    """An admin only: a provisioning service manages people, not the catalogue."""
+    if not caller.is_admin:
+        raise Forbidden(SKILLS_RULE)

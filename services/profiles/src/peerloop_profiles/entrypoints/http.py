@@ -10,6 +10,9 @@ from starlette.types import ASGIApp
 from peerloop_profiles.application.errors import (
     AlreadyRegistered,
     PersonNotFound,
+    SkillChanged,
+    SkillNameTaken,
+    SkillNotDefined,
     VersionConflict,
 )
 from peerloop_profiles.bootstrap import ProfilesService, bootstrap
@@ -37,6 +40,9 @@ REFUSALS: Refusals = {
     VersionConflict: status.HTTP_409_CONFLICT,
     PersonErased: status.HTTP_409_CONFLICT,
     SelfTaughtSession: status.HTTP_409_CONFLICT,
+    SkillNotDefined: status.HTTP_404_NOT_FOUND,
+    SkillChanged: status.HTTP_409_CONFLICT,
+    SkillNameTaken: status.HTTP_409_CONFLICT,
 }
 
 
