@@ -115,9 +115,7 @@ def test_a_skill_defined_at_run_time_becomes_suggestable_and_only_it_is_embedded
     assert len(embedder.embedded) == 2
     task = "reverse a posting in our acme-ledger"
     assert "acme-ledger" not in [s.skill_id for s in model.suggest(task).skills]
-    catalogue.define(
-        Skill("acme-ledger", "Acme Ledger", ("ledger",), (), source="organisation")
-    )
+    catalogue.define(Skill("acme-ledger", "Acme Ledger", ("ledger",), (), source="organisation"))
     found = model.suggest(task).skills
     assert found[0].skill_id == "acme-ledger" and found[0].named
     assert embedder.embedded[2:] == ["Acme Ledger (ledger)"]

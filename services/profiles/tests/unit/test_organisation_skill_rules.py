@@ -6,7 +6,6 @@ from typing import Any
 
 import pytest
 from peerloop_contracts.skills import Skill, SkillCatalogue
-
 from peerloop_profiles.domain.errors import RuleViolation
 from peerloop_profiles.domain.organisation_skills import define
 
@@ -76,7 +75,13 @@ def test_a_bad_definition_is_refused_with_its_field(
         ("kubernetes", {"aliases": ["kube-ops", "k8s"]}, "Kubernetes", ("kube-ops",), True),
         ("kubernetes", {"name": "Kubernetes", "aliases": ["kops"]}, "Kubernetes", ("kops",), True),
         # An organisation skill redefined keeps its own name and aliases.
-        ("acme-crm", {"name": "Acme CRM", "aliases": ["crm", "sales"]}, "Acme CRM", ("crm", "sales"), False),
+        (
+            "acme-crm",
+            {"name": "Acme CRM", "aliases": ["crm", "sales"]},
+            "Acme CRM",
+            ("crm", "sales"),
+            False,
+        ),
     ],
 )
 def test_a_good_definition_is_what_gets_stored(

@@ -6,7 +6,6 @@ import pytest
 from peerloop_contracts.organisation_skills import OrganisationLayer
 from peerloop_contracts.skills import Skill, SkillCatalogue
 from peerloop_contracts.states import OrganisationSkillDefined
-
 from peerloop_profiles.adapters.memory_skills import InMemorySkillDefinitions
 from peerloop_profiles.application.errors import SkillChanged, SkillNameTaken, SkillNotDefined
 from peerloop_profiles.application.organisation_skills import OrganisationSkills
@@ -63,7 +62,7 @@ async def test_aliases_added_to_a_curated_skill_go_with_its_definition() -> None
 
 
 async def test_removal_forgets_the_skill_and_a_second_removal_is_not_found() -> None:
-    cases, store, _ = skills()
+    cases, _, _ = skills()
     await cases.define("acme-ledger", name="Acme Ledger", aliases=["ledger"])
     removed = await cases.remove("acme-ledger")
     assert removed.removed and removed.version == 2

@@ -43,6 +43,6 @@ class InMemorySkillDefinitions:
             return
         mine = set(definition.keys())
         for other in self.definitions.values():
-            if other.skill_id != definition.skill_id and not other.removed:
-                if mine & set(other.keys()):
-                    raise SkillNameTaken(definition.skill_id)
+            live = other.skill_id != definition.skill_id and not other.removed
+            if live and mine & set(other.keys()):
+                raise SkillNameTaken(definition.skill_id)

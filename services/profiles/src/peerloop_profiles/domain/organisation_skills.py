@@ -43,8 +43,10 @@ class SkillDefinition:
 
     def keys(self) -> list[str]:
         """The normalised names this definition holds (unique across definitions)."""
-        names = (self.skill_id, *self.aliases) if self.extends else (
-            self.skill_id, self.name, *self.aliases
+        names = (
+            (self.skill_id, *self.aliases)
+            if self.extends
+            else (self.skill_id, self.name, *self.aliases)
         )
         return sorted({normalise(n) for n in names})
 
@@ -123,7 +125,11 @@ def define(
     if base is not None:
         refused = [
             f
-            for f, given in (("description", description), ("related", related), ("broader", broader))
+            for f, given in (
+                ("description", description),
+                ("related", related),
+                ("broader", broader),
+            )
             if given
         ]
         if (name is not None and name.strip() != base.name) or refused:
