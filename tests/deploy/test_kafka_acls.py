@@ -152,7 +152,8 @@ def test_script_grants_through_kafka_acls_with_the_client_config(tmp_path: Path)
     assert all(c.startswith(prefix) for c in adds)
     assert (
         prefix + "--allow-principal User:peerloop-profiles --resource-pattern-type literal "
-        "--operation Read --topic peerloop.session-completed.v1"
+        "--operation Read --topic peerloop.organisation-skill-defined.v1 "
+        "--topic peerloop.session-completed.v1"
     ) in adds
     assert (
         prefix + "--allow-principal User:peerloop-topics --resource-pattern-type prefixed "
