@@ -294,11 +294,9 @@ class SkillCatalogue:
 
     def skills(self, source: Source | None = None) -> list[Skill]:
         """Every skill (or those of one layer) with its aliases, by id."""
-        return [
-            self._by_id[skill_id]
-            for skill_id in self.ids()
-            if source is None or self._by_id[skill_id].source == source
-        ]
+        # `.get`: a worker thread (task-skill vectors) may read while a definition lands.
+        found = (self._by_id.get(skill_id) for skill_id in self.ids())
+        return [s for s in found if s is not None and (source is None or s.source == source)]
 
     def search(self, query: str, limit: int = 10) -> list[Suggestion]:
         """Type-ahead: skills whose name or alias starts with, contains a word starting with,

@@ -97,7 +97,6 @@ def bootstrap(
     requests: HelpRequestRepository | None = None,
     programmes: ProgrammeRepository | None = None,
     blocks: PairingBlockRepository | None = None,
-    catalogue: SkillCatalogue | None = None,
 ) -> MatchingService:
     settings = settings or Settings()
     runtime = ServiceRuntime("matching", settings, outbox_collections=[REQUESTS, PROGRAMMES])
@@ -114,7 +113,7 @@ def bootstrap(
         runtime.on_start(block_store.ensure_indexes)
         blocks = block_store
     # The process's catalogue, with the organisation's skills as profiles publishes them.
-    catalogue = catalogue or default_catalogue()
+    catalogue = default_catalogue()
     layer = OrganisationLayer(catalogue)
     weights = settings.weights.to_weights()
     index = SkillIndex(related=related_both_ways(catalogue), weights=weights)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from peerloop_contracts.organisation_skills import OrganisationLayer
-from peerloop_contracts.skills import SkillCatalogue, default_catalogue
+from peerloop_contracts.skills import default_catalogue
 from peerloop_contracts.states import OrganisationSkillDefined
 from peerloop_runtime.kafka import RetryPolicy
 from peerloop_runtime.service import ServiceRuntime
@@ -47,7 +47,6 @@ def bootstrap(
     directory: DirectoryRepository | None = None,
     retry: RetryPolicy | None = None,
     definitions: SkillDefinitionRepository | None = None,
-    catalogue: SkillCatalogue | None = None,
 ) -> ProfilesService:
     settings = settings or Settings()
     runtime = ServiceRuntime(
@@ -67,7 +66,7 @@ def bootstrap(
         definitions = skill_store
     profiles = Profiles(people, on_outbox=runtime.relay.notify)
     # The process's catalogue: offers are normalised and type-ahead answered with it.
-    layer = OrganisationLayer(catalogue or default_catalogue())
+    layer = OrganisationLayer(default_catalogue())
     skills = OrganisationSkills(
         definitions,
         layer,
