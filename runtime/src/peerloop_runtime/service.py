@@ -228,6 +228,10 @@ class ServiceRuntime:
             checks["kafka"] = f"unreachable: {type(exc).__name__}"
         assigned = [c.assigned_partitions() for c in self.consumers]
         checks["consumers"] = "ok" if all(n > 0 for n in assigned) else f"assigned {assigned}"
+        if checks["consumers"] == "ok":
+            behind = [c.group_id for c in self.consumers if not await _caught_up(c)]
+            if behind:
+                checks["consumers"] = f"reading from the start: {behind}"
         # The relay's last measurement: counting here would queue on the store connection.
         checks["outbox_backlog"] = self.relay.last_backlog
         return checks
@@ -284,6 +288,13 @@ class ServiceRuntime:
             )
 
         return router
+
+
+async def _caught_up(consumer: EventConsumer) -> bool:
+    try:
+        return await asyncio.wait_for(consumer.caught_up(), timeout=3)
+    except Exception:  # the broker is slow or gone: the kafka check says which
+        return False
 
 
 def _json_safe(value: Any) -> Any:
