@@ -28,6 +28,7 @@ OWNER_BY_NAME_PREFIX = {
     "availability-": "profiles",
     "learning-goal-": "profiles",
     "person-": "profiles",
+    "organisation-skill-": "profiles",
     "help-": "matching",
     "match-": "matching",
     "session-": "matching",

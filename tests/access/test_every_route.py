@@ -60,6 +60,9 @@ RULES: dict[str, dict[str, str]] = {
         "POST /people/{person_id}/skills/{skill}/endorsements": "person",
         "GET /people/{person_id}/skills/{skill}/evidence": "manage",
         "GET /skills": "any",
+        "GET /skills/{skill_id}": "any",
+        "PUT /skills/{skill_id}": "admin",
+        "DELETE /skills/{skill_id}": "admin",
     },
     "matching": {
         "POST /help-requests": "person",
@@ -114,6 +117,7 @@ BODIES: dict[str, dict[str, Any]] = {
     "PATCH /people/{person_id}": {"team": "u"},
     "POST /people/{person_id}/skills": {"skill": "python", "level": 3},
     "PUT /people/{person_id}/skills/{skill}": {"level": 3},
+    "PUT /skills/{skill_id}": {"aliases": ["route-check-alias"]},
     "POST /people/{person_id}/learning-goals": {"skill": "python", "target_level": 3},
     "PUT /people/{person_id}/availability": {"weekly_capacity": 2},
     "POST /help-requests": {"skill": "python", "desired_level": 2, "task": "a task"},
@@ -138,6 +142,7 @@ BODIES: dict[str, dict[str, Any]] = {
 VALUES = {
     "person_id": OWNER,
     "skill": "python",
+    "skill_id": "python",
     "request_id": "r-0000000000000000",
     "proposal_id": "r-0000000000000000.p1",
     "notification_id": "n-1",
@@ -285,6 +290,7 @@ RULE_TEXTS = {
     profiles_access.REGISTER_RULE,
     profiles_access.ENDORSE_RULE,
     profiles_access.EVIDENCE_RULE,
+    profiles_access.SKILLS_RULE,
     matching_access.ASK_RULE,
     matching_access.READ_RULE,
     matching_access.CANCEL_RULE,

@@ -153,6 +153,7 @@ def test_script_grants_through_kafka_acls_with_the_client_config(tmp_path: Path)
     assert (
         prefix + "--allow-principal User:peerloop-profiles --resource-pattern-type literal "
         "--operation Read --topic peerloop.feedback-given.v1 "
+        "--topic peerloop.organisation-skill-defined.v1 "
         "--topic peerloop.session-completed.v1"
     ) in adds
     assert (

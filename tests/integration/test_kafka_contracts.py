@@ -13,6 +13,7 @@ from peerloop_cli.testing.groups import start_groups_at_end
 from peerloop_cli.testing.topics import key_has, read_records
 from peerloop_contracts.envelope import CloudEventMeta
 from peerloop_contracts.profiles import SkillOffered
+from peerloop_contracts.states import OrganisationSkillDefined
 from peerloop_runtime.kafka import (
     DeadLetter,
     EventConsumer,
@@ -341,3 +342,50 @@ async def test_a_batch_consumer_dead_letters_the_poison_in_the_middle_applies_th
                 await asyncio.sleep(0.2)
     finally:
         await checker.stop()
+
+
+async def test_every_replica_consumers_each_read_the_whole_topic_and_say_when_caught_up(
+    kafka_bootstrap: str, run_id: str
+) -> None:
+    def definition(n: int) -> OrganisationSkillDefined:
+        return OrganisationSkillDefined(
+            skill_id=f"s{n}-{run_id}", name=f"S{n} {run_id}", sequence=1
+        )
+
+    producer = make_broker(kafka_bootstrap, client_id="test-contracts")
+    await producer.start()
+    for n in range(6):  # keys spread over the partitions: a group would split them
+        await publish_entry(producer, outbox_entry(definition(n)))
+    brokers, seen = [], []
+    for _ in range(2):
+        broker = make_broker(kafka_bootstrap, client_id="test-replica")
+        got: set[str] = set()
+
+        async def handle(event: OrganisationSkillDefined, _meta: CloudEventMeta, got=got) -> None:
+            if run_id in event.skill_id:
+                got.add(event.skill_id)
+
+        consumer = EventConsumer(
+            broker,
+            group_id=f"test-{run_id}.skills",
+            handlers={OrganisationSkillDefined: handle},
+            every_replica=True,
+        )
+        brokers.append((broker, consumer))
+        seen.append(got)
+    try:
+        for broker, _ in brokers:
+            await broker.start()
+        for _, consumer in brokers:
+            async with asyncio.timeout(60):
+                while not await consumer.caught_up():
+                    await asyncio.sleep(0.2)
+        await publish_entry(producer, outbox_entry(definition(6)))  # and then follow
+        async with asyncio.timeout(60):
+            while any(len(got) < 7 for got in seen):
+                await asyncio.sleep(0.2)
+        assert seen[0] == seen[1] == {f"s{n}-{run_id}" for n in range(7)}
+    finally:
+        for broker, _ in brokers:
+            await broker.stop()
+        await producer.stop()

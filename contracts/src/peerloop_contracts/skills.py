@@ -3,9 +3,15 @@
 Two layers, the first winning: Peerloop's curated catalogue (`data/skills.yaml`, tech skills
 and the business skills people ask about) and the open ESCO taxonomy imported by
 `contracts/tools/import_esco.py` (`data/esco-skills.json`). An ESCO skill that names a
-curated one (by id, name or alias) only adds its labels as aliases. Organisations add their
-own skills at run time (`add`). Unknown skills are accepted in normalised form, so in-house
-skills work even before anyone registers them.
+curated one (by id, name or alias) only adds its labels as aliases. Unknown skills are
+accepted in normalised form, so in-house skills work even before anyone registers them.
+
+A third layer, the organisation's, changes at run time without a release: an admin
+defines a skill of its own or adds aliases to a curated or ESCO one in profiles, which
+publishes each definition on a compacted topic (`states.OrganisationSkillDefined`); every
+replica of profiles and matching applies them to its process's catalogue (`define`,
+`undefine`). `revision` counts the changes, so what is derived from the catalogue (related
+skills both ways, skill vectors) knows when to derive again.
 
 Profiles normalises offered skills with it; matching resolves requests and finds related
 skills with it; both offer type-ahead through `search`.
@@ -99,6 +105,10 @@ class SkillCatalogue:
         self._words: list[tuple[str, str]] = []
         """(word of a term, skill id), sorted: prefix look-ups by bisection."""
         self._sorted = True
+        self._base: dict[str, Skill] = {}
+        """A curated or ESCO skill as it was before the organisation added aliases to it."""
+        self.revision = 0
+        """Counts the changes since construction; derived data compares it to rebuild."""
         for skill in skills:
             self.add(skill)
 
@@ -135,6 +145,81 @@ class SkillCatalogue:
         self._index(skill)
         return skill
 
+    def holder(self, name: str) -> str | None:
+        """The id of the skill this name or alias already belongs to, if any."""
+        keys = self._keys(name)
+        return self._lookup.get(keys[0]) if keys else None
+
+    def base(self, skill_id: str) -> Skill | None:
+        """The skill without the organisation's aliases (None for an organisation skill)."""
+        skill = self._base.get(skill_id) or self._by_id.get(skill_id)
+        return None if skill is None or skill.source == "organisation" else skill
+
+    def define(self, skill: Skill) -> Skill:
+        """Applies one organisation definition, replacing the previous one of that id.
+
+        On a curated or ESCO id only the aliases count: they are added to that skill
+        (its name and relations stay). Otherwise `skill` becomes the organisation's skill.
+        Names and aliases held by another skill stay that skill's (the definition was
+        checked where it was made; a replica applies what was published).
+        """
+        base = self.base(skill.id)
+        self.undefine(skill.id)
+        if base is None:
+            defined = Skill(
+                id=skill.id,
+                name=skill.name,
+                aliases=tuple(a for a in skill.aliases if self._free(a, skill.id)),
+                related=skill.related,
+                description=skill.description,
+                source="organisation",
+                broader=skill.broader,
+            )
+        else:
+            self._base[skill.id] = base
+            extra = tuple(
+                a
+                for a in dict.fromkeys(skill.aliases)
+                if self._free(a, skill.id) and a not in base.aliases and a != base.name
+            )
+            defined = Skill(
+                id=base.id,
+                name=base.name,
+                aliases=base.aliases + extra,
+                related=base.related,
+                description=base.description,
+                source=base.source,
+                uri=base.uri,
+                broader=base.broader,
+                related_weights=base.related_weights,
+            )
+        self._index(defined)
+        return defined
+
+    def undefine(self, skill_id: str) -> None:
+        """Forgets the organisation's definition of `skill_id` (a curated one loses only
+        the aliases the organisation added); nothing happens for an id it never defined."""
+        current = self._by_id.get(skill_id)
+        if current is None or (current.source != "organisation" and skill_id not in self._base):
+            return
+        self._unindex(current)
+        base = self._base.pop(skill_id, None)
+        if base is not None:
+            self._index(base)
+
+    def _unindex(self, skill: Skill) -> None:
+        # A full pass over the word list: definitions are rare, type-ahead is not.
+        for name in (skill.id, skill.name, *skill.aliases):
+            for key in self._keys(name):
+                if self._lookup.get(key) == skill.id:
+                    del self._lookup[key]
+        for _, _, grams in self._terms.pop(skill.id, []):
+            for gram in grams:
+                self._by_trigram.get(gram, set()).discard(skill.id)
+        self._words = [w for w in self._words if w[1] != skill.id]
+        del self._by_id[skill.id]
+        self.revision += 1
+
     def _keys(self, *names: str) -> list[str]:
         keys = []
         for name in names:
@@ -164,6 +249,7 @@ class SkillCatalogue:
                 for gram in grams:
                     self._by_trigram.setdefault(gram, set()).add(skill.id)
         self._sorted = False
+        self.revision += 1
 
     def canonical(self, text: str) -> str:
         """The canonical id for a name or alias; unknown skills keep their normalised form.
@@ -208,11 +294,9 @@ class SkillCatalogue:
 
     def skills(self, source: Source | None = None) -> list[Skill]:
         """Every skill (or those of one layer) with its aliases, by id."""
-        return [
-            self._by_id[skill_id]
-            for skill_id in self.ids()
-            if source is None or self._by_id[skill_id].source == source
-        ]
+        # `.get`: a worker thread (task-skill vectors) may read while a definition lands.
+        found = (self._by_id.get(skill_id) for skill_id in self.ids())
+        return [s for s in found if s is not None and (source is None or s.source == source)]
 
     def search(self, query: str, limit: int = 10) -> list[Suggestion]:
         """Type-ahead: skills whose name or alias starts with, contains a word starting with,
@@ -311,4 +395,6 @@ def esco_version() -> str:
 
 @cache
 def default_catalogue() -> SkillCatalogue:
+    """The process's catalogue: curated and ESCO, plus the organisation layer this process
+    has applied (one object per process, so every part of a service sees one catalogue)."""
     return SkillCatalogue(_curated() + _esco())

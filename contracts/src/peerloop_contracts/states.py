@@ -227,4 +227,43 @@ class HelpRequestState(EntityState):
     )
 
 
-STATES: tuple[type[EntityState], ...] = (PersonState, HelpRequestState)
+MAX_SKILL_ALIASES = 20
+MAX_SKILL_RELATIONS = 20
+
+
+class OrganisationSkillDefined(EntityState):
+    """A skill the organisation defined, or the aliases it added to a curated or ESCO skill.
+
+    Emitted by profiles when an admin defines, changes or removes one (`PUT`/`DELETE
+    /skills/{skill_id}`). Key: `skill_id`. The topic is compacted: read from the beginning
+    it holds the whole organisation layer of the catalogue, one record per skill, each the
+    full definition (a later one replaces an earlier one, never adds to it).
+    Tombstone (null value) when the definition is removed: the skill is forgotten, or a
+    curated skill loses the aliases the organisation had added.
+    `extends` is true for a curated or ESCO skill: only `aliases` is the organisation's,
+    `name` is the catalogue's.
+    Example: `{"skill_id": "acme-ledger", "name": "Acme Ledger", "aliases": ["ledger"],
+    "description": "Our in-house bookkeeping system", "related": ["accounting"],
+    "broader": [], "extends": false, "sequence": 1}`
+    """
+
+    event_name: ClassVar[str] = "organisation-skill-defined"
+    owner: ClassVar[str] = PROFILES
+    aggregate: ClassVar[str] = "skill_id"
+
+    skill_id: SkillId
+    name: SkillName
+    aliases: Annotated[list[SkillName], at_most(MAX_SKILL_ALIASES)] = Field(default_factory=list)
+    description: Description = ""
+    related: Annotated[list[SkillId], at_most(MAX_SKILL_RELATIONS)] = Field(
+        default_factory=list, description="skills an expert in this one can also help with"
+    )
+    broader: Annotated[list[SkillId], at_most(MAX_SKILL_RELATIONS)] = Field(
+        default_factory=list, description="the wider skills this one belongs to"
+    )
+    extends: bool = Field(
+        default=False, description="aliases added to a curated or ESCO skill of this id"
+    )
+
+
+STATES: tuple[type[EntityState], ...] = (PersonState, HelpRequestState, OrganisationSkillDefined)

@@ -273,6 +273,11 @@ class EventConsumer:
     """Keys applied concurrently within a batch (about the store's connection pool)."""
     batch_handlers: Mapping[type[Event], BatchHandler] = field(default_factory=dict)
     """Event types whose records of one batch are applied in one call."""
+    every_replica: bool = False
+    """Join no group: this replica reads every partition from the beginning at each start
+    and commits nothing (`group_id` then only names it in metrics and dead letters). For
+    a compacted topic each replica holds whole in memory; its handlers must not need the
+    store, since a failure cannot be redelivered."""
 
     def __post_init__(self) -> None:
         self._transient: tuple[type[BaseException], ...] = (
@@ -280,6 +285,8 @@ class EventConsumer:
             HandlerDeadlineError,
         )
         self._by_type = {cls.ce_type(): (cls, h) for cls, h in self.handlers.items()}
+        self._start_ends: dict[TopicPartition, int] | None = None
+        self._caught_up = False
         unhandled = set(self.batch_handlers) - set(self.handlers)
         if unhandled:
             # The per-record handler is the fallback of a failed batch call.
@@ -295,8 +302,9 @@ class EventConsumer:
             }
         self.subscriber = self.broker.subscriber(
             *topics,
-            group_id=self.group_id,
-            ack_policy=AckPolicy.NACK_ON_ERROR,
+            group_id=None if self.every_replica else self.group_id,
+            # Without a group there is nothing to commit to (aiokafka refuses to).
+            ack_policy=AckPolicy.MANUAL if self.every_replica else AckPolicy.NACK_ON_ERROR,
             auto_offset_reset="earliest",
             decoder=_raw_body,
             title=f"{self.group_id}",
@@ -311,6 +319,24 @@ class EventConsumer:
     def assigned_partitions(self) -> int:
         consumer = getattr(self.subscriber, "consumer", None)
         return len(consumer.assignment()) if consumer is not None else 0
+
+    async def caught_up(self) -> bool:
+        """Whether an `every_replica` consumer has read its topics up to the ends they had
+        when first asked (a replica is not ready before its in-memory copy is whole);
+        always true for a group's consumer."""
+        if not self.every_replica or self._caught_up:
+            return True
+        consumer = getattr(self.subscriber, "consumer", None)
+        assignment = list(consumer.assignment()) if consumer is not None else []
+        if consumer is None or not assignment:
+            return False
+        if self._start_ends is None:
+            self._start_ends = await consumer.end_offsets(assignment)
+        for partition, end in self._start_ends.items():
+            if await consumer.position(partition) < end:
+                return False
+        self._caught_up = True
+        return True
 
     async def _consume(self, body: bytes, message: KafkaMessage) -> None:
         record = message.raw_message

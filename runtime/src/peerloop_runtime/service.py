@@ -136,12 +136,14 @@ class ServiceRuntime:
         batch: bool = False,
         batch_handlers: Mapping[type[Event], BatchHandler] | None = None,
         max_records: int | None = None,
+        every_replica: bool = False,
     ) -> EventConsumer:
         """A consumer group on this runtime's broker, stopped with it.
 
         `group` names a further group of this service (`<group_id>.<group>`): a burst
         on one never delays the other. Store outages are retried unless `retry` says.
-        `max_records` caps a batch (EventConsumer's default otherwise).
+        `max_records` caps a batch (EventConsumer's default otherwise). `every_replica`
+        joins no group: each replica reads all of the topics (see `EventConsumer`).
         """
         consumer = EventConsumer(
             self.broker,
@@ -154,6 +156,7 @@ class ServiceRuntime:
             batch=batch,
             batch_handlers=batch_handlers or {},
             max_records=EventConsumer.max_records if max_records is None else max_records,
+            every_replica=every_replica,
         )
         self.consumers.append(consumer)
         return consumer
@@ -225,6 +228,10 @@ class ServiceRuntime:
             checks["kafka"] = f"unreachable: {type(exc).__name__}"
         assigned = [c.assigned_partitions() for c in self.consumers]
         checks["consumers"] = "ok" if all(n > 0 for n in assigned) else f"assigned {assigned}"
+        if checks["consumers"] == "ok":
+            behind = [c.group_id for c in self.consumers if not await _caught_up(c)]
+            if behind:
+                checks["consumers"] = f"reading from the start: {behind}"
         # The relay's last measurement: counting here would queue on the store connection.
         checks["outbox_backlog"] = self.relay.last_backlog
         return checks
@@ -281,6 +288,13 @@ class ServiceRuntime:
             )
 
         return router
+
+
+async def _caught_up(consumer: EventConsumer) -> bool:
+    try:
+        return await asyncio.wait_for(consumer.caught_up(), timeout=3)
+    except Exception:  # the broker is slow or gone: the kafka check says which
+        return False
 
 
 def _json_safe(value: Any) -> Any:

@@ -352,6 +352,14 @@ _BUILDERS: dict[type[Event], Callable[[], Event]] = {
         ),
         sequence=6,
     ),
+    states.OrganisationSkillDefined: lambda: states.OrganisationSkillDefined(
+        skill_id="acme-ledger",
+        name="Acme Ledger",
+        aliases=["ledger"],
+        description="Our in-house bookkeeping system",
+        related=["accounting"],
+        sequence=1,
+    ),
 }
 
 

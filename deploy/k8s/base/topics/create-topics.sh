@@ -111,6 +111,9 @@ topic peerloop.person-state.v1.dlq 1 1 2592000000
 topic peerloop.help-request-state.v1 6 1 -1
 compact peerloop.help-request-state.v1 86400000 604800000 86400000
 topic peerloop.help-request-state.v1.dlq 1 1 2592000000
+topic peerloop.organisation-skill-defined.v1 6 1 -1
+compact peerloop.organisation-skill-defined.v1 86400000 604800000 86400000
+topic peerloop.organisation-skill-defined.v1.dlq 1 1 2592000000
 topic peerloop.programme-created.v1 6 1 604800000
 topic peerloop.programme-created.v1.dlq 1 1 2592000000
 topic peerloop.programme-previewed.v1 6 1 604800000

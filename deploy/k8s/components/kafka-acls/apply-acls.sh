@@ -58,6 +58,8 @@ allow peerloop-profiles topic literal Write \
   peerloop.learning-goal-removed.v1.dlq \
   peerloop.learning-goal-set.v1 \
   peerloop.learning-goal-set.v1.dlq \
+  peerloop.organisation-skill-defined.v1 \
+  peerloop.organisation-skill-defined.v1.dlq \
   peerloop.person-state.v1 \
   peerloop.person-state.v1.dlq \
   peerloop.profile-erased.v1 \
@@ -77,6 +79,7 @@ allow peerloop-profiles topic literal Write \
   peerloop.skill-withdrawn.v1.dlq
 allow peerloop-profiles topic literal Read \
   peerloop.feedback-given.v1 \
+  peerloop.organisation-skill-defined.v1 \
   peerloop.session-completed.v1
 allow peerloop-profiles group prefixed Read \
   peerloop-profiles
@@ -102,6 +105,7 @@ allow peerloop-matching topic literal Write \
   peerloop.match-expired.v1.dlq \
   peerloop.match-proposed.v1 \
   peerloop.match-proposed.v1.dlq \
+  peerloop.organisation-skill-defined.v1.dlq \
   peerloop.person-state.v1.dlq \
   peerloop.profile-erased.v1.dlq \
   peerloop.profile-registered.v1.dlq \
@@ -138,6 +142,7 @@ allow peerloop-matching topic literal Read \
   peerloop.help-requested.v1 \
   peerloop.match-declined.v1 \
   peerloop.match-expired.v1 \
+  peerloop.organisation-skill-defined.v1 \
   peerloop.person-state.v1 \
   peerloop.profile-erased.v1 \
   peerloop.profile-registered.v1 \

@@ -10,7 +10,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
+from peerloop_contracts.organisation_skills import OrganisationLayer
 from peerloop_contracts.skills import SkillCatalogue, default_catalogue
+from peerloop_contracts.states import OrganisationSkillDefined
 from peerloop_runtime.periodic import Periodic
 from peerloop_runtime.service import ServiceRuntime
 
@@ -48,14 +50,28 @@ PAIRING_BLOCKS = "pairing_blocks"
 
 
 def related_both_ways(catalogue: SkillCatalogue) -> Callable[[str], tuple[str, ...]]:
-    """The catalogue lists relations one way; an expert in either can help with the other."""
-    links: dict[str, set[str]] = {}
-    for skill_id in catalogue.ids():
-        for other in catalogue.related(skill_id):
-            links.setdefault(skill_id, set()).add(other)
-            links.setdefault(other, set()).add(skill_id)
-    frozen = {k: tuple(sorted(v - {k})) for k, v in links.items()}
-    return lambda skill_id: frozen.get(skill_id, ())
+    """The catalogue lists relations one way; an expert in either can help with the other.
+
+    Derived again when the catalogue changed (an organisation skill was defined), at the
+    first look-up after it: definitions are rare, look-ups are not.
+    """
+    derived: tuple[int, dict[str, tuple[str, ...]]] = (-1, {})
+
+    def derive() -> dict[str, tuple[str, ...]]:
+        links: dict[str, set[str]] = {}
+        for skill_id in catalogue.ids():
+            for other in catalogue.related(skill_id):
+                links.setdefault(skill_id, set()).add(other)
+                links.setdefault(other, set()).add(skill_id)
+        return {k: tuple(sorted(v - {k})) for k, v in links.items()}
+
+    def related(skill_id: str) -> tuple[str, ...]:
+        nonlocal derived
+        if derived[0] != catalogue.revision:
+            derived = (catalogue.revision, derive())
+        return derived[1].get(skill_id, ())
+
+    return related
 
 
 @dataclass(frozen=True)
@@ -96,7 +112,9 @@ def bootstrap(
         block_store = PairingBlockStore(runtime.collection(PAIRING_BLOCKS))
         runtime.on_start(block_store.ensure_indexes)
         blocks = block_store
+    # The process's catalogue, with the organisation's skills as profiles publishes them.
     catalogue = default_catalogue()
+    layer = OrganisationLayer(catalogue)
     weights = settings.weights.to_weights()
     index = SkillIndex(related=related_both_ways(catalogue), weights=weights)
     sync = IndexSync(candidates, index)
@@ -153,6 +171,10 @@ def bootstrap(
     runtime.add_consumer(request_handlers(help_requests), group="requests", batch=True)
     # A programme's declined or expired proposals, placed again by the programme.
     runtime.add_consumer(programme_handlers(programme_cases), group="programmes", batch=True)
+    # Every replica reads every definition (no group), from the compacted topic's start.
+    runtime.add_consumer(
+        {OrganisationSkillDefined: layer.on_record}, group="skills", every_replica=True
+    )
     runtime.add_worker(index_follower(sync, settings.index_refresh_seconds))
     runtime.add_worker(sweeper)
     runtime.add_worker(waiting)

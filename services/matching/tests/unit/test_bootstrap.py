@@ -43,9 +43,10 @@ def test_the_consumers_are_registered_once_each_in_their_own_group() -> None:
     service = bootstrap(
         Settings(), candidates=InMemoryCandidates(), requests=InMemoryHelpRequests()
     )
-    groups = [consumer.group_id for consumer in service.runtime.consumers]
+    groups = [(c.group_id, c.every_replica) for c in service.runtime.consumers]
     assert groups == [
-        "peerloop-matching.candidates",
-        "peerloop-matching.requests",
-        "peerloop-matching.programmes",
+        ("peerloop-matching.candidates", False),
+        ("peerloop-matching.requests", False),
+        ("peerloop-matching.programmes", False),
+        ("peerloop-matching.skills", True),  # each replica reads every skill definition
     ]

@@ -98,3 +98,38 @@ def test_a_long_task_is_cut_to_its_token_budget_filler_first_then_its_last_words
     cut = embedder.cut(pasted)
     assert pasted.startswith(cut.split()[0]) and model.token_count(cut, True) <= 12
     assert len(cut.split()) >= 3
+
+
+class _CountingEmbedder:
+    """Letter counts as vectors: enough to see which texts get embedded, and when."""
+
+    model_id = "counting"
+
+    def __init__(self) -> None:
+        self.embedded: list[str] = []
+
+    def _vector(self, text: str) -> np.ndarray:
+        v = np.asarray([text.lower().count(c) + 0.01 for c in "abcdefghijklmnop"], np.float32)
+        return v / np.linalg.norm(v)
+
+    def query(self, text: str) -> np.ndarray:
+        return self._vector(text)
+
+    def passages(self, texts: list[str]) -> np.ndarray:  # type: ignore[override]
+        self.embedded.extend(texts)
+        return np.stack([self._vector(t) for t in texts])
+
+
+def test_a_skill_defined_at_run_time_becomes_suggestable_and_only_it_is_embedded() -> None:
+    embedder = _CountingEmbedder()
+    catalogue = SkillCatalogue([K8S, BOOKS])
+    model = TaskSkills(embedder, catalogue)
+    assert len(embedder.embedded) == 2
+    task = "reverse a posting in our acme-ledger"
+    assert "acme-ledger" not in [s.skill_id for s in model.suggest(task).skills]
+    catalogue.define(Skill("acme-ledger", "Acme Ledger", ("ledger",), (), source="organisation"))
+    found = model.suggest(task).skills
+    assert found[0].skill_id == "acme-ledger" and found[0].named
+    assert embedder.embedded[2:] == ["Acme Ledger (ledger)"]
+    catalogue.undefine("acme-ledger")
+    assert "acme-ledger" not in [s.skill_id for s in model.suggest(task).skills]

@@ -8,6 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from peerloop_contracts.organisation_skills import OrganisationLayer
+from peerloop_contracts.skills import default_catalogue
+from peerloop_contracts.states import OrganisationSkillDefined
 from peerloop_runtime.kafka import RetryPolicy
 from peerloop_runtime.service import ServiceRuntime
 
@@ -16,11 +19,15 @@ from peerloop_profiles.adapters.mongo_directory import MongoDirectory
 from peerloop_profiles.adapters.mongo_evidence import COLLECTION as EVIDENCE
 from peerloop_profiles.adapters.mongo_evidence import MongoEvidence
 from peerloop_profiles.adapters.mongo_people import COLLECTION, MongoPersonRepository
+from peerloop_profiles.adapters.mongo_skills import COLLECTION as SKILLS
+from peerloop_profiles.adapters.mongo_skills import MongoSkillDefinitions
 from peerloop_profiles.application.evidence import Evidence
+from peerloop_profiles.application.organisation_skills import OrganisationSkills
 from peerloop_profiles.application.ports import (
     DirectoryRepository,
     EvidenceRepository,
     PersonRepository,
+    SkillDefinitionRepository,
 )
 from peerloop_profiles.application.provisioning import Provisioning
 from peerloop_profiles.application.use_cases import Profiles
@@ -36,6 +43,7 @@ class ProfilesService:
     profiles: Profiles
     provisioning: Provisioning
     evidence: Evidence
+    skills: OrganisationSkills
 
 
 def bootstrap(
@@ -45,9 +53,12 @@ def bootstrap(
     directory: DirectoryRepository | None = None,
     retry: RetryPolicy | None = None,
     evidence_items: EvidenceRepository | None = None,
+    definitions: SkillDefinitionRepository | None = None,
 ) -> ProfilesService:
     settings = settings or Settings()
-    runtime = ServiceRuntime(name="profiles", settings=settings, outbox_collections=[COLLECTION])
+    runtime = ServiceRuntime(
+        name="profiles", settings=settings, outbox_collections=[COLLECTION, SKILLS]
+    )
     if people is None:
         store = MongoPersonRepository(runtime.collection(COLLECTION))
         runtime.on_start(store.ensure_indexes)
@@ -61,6 +72,21 @@ def bootstrap(
         runtime.on_start(items.ensure_indexes)
         evidence_items = items
     profiles = Profiles(people, on_outbox=runtime.relay.notify, on_erase=evidence_items.forget)
+    if definitions is None:
+        skill_store = MongoSkillDefinitions(runtime.collection(SKILLS))
+        runtime.on_start(skill_store.ensure_indexes)
+        definitions = skill_store
+    # The process's catalogue: offers are normalised and type-ahead answered with it.
+    layer = OrganisationLayer(default_catalogue())
+    skills = OrganisationSkills(
+        definitions,
+        layer,
+        on_outbox=lambda skill_id: runtime.relay.notify(skill_id, collection=SKILLS),
+    )
+    # Every replica reads every definition (no group), from the compacted topic's start.
+    runtime.add_consumer(
+        {OrganisationSkillDefined: layer.on_record}, group="skills", every_replica=True
+    )
     provisioning = Provisioning(profiles, directory)
     evidence = Evidence(
         profiles, evidence_items, half_life=timedelta(days=settings.evidence_half_life_days)
@@ -73,4 +99,5 @@ def bootstrap(
         profiles=profiles,
         provisioning=provisioning,
         evidence=evidence,
+        skills=skills,
     )

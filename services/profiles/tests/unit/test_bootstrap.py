@@ -10,6 +10,7 @@ from peerloop_contracts.matching import SessionCompleted
 from peerloop_profiles.adapters.memory_directory import InMemoryDirectory
 from peerloop_profiles.adapters.memory_evidence import InMemoryEvidence
 from peerloop_profiles.adapters.memory_people import InMemoryPersonRepository
+from peerloop_profiles.adapters.memory_skills import InMemorySkillDefinitions
 from peerloop_profiles.bootstrap import bootstrap
 from peerloop_profiles.config import Settings
 from peerloop_profiles.domain.model import OfferedSkill, ProfileDetails
@@ -44,7 +45,11 @@ def _meta() -> CloudEventMeta:
 async def test_use_cases_write_through_the_repository_passed_in() -> None:
     people = InMemoryPersonRepository()
     service = bootstrap(
-        Settings(), people=people, directory=InMemoryDirectory(), evidence_items=InMemoryEvidence()
+        Settings(),
+        people=people,
+        directory=InMemoryDirectory(),
+        definitions=InMemorySkillDefinitions(),
+        evidence_items=InMemoryEvidence(),
     )
 
     ada = await service.profiles.register(ADA, person_id="p-ada", weekly_capacity=2)
@@ -66,7 +71,7 @@ async def test_the_consumer_hands_completed_sessions_to_the_use_case() -> None:
         weekly_capacity=2,
     )
     await service.profiles.offer_skill("p-bo", OfferedSkill(skill_id="mongodb", level=4))
-    [consumer] = service.runtime.consumers
+    [consumer] = [c for c in service.runtime.consumers if SessionCompleted in c.handlers]
     handle = consumer.handlers[SessionCompleted]
 
     await handle(_session("p-ada", "p-bo"), _meta())
@@ -83,3 +88,7 @@ def test_the_mongo_repository_is_the_default_and_prepares_its_indexes_first() ->
     assert type(service.provisioning.directory).__name__ == "MongoDirectory"
     assert len(service.runtime.start_hooks) == 3  # each store's indexes
     assert service.runtime.consumers[0].group_id == "peerloop-profiles"
+    assert [(c.group_id, c.every_replica) for c in service.runtime.consumers] == [
+        ("peerloop-profiles.skills", True),  # each replica reads every skill definition
+        ("peerloop-profiles", False),
+    ]

@@ -1,13 +1,15 @@
 """Understanding the task in hand: the skills it needs, suggested from its words.
 
 The embedder is a port (`TextEmbedder`); the E5 adapter is the one the service runs.
-Skill vectors are computed once, at start, for the skills a task can be resolved to
-(Peerloop's curated catalogue and the organisation's own skills: the skills people here
-offer; the ESCO layer serves type-ahead and explicit requests).
+Skill vectors are computed for the skills a task can be resolved to (Peerloop's curated
+catalogue and the organisation's own skills: the skills people here offer; the ESCO layer
+serves type-ahead and explicit requests): all at the first use, then, when the catalogue
+changed (an organisation skill was defined), only those whose text is new.
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -55,8 +57,35 @@ class TaskSkills:
     ) -> None:
         self.embedder = embedder
         self.weights = weights or InferenceWeights()
-        skills = catalogue.skills("peerloop") + catalogue.skills("organisation")
-        self.vectors = SkillVectors(skills, embedder.passages([skill_passage(s) for s in skills]))
+        self.catalogue = catalogue
+        self._embedded: dict[str, Vector] = {}
+        """passage text -> its vector: a definition re-embeds only what it changed."""
+        self._lock = threading.Lock()
+        self._revision = -1
+        self.vectors = self._derive()
+
+    def _derive(self) -> SkillVectors:
+        with self._lock:
+            if self._revision == self.catalogue.revision:
+                return self.vectors
+            revision = self.catalogue.revision
+            skills = self.catalogue.skills("peerloop") + self.catalogue.skills("organisation")
+            passages = [skill_passage(s) for s in skills]
+            new = [p for p in dict.fromkeys(passages) if p not in self._embedded]
+            if new:
+                self._embedded.update(zip(new, self.embedder.passages(new), strict=True))
+            rows = [self._embedded[p] for p in passages]
+            dim = len(rows[0]) if rows else 0
+            matrix = np.stack(rows) if rows else np.zeros((0, dim), dtype=np.float32)
+            self.vectors = SkillVectors(skills, matrix)
+            self._revision = revision
+            return self.vectors
+
+    def current(self) -> SkillVectors:
+        """The vectors of the catalogue as it is now."""
+        if self._revision != self.catalogue.revision:
+            return self._derive()
+        return self.vectors
 
     def suggest(self, task: str, limit: int = SUGGESTED) -> Suggestions:
         started = time.perf_counter()
@@ -66,7 +95,7 @@ class TaskSkills:
 
     def inferred(self, task: str, vector: Vector, limit: int = SUGGESTED) -> list[Inferred]:
         """The skills for a task whose vector is already known."""
-        return self.vectors.infer(task, vector, self.weights, limit)
+        return self.current().infer(task, vector, self.weights, limit)
 
     def closeness(self, task: str, texts: Sequence[str]) -> list[float]:
         """Cosine of the task to each text (an offer's description, a past session's task)."""

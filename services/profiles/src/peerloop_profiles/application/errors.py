@@ -64,3 +64,25 @@ class NotTaughtBy(ApplicationError):
 class SelfEndorsement(ApplicationError):
     def __init__(self, person_id: str) -> None:
         super().__init__(f"{person_id} cannot endorse their own skill")
+
+
+class SkillNotDefined(ApplicationError):
+    def __init__(self, skill_id: str) -> None:
+        super().__init__(f"the organisation has no definition of the skill {skill_id!r}")
+
+
+class SkillNameTaken(ApplicationError):
+    """Another definition stored meanwhile holds one of the names (a race of two admins)."""
+
+    def __init__(self, skill_id: str) -> None:
+        super().__init__(
+            f"a name or alias of {skill_id!r} was just given to another skill; read it again"
+        )
+
+
+class SkillChanged(ApplicationError):
+    """The definition changed since the version the admin sent (or while it was written)."""
+
+    def __init__(self, skill_id: str, expected: int, actual: int | None) -> None:
+        now = f"it is now at version {actual}" if actual is not None else "it changed meanwhile"
+        super().__init__(f"skill {skill_id!r} is not at version {expected}: {now}")

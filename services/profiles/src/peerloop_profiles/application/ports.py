@@ -10,6 +10,7 @@ from peerloop_runtime.outbox import OutboxEntry
 from peerloop_profiles.domain.directory import DirectoryEntry, EntryKind
 from peerloop_profiles.domain.evidence import EvidenceItem
 from peerloop_profiles.domain.model import Person
+from peerloop_profiles.domain.organisation_skills import SkillDefinition
 
 
 class PersonRepository(Protocol):
@@ -66,3 +67,20 @@ class EvidenceRepository(Protocol):
     async def forget(self, person_id: str) -> None:
         """Erasure: delete the items about the person, and keep the endorsements they gave
         without their id (the helper keeps the evidence; nobody learns who gave it)."""
+
+
+class SkillDefinitionRepository(Protocol):
+    """The organisation's skill definitions, one per skill id, kept (as `removed`) after
+    deletion so the version goes on."""
+
+    async def get(self, skill_id: str) -> SkillDefinition | None: ...
+
+    async def add(self, definition: SkillDefinition, outbox: Sequence[OutboxEntry]) -> bool:
+        """Store a first definition with its events; False if one of that id exists.
+        `SkillNameTaken` if another live definition holds one of its keys."""
+
+    async def save(
+        self, definition: SkillDefinition, expected_version: int, outbox: Sequence[OutboxEntry]
+    ) -> bool:
+        """Replace it only if still at `expected_version`; False otherwise.
+        `SkillNameTaken` if another live definition holds one of its keys."""

@@ -57,3 +57,12 @@ def endorser(caller: Principal) -> str:
 def may_read_evidence(caller: Principal, person_id: str) -> None:
     if not sees_private_part(caller, person_id):
         raise Forbidden(EVIDENCE_RULE)
+
+
+SKILLS_RULE = "only an admin defines, changes or removes the organisation's skills"
+
+
+def may_define_skills(caller: Principal) -> None:
+    """An admin only: a provisioning service manages people, not the catalogue."""
+    if not caller.is_admin:
+        raise Forbidden(SKILLS_RULE)

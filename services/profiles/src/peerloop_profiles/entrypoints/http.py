@@ -12,6 +12,9 @@ from peerloop_profiles.application.errors import (
     NotTaughtBy,
     PersonNotFound,
     SelfEndorsement,
+    SkillChanged,
+    SkillNameTaken,
+    SkillNotDefined,
     VersionConflict,
 )
 from peerloop_profiles.bootstrap import ProfilesService, bootstrap
@@ -42,6 +45,9 @@ REFUSALS: Refusals = {
     SelfTaughtSession: status.HTTP_409_CONFLICT,
     NotTaughtBy: status.HTTP_403_FORBIDDEN,
     SelfEndorsement: status.HTTP_409_CONFLICT,
+    SkillNotDefined: status.HTTP_404_NOT_FOUND,
+    SkillChanged: status.HTTP_409_CONFLICT,
+    SkillNameTaken: status.HTTP_409_CONFLICT,
 }
 
 
