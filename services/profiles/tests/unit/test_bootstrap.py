@@ -86,8 +86,7 @@ def test_the_mongo_repository_is_the_default_and_prepares_its_indexes_first() ->
     service = bootstrap(Settings())
     assert type(service.people).__name__ == "MongoPersonRepository"
     assert type(service.provisioning.directory).__name__ == "MongoDirectory"
-    assert len(service.runtime.start_hooks) == 3  # each store's indexes
-    assert service.runtime.consumers[0].group_id == "peerloop-profiles"
+    assert len(service.runtime.start_hooks) == 4  # each store's indexes
     assert [(c.group_id, c.every_replica) for c in service.runtime.consumers] == [
         ("peerloop-profiles.skills", True),  # each replica reads every skill definition
         ("peerloop-profiles", False),
