@@ -167,3 +167,30 @@ async def test_a_signed_slash_command_asks_and_the_accept_button_accepts(
 async def _accepted(client: PeerloopClient, rid: str, reader: str) -> dict[str, Any] | None:
     request = await client.request(rid, reader=reader)
     return request if request.get("session") else None
+
+
+async def test_an_ask_naming_no_skill_is_read_by_matching_and_the_person_is_told_which(
+    chat: Deployment, client: PeerloopClient, tokens: Tokens, slack: SlackStandIn, run_id: str
+) -> None:
+    dee = f"dee-{run_id}"
+    await client.register(dee, dee.title(), "finance", "Europe/London")
+    dee_user = f"U-dee-{run_id}"
+    async with httpx.AsyncClient(timeout=60) as http:
+        await _link(http, chat, tokens, dee, dee_user)
+        command = command_body(
+            "ask our pods keep getting OOMKilled right after the deploy",
+            team=TEAM,
+            user=dee_user,
+            trigger=f"v-{run_id}",
+        )
+        asked = await http.post(
+            f"{chat.url(CHAT)}/slack/commands",
+            content=command,
+            headers=signed_headers(command, SECRET),
+        )
+        assert asked.status_code == 200
+    told = await eventually(lambda: slack.posted_to(dee_user) or None, 60, what="dee told")
+    assert told[0]["text"] == "Asked for help with Kubernetes", told[0]
+    rid = told[0]["blocks"][-1]["elements"][0]["text"]
+    request = await client.request(rid, reader=dee)
+    assert request["skill_id"] == "kubernetes"

@@ -10,7 +10,14 @@ import httpx
 from fastapi import FastAPI
 from peerloop_chat import testing
 from peerloop_chat.adapters.memory_links import MemoryLinks, MemorySeen
-from peerloop_chat.application.ports import ApiRefusedError, ChatAccount, Posted, Reason, Why
+from peerloop_chat.application.ports import (
+    ApiRefusedError,
+    Asked,
+    ChatAccount,
+    Posted,
+    Reason,
+    Why,
+)
 from peerloop_chat.bootstrap import ChatService, bootstrap
 from peerloop_chat.config import Settings
 from peerloop_chat.domain.messages import Message
@@ -44,6 +51,8 @@ class FakeApi:
     calls: list[tuple[Any, ...]] = field(default_factory=list)
     refuse: ApiRefusedError | None = None
     names: dict[str, str] = field(default_factory=dict)
+    inferred_skill: str = "kubernetes"
+    """What the fake's matching infers when an ask names no skill."""
 
     def _record(self, *call: Any) -> None:
         self.calls.append(call)
@@ -51,10 +60,11 @@ class FakeApi:
             raise self.refuse
 
     async def ask(
-        self, person: str, *, skill: str, task: str, level: int, idempotency_key: str
-    ) -> str:
+        self, person: str, *, skill: str | None, task: str, level: int, idempotency_key: str
+    ) -> Asked:
         self._record("ask", person, skill, task, level, idempotency_key)
-        return f"r-{len(self.calls)}"
+        # Matching infers a skill from the task when none is named; the fake reads one word.
+        return Asked(f"r-{len(self.calls)}", skill or self.inferred_skill)
 
     async def accept(self, person: str, request_id: str, proposal_id: str) -> None:
         self._record("accept", person, request_id, proposal_id)

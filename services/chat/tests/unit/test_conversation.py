@@ -115,6 +115,19 @@ async def test_the_message_shortcut_asks_about_the_message_with_the_inferred_ski
     assert chat.platform.sent[-1][1].lines[-1].startswith("I read the skill as Kubernetes")
 
 
+async def test_an_ask_naming_no_skill_leaves_it_to_matching_and_shows_what_it_inferred() -> None:
+    chat = build_chat()
+    await chat.links.link(ADA, "ada")
+    chat.api.inferred_skill = "accounting"
+    await _command(chat, "ask the books never balance at quarter end", trigger="trig-9")
+    assert chat.api.calls == [
+        ("ask", "ada", None, "the books never balance at quarter end", 2, "slack:trig-9")
+    ]
+    answer = chat.platform.sent[-1][1]
+    assert answer.title == "Asked for help with Accounting"
+    assert answer.lines[-1].startswith("I read the skill as Accounting")
+
+
 async def test_a_refusal_of_matching_reaches_the_person() -> None:
     chat = build_chat()
     await chat.links.link(ADA, "ada")

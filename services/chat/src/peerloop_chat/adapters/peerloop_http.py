@@ -14,7 +14,7 @@ from urllib.parse import quote
 import httpx
 from peerloop_runtime.auth.delegation import ACTING_FOR_HEADER
 
-from peerloop_chat.application.ports import ApiRefusedError, Reason, Why
+from peerloop_chat.application.ports import ApiRefusedError, Asked, Reason, Why
 
 RETRY_AFTER_CAP = 5.0
 """Matching answers 503 + Retry-After while it waits for a new person's profile."""
@@ -126,9 +126,11 @@ class PeerloopHttpApi:
         raise AssertionError("unreachable")
 
     async def ask(
-        self, person: str, *, skill: str, task: str, level: int, idempotency_key: str
-    ) -> str:
-        body = {"skill": skill, "task": task, "desired_level": level}
+        self, person: str, *, skill: str | None, task: str, level: int, idempotency_key: str
+    ) -> Asked:
+        body: dict[str, object] = {"task": task, "desired_level": level}
+        if skill is not None:
+            body["skill"] = skill
         created = await self._call(
             person,
             "POST",
@@ -136,7 +138,7 @@ class PeerloopHttpApi:
             json=body,
             headers={"Idempotency-Key": idempotency_key},
         )
-        return str(created["request_id"])
+        return Asked(str(created["request_id"]), str(created["skill_id"]))
 
     async def accept(self, person: str, request_id: str, proposal_id: str) -> None:
         await self._call(person, "POST", self._proposal(request_id, proposal_id, "accept"), json={})

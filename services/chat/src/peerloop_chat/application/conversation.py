@@ -82,13 +82,13 @@ class Conversation:
         if person is None:
             return NOT_LINKED
         try:
-            request_id = await self.api.ask(
+            asked = await self.api.ask(
                 person, skill=ask.skill, task=ask.task, level=DEFAULT_LEVEL, idempotency_key=key
             )
         except ApiRefusedError as refused:
             return messages.plain("Peerloop could not take that ask", refused.message)
-        name = self.catalogue.display_name(ask.skill)
-        return messages.asked(skill=name, inferred=ask.skill_inferred, request_id=request_id)
+        name = self.catalogue.display_name(asked.skill_id)
+        return messages.asked(skill=name, inferred=ask.skill_inferred, request_id=asked.request_id)
 
     async def new_code(self, person: str) -> tuple[str, datetime]:
         """A one-time code the person types in chat; shown once, stored hashed."""

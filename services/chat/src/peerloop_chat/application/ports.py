@@ -61,12 +61,19 @@ class Why:
     reasons: tuple[Reason, ...]
 
 
+@dataclass(frozen=True)
+class Asked:
+    request_id: str
+    skill_id: str
+    """The skill asked for: the one named, or the one matching inferred from the task."""
+
+
 class PeerloopApi(Protocol):
     """Matching and profiles' public APIs, each call made as the person named."""
 
     async def ask(
-        self, person: str, *, skill: str, task: str, level: int, idempotency_key: str
-    ) -> str: ...
+        self, person: str, *, skill: str | None, task: str, level: int, idempotency_key: str
+    ) -> Asked: ...
 
     async def accept(self, person: str, request_id: str, proposal_id: str) -> None: ...
 

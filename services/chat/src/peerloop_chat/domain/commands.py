@@ -33,7 +33,8 @@ USAGE = (
 
 @dataclass(frozen=True)
 class Ask:
-    skill: str
+    skill: str | None
+    """None: the task names no skill the catalogue knows; matching infers it from the task."""
     task: str
     skill_inferred: bool
 
@@ -80,13 +81,8 @@ def ask_about(text: str, catalogue: SkillCatalogue) -> Ask | Usage:
         except ValueError:
             return Usage(f"`{head.strip()[:64]}` is not a skill name.")
         return _bounded(Ask(skill, tail.strip(), skill_inferred=False))
-    inferred = infer_skill(text, catalogue)
-    if inferred is None:
-        return Usage(
-            "Which skill is that about? Name it before a colon, e.g. "
-            "`/peerloop ask kafka: my consumer lags`."
-        )
-    return _bounded(Ask(inferred, text, skill_inferred=True))
+    # A skill the words name is taken as is; otherwise matching reads the task's meaning.
+    return _bounded(Ask(infer_skill(text, catalogue), text, skill_inferred=True))
 
 
 def infer_skill(text: str, catalogue: SkillCatalogue) -> str | None:
