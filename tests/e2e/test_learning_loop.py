@@ -158,8 +158,9 @@ async def test_one_help_request_is_one_trace_across_the_services(
     trace_id = run_id.ljust(32, "0")[:32]
     traceparent = f"00-{trace_id}-1111111111111111-01"
 
-    # A first ask until matching knows the new offer: one asked in the instant before
-    # waits and is proposed later by the waiting sweep, in a trace of its own.
+    # A first ask until matching knows the new offer, so the traced ask below is proposed
+    # by its own handler (one proposed later by a wake-up stays in its trace too: unit
+    # test `test_a_proposal_made_later_by_a_wake_up_continues_the_ask_s_trace`).
     await ask_until_proposed(client, asker, skill)
     await asyncio.sleep(1)  # every replica's index follows the store within 0.5 s
     request_id, _ = await ask_until_proposed(client, asker, skill, traceparent=traceparent)

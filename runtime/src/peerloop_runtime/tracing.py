@@ -22,7 +22,7 @@ from opentelemetry.sdk.trace.export import (
     SimpleSpanProcessor,
     SpanExporter,
 )
-from opentelemetry.trace import SpanKind
+from opentelemetry.trace import Link, SpanKind
 
 tracer = trace.get_tracer("peerloop")
 
@@ -76,4 +76,30 @@ def consuming(topic: str, traceparent: str | None, event_id: str) -> Iterator[No
         yield
 
 
-__all__ = ["SimpleSpanProcessor", "configure_tracing", "consuming", "current_traceparent"]
+@contextlib.contextmanager
+def resuming(name: str, traceparent: str | None) -> Iterator[None]:
+    """Later work on an entity (a sweep, a wake-up) as a span of the trace that created it.
+
+    One trace per help request stays true when a proposal comes hours later from a sweep
+    or from someone's new offer; what triggered it, if traced, is linked, not the parent.
+    """
+    if traceparent is None:
+        yield
+        return
+    cause = trace.get_current_span().get_span_context()
+    with tracer.start_as_current_span(
+        name,
+        context=propagate.extract({"traceparent": traceparent}),
+        kind=SpanKind.INTERNAL,
+        links=[Link(cause)] if cause.is_valid else None,
+    ):
+        yield
+
+
+__all__ = [
+    "SimpleSpanProcessor",
+    "configure_tracing",
+    "consuming",
+    "current_traceparent",
+    "resuming",
+]

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 
 import pytest
 from matching_fakes import META, START, TTL, Matching
+from opentelemetry import trace
+from opentelemetry.trace import SpanContext, TraceFlags
+from peerloop_contracts.base import Event
 from peerloop_contracts.common import AwayPeriod, WorkingHours
 from peerloop_contracts.matching import HelpRequestUnmatched, HelpRequestWaiting, MatchProposed
 from peerloop_contracts.profiles import AvailabilityChanged
 from peerloop_matching.application.help_requests import NewHelpRequest
+from peerloop_matching.domain.help_request import HelpRequest
+from peerloop_runtime.tracing import current_traceparent
 
 WAIT = timedelta(days=14)
 
@@ -183,3 +189,32 @@ async def test_a_helper_another_replica_applied_as_the_request_began_to_wait_is_
     m.clock.advance(timedelta(seconds=11))  # the first recheck, not the 5-minute one
     assert await m.use_cases.recheck_waiting() == 1
     assert (await m.use_cases.get(request_id)).proposals[0].helper_id == "tom"
+
+
+async def test_a_proposal_made_later_by_a_wake_up_continues_the_ask_s_trace(
+    m: Matching, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ask_trace = 0x0AF7651916CD43DD8448EB211C80319C
+    http_span = trace.NonRecordingSpan(
+        SpanContext(ask_trace, 0x00F067AA0BA902B7, is_remote=False, trace_flags=TraceFlags(1))
+    )
+    await m.person("lea")
+    with trace.use_span(http_span):
+        request_id = await m.ask("lea", skill="cobol")  # nobody offers it: it waits
+    saved_in: list[str | None] = []
+    save = m.requests.save
+
+    async def traced_save(request: HelpRequest, events: Sequence[Event]) -> bool:
+        saved_in.append(current_traceparent())
+        return await save(request, events)
+
+    monkeypatch.setattr(m.requests, "save", traced_save)
+    offer_span = trace.NonRecordingSpan(
+        SpanContext(0x1234, 0x5678, is_remote=True, trace_flags=TraceFlags(1))
+    )
+    with trace.use_span(offer_span):  # the offer's consumer span wakes it
+        await m.person("tom", teaches="cobol")
+    assert (await m.use_cases.get(request_id)).state == "proposed"
+    assert saved_in and all(
+        tp is not None and tp.split("-")[1] == format(ask_trace, "032x") for tp in saved_in
+    ), saved_in

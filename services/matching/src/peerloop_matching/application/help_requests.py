@@ -26,6 +26,7 @@ from peerloop_contracts.common import SessionFormat, Urgency
 from peerloop_contracts.envelope import CloudEventMeta, utc_now
 from peerloop_contracts.matching import HelpRequested, WaitingReason
 from peerloop_contracts.skills import SkillCatalogue
+from peerloop_runtime.tracing import current_traceparent, resuming
 
 from peerloop_matching.application.index_sync import IndexSync
 from peerloop_matching.application.org_rules import OrgRules
@@ -182,6 +183,7 @@ class HelpRequests:
             format=command.format,
             max_minutes=command.max_minutes,
             created_at=self.clock(),
+            traceparent=current_traceparent(),
         )
         if await self.requests.insert(request, events):
             self.on_outbox(request.request_id)
@@ -366,7 +368,7 @@ class HelpRequests:
         moved = 0
         for request_id in await self.requests.due_for_expiry(self.clock()):
             try:
-                await self._run(request_id, self._expire, None)
+                await self._run(request_id, self._expire, None, resume=True)
                 moved += 1
             except DomainError as exc:
                 log.debug("not expiring %s: %s", request_id, exc)
@@ -413,6 +415,7 @@ class HelpRequests:
                     request_id,
                     lambda request, now: self._decided(request.end_wait(now=now)),
                     None,
+                    resume=True,
                 )
                 ended += 1
             except DomainError as exc:
@@ -459,7 +462,7 @@ class HelpRequests:
         proposed = 0
         for request_id in request_ids:
             try:
-                request = await self._run(request_id, self._try_again, None)
+                request = await self._run(request_id, self._try_again, None, resume=True)
             except DomainError as exc:
                 log.debug("not trying %s again: %s", request_id, exc)
                 continue
@@ -486,8 +489,14 @@ class HelpRequests:
         )
 
     async def _run(
-        self, request_id: str, decide: Decide, expected_version: int | None
+        self,
+        request_id: str,
+        decide: Decide,
+        expected_version: int | None,
+        *,
+        resume: bool = False,
     ) -> HelpRequest:
+        """`resume`: work nobody asked for just now (sweeps, wake-ups) joins the ask's trace."""
         for _ in range(MAX_SAVE_TRIES):
             request = await self.get(request_id)
             if expected_version is not None and request.version != expected_version:
@@ -495,8 +504,10 @@ class HelpRequests:
                     f"help request {request_id} is at version {request.version}, "
                     f"not {expected_version}: reload it and try again"
                 )
-            decision = await decide(request, self.clock())
-            if await self._commit(request, decision):
+            with resuming("matching revisit", request.traceparent if resume else None):
+                decision = await decide(request, self.clock())
+                committed = await self._commit(request, decision)
+            if committed:
                 return request
         raise StaleVersionError(f"help request {request_id} is changing too fast; try again")
 

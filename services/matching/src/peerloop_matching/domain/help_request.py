@@ -162,6 +162,8 @@ class HelpRequest(_State):
     wait_until: datetime | None = None
     """When a waiting request ends unmatched: its `needed_by` or the longest wait."""
     recheck_at: datetime | None = None
+    traceparent: str | None = None
+    """The trace of the ask: what a sweep or a wake-up does later continues it."""
     """When a waiting request is next tried again without an event (capacity comes back
     with a new week or an expired reservation, people come back from away on a date)."""
 
