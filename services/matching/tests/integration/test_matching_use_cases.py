@@ -314,3 +314,33 @@ async def test_each_save_queues_the_state_after_its_events_and_erasure_tombstone
     assert redacted.sequence == 3
     assert [p.helper_id for p in redacted.proposals] == ["erased"]
     assert gone not in redacted.model_dump_json()
+
+
+async def test_the_tasks_a_helper_taught_come_from_completed_sessions_latest_first(
+    offline_service: MatchingService, run_id: str
+) -> None:
+    skill = f"skill-{run_id}"
+    helper, other = f"h-{run_id}", f"o-{run_id}"
+    asking = [f"q{i}-{run_id}" for i in range(3)]
+    await _people(offline_service, skill, *((q, -1) for q in asking), (helper, 5), (other, -1))
+    use_cases = offline_service.help_requests
+    taught = []
+    for n, learner in enumerate(asking):
+        request = await use_cases.create(NewHelpRequest(learner, skill, 2, f"task {n}"))
+        doc = await offline_service.request_store.collection.find_one({"_id": request.request_id})
+        event = HelpRequested.decode(doc["outbox"][0]["value"])  # type: ignore[index]
+        await use_cases.on_help_requested(event, META)
+        proposal = (await use_cases.get(request.request_id)).proposals[0]
+        await use_cases.accept(request.request_id, proposal.proposal_id, helper)
+        if n < 2:  # the last one is accepted, not yet completed
+            for who in (learner, helper):
+                await use_cases.confirm(request.request_id, who, minutes=30)
+            taught.append(request.request_id)
+        await asyncio.sleep(0.01)  # distinct creation times
+    store = offline_service.request_store
+    assert [(t.request_id, t.task) for t in await store.tasks_taught([helper, other], 3)] == [
+        (taught[1], "task 1"),
+        (taught[0], "task 0"),
+    ]
+    assert [t.task for t in await store.tasks_taught([helper], 1)] == ["task 1"]
+    assert await store.tasks_taught([other], 3) == []

@@ -81,3 +81,29 @@ def test_a_helper_without_a_description_gets_task_fit_zero_and_is_told_why():
     assert blank.candidate.person_id == "c"
     assert blank.components[-1].value == 0.0
     assert blank.score == pytest.approx(0.55)
+
+
+@pytest.mark.parametrize(
+    ("cosine", "description", "past", "value", "explanation"),
+    [
+        # A task helped with before that is closer than the offer wins, unquoted.
+        (0.80, "schema design", 0.95, 0.8, "helped with a task close to this one before"),
+        (None, "", 0.80, 0.2, "helped with a task somewhat like this one before"),
+        # The offer closer than any past task: the offer is quoted as before.
+        (
+            0.95,
+            "index tuning",
+            0.80,
+            0.8,
+            "your offer 'index tuning' is close to this task",
+        ),
+        # Unlike past tasks add nothing and say nothing.
+        (None, "", 0.60, 0.0, "no offer description to compare with the task"),
+        (0.60, "react, css", 0.70, 0.0, "your offer 'react, css' is unlike this task"),
+    ],
+)
+def test_a_task_helped_with_before_counts_like_the_offer_and_is_never_quoted(
+    cosine, description, past, value, explanation
+):
+    component = task_fit(cosine, description, 0.1, past)
+    assert (component.value, component.explanation) == (pytest.approx(value), explanation)

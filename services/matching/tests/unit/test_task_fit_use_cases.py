@@ -14,6 +14,7 @@ from peerloop_contracts.matching import MatchProposed
 from peerloop_contracts.states import OfferState, PersonState
 from peerloop_matching.application.task_fit import TaskFit
 from peerloop_matching.domain.scoring import Weights
+from peerloop_matching.domain.task_fit import PastTask
 from peerloop_matching.domain.task_skills import Vector
 
 VOCABULARY = ("mongo", "aggregation", "index", "react", "css")
@@ -137,3 +138,38 @@ async def test_the_read_model_keeps_the_offer_description_from_events_and_states
     from_state = await m.candidates.get("q")
     assert from_state is not None
     assert from_state.offers["mongodb"].description == "aggregation pipelines"
+
+
+async def test_a_helper_who_taught_a_task_like_this_before_ranks_higher_and_why_says_so():
+    embedder = WordsEmbedder()
+    m = Matching(task_fit=TaskFit(embedder), weights=Weights(task_fit=0.1))
+    await m.person("learner")
+    await m.person("old-learner")
+    await m.person("a-first", teaches="mongodb")
+    await m.person("b-veteran", teaches="mongodb")
+    # b-veteran once taught a completed session on a task like this one.
+    past = await m.ask("old-learner", "mongodb", task="mongo aggregation needs an index")
+    request = await m.use_cases.get(past)
+    first = request.pending
+    assert first is not None
+    if first.helper_id != "b-veteran":
+        await m.use_cases.decline(past, first.proposal_id, first.helper_id, reason="busy")
+        request = await m.use_cases.get(past)
+    pending = request.pending
+    assert pending is not None and pending.helper_id == "b-veteran"
+    await m.use_cases.accept(past, pending.proposal_id, "b-veteran")
+    for who in ("old-learner", "b-veteran"):
+        await m.use_cases.confirm(past, who, minutes=30)
+    assert (await m.use_cases.get(past)).state == "completed"
+    assert await m.requests.tasks_taught(["a-first", "b-veteran"], 3) == [
+        PastTask(past, "b-veteran", "mongo aggregation needs an index")
+    ]
+
+    proposal = _proposal(m, await m.ask("learner", "mongodb", task=TASK))
+    assert proposal.helper_id == "b-veteran"
+    fit = next(c for c in proposal.breakdown if c.name == "task_fit")
+    assert fit.value > 0
+    assert fit.explanation == "helped with a task close to this one before"
+    assert "mongo aggregation needs an index" not in " ".join(
+        c.explanation for c in proposal.breakdown
+    )

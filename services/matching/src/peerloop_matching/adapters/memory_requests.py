@@ -16,6 +16,7 @@ from peerloop_contracts.states import HelpRequestState, Tombstone
 
 from peerloop_matching.domain.help_request import HelpRequest
 from peerloop_matching.domain.request_state import help_request_state
+from peerloop_matching.domain.task_fit import PastTask
 
 
 @dataclass
@@ -94,6 +95,22 @@ class InMemoryHelpRequests:
             for r in self.requests.values()
             if any(p.helper_id == person_id for p in r.proposals)
         ]
+
+    async def tasks_taught(self, helper_ids: Sequence[str], per_helper: int) -> list[PastTask]:
+        taught = sorted(
+            (
+                r
+                for r in self.requests.values()
+                if r.state == "completed" and r.session and r.session.teacher_id in helper_ids
+            ),
+            key=lambda r: r.created_at,
+            reverse=True,
+        )
+        found: list[PastTask] = []
+        for helper in helper_ids:
+            mine = [r for r in taught if r.session and r.session.teacher_id == helper]
+            found += [PastTask(r.request_id, helper, r.task) for r in mine[:per_helper]]
+        return found
 
     async def delete(self, request_id: str) -> None:
         self.requests.pop(request_id, None)

@@ -19,12 +19,13 @@ from peerloop_contracts.envelope import utc_now
 from peerloop_contracts.states import HelpRequestState
 from peerloop_runtime.mongo import Document
 from peerloop_runtime.outbox import outbox_entry, tombstone_entry
-from pymongo import ASCENDING
+from pymongo import ASCENDING, DESCENDING
 from pymongo.asynchronous.collection import AsyncCollection
 from pymongo.errors import DuplicateKeyError
 
 from peerloop_matching.domain.help_request import HelpRequest
 from peerloop_matching.domain.request_state import help_request_state
+from peerloop_matching.domain.task_fit import PastTask
 
 ERASED = "erased"
 """Marks the stub a deleted request leaves behind (see `RequestStore.delete`)."""
@@ -152,6 +153,28 @@ class RequestStore:
     async def helped_by(self, person_id: str) -> list[HelpRequest]:
         cursor = self.collection.find({"proposals.helper_id": person_id}, projection={"outbox": 0})
         return [HelpRequest.model_validate(doc) async for doc in cursor]
+
+    async def tasks_taught(self, helper_ids: Sequence[str], per_helper: int) -> list[PastTask]:
+        """Through the `helpers` index: whoever taught a session was proposed it first."""
+        ids = list(dict.fromkeys(helper_ids))
+        cursor = self.collection.find(
+            {
+                "proposals.helper_id": {"$in": ids},
+                "state": "completed",
+                "session.teacher_id": {"$in": ids},
+            },
+            projection={"task": 1, "session.teacher_id": 1, "created_at": 1},
+        ).sort([("created_at", DESCENDING)])
+        found: list[PastTask] = []
+        counts: dict[str, int] = {}
+        async for doc in cursor:
+            teacher = doc["session"]["teacher_id"]
+            if counts.get(teacher, 0) < per_helper:
+                counts[teacher] = counts.get(teacher, 0) + 1
+                found.append(PastTask(doc["_id"], teacher, doc["task"]))
+            if len(found) == per_helper * len(ids):
+                break
+        return found
 
     async def delete(self, request_id: str) -> None:
         """Replace the request by a stub holding only the tombstone of its state.

@@ -50,6 +50,7 @@ from peerloop_matching.domain.help_request import (
     idempotent_request_id,
 )
 from peerloop_matching.domain.scoring import Requester, Weights
+from peerloop_matching.domain.task_fit import PAST_TASKS
 from peerloop_matching.domain.urgency import (
     favour_sooner,
     minutes_until_working,
@@ -559,11 +560,12 @@ class HelpRequests:
                     outcome.unmatched_reason, unavailable=outcome.unavailable, away=outcome.away
                 )
                 return self._wait(request, reason, outcome.detail, now), None
-            ranked = (
-                self.task_fit.rerank(task_vector, outcome.ranked, fit_weight)
-                if self.task_fit is not None
-                else outcome.ranked
-            )
+            ranked = outcome.ranked
+            if self.task_fit is not None and task_vector is not None:
+                past = await self.requests.tasks_taught(
+                    [s.candidate.person_id for s in ranked], PAST_TASKS
+                )
+                ranked = self.task_fit.rerank(task_vector, ranked, fit_weight, past)
             minutes = (
                 {
                     s.candidate.person_id: minutes_until_working(

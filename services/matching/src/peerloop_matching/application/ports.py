@@ -18,6 +18,7 @@ from peerloop_contracts.base import Event
 from peerloop_matching.domain.candidate import Candidate, Reservation
 from peerloop_matching.domain.help_request import HelpRequest
 from peerloop_matching.domain.programmes.programme import Programme
+from peerloop_matching.domain.task_fit import PastTask
 
 Part = dict[str, Any]
 """One part of a person as an event describes it (profile, availability, one skill)."""
@@ -67,6 +68,11 @@ class HelpRequestRepository(Protocol):
 
     async def helped_by(self, person_id: str) -> list[HelpRequest]:
         """Requests with a proposal to `person_id`."""
+        ...
+
+    async def tasks_taught(self, helper_ids: Sequence[str], per_helper: int) -> list[PastTask]:
+        """The tasks of the latest completed sessions each of these people taught (at most
+        `per_helper` each), for `task_fit`."""
         ...
 
     async def delete(self, request_id: str) -> None:
