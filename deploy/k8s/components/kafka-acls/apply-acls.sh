@@ -167,6 +167,7 @@ allow peerloop-notifications topic literal Write \
   peerloop.notification-delivered.v1.dlq \
   peerloop.notification-failed.v1 \
   peerloop.notification-failed.v1.dlq \
+  peerloop.organisation-skill-defined.v1.dlq \
   peerloop.profile-erased.v1.dlq \
   peerloop.profile-registered.v1.dlq \
   peerloop.profile-updated.v1.dlq \
@@ -184,6 +185,7 @@ allow peerloop-notifications topic literal Read \
   peerloop.match-declined.v1 \
   peerloop.match-expired.v1 \
   peerloop.match-proposed.v1 \
+  peerloop.organisation-skill-defined.v1 \
   peerloop.profile-erased.v1 \
   peerloop.profile-registered.v1 \
   peerloop.profile-updated.v1 \
@@ -197,11 +199,13 @@ allow peerloop-chat topic literal Write \
   peerloop.help-request-unmatched.v1.dlq \
   peerloop.match-accepted.v1.dlq \
   peerloop.match-proposed.v1.dlq \
+  peerloop.organisation-skill-defined.v1.dlq \
   peerloop.session-completed.v1.dlq
 allow peerloop-chat topic literal Read \
   peerloop.help-request-unmatched.v1 \
   peerloop.match-accepted.v1 \
   peerloop.match-proposed.v1 \
+  peerloop.organisation-skill-defined.v1 \
   peerloop.session-completed.v1
 allow peerloop-chat group prefixed Read \
   peerloop-chat

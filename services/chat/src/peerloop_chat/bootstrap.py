@@ -16,6 +16,7 @@ from peerloop_contracts.matching import (
 from peerloop_contracts.skills import default_catalogue
 from peerloop_runtime.kafka import EventConsumer, RetryPolicy
 from peerloop_runtime.mongo import TRANSIENT_STORE_ERRORS
+from peerloop_runtime.organisation_skills import follow_organisation_skills
 from peerloop_runtime.service import ServiceRuntime
 
 from peerloop_chat.adapters.mongo_links import MongoLinks, MongoSeen
@@ -90,6 +91,8 @@ def bootstrap(
         },
         retry=RetryPolicy(transient=(*TRANSIENT_STORE_ERRORS, SlackUnavailableError)),
     )
+    # Messages name an organisation's own skill as its admins defined it.
+    follow_organisation_skills(runtime)
     return ChatService(
         settings=s,
         runtime=runtime,

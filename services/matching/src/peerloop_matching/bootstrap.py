@@ -10,9 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-from peerloop_contracts.organisation_skills import OrganisationLayer
 from peerloop_contracts.skills import SkillCatalogue, default_catalogue
-from peerloop_contracts.states import OrganisationSkillDefined
+from peerloop_runtime.organisation_skills import follow_organisation_skills
 from peerloop_runtime.periodic import Periodic
 from peerloop_runtime.service import ServiceRuntime
 
@@ -114,7 +113,6 @@ def bootstrap(
         blocks = block_store
     # The process's catalogue, with the organisation's skills as profiles publishes them.
     catalogue = default_catalogue()
-    layer = OrganisationLayer(catalogue)
     weights = settings.weights.to_weights()
     index = SkillIndex(related=related_both_ways(catalogue), weights=weights)
     sync = IndexSync(candidates, index)
@@ -171,10 +169,7 @@ def bootstrap(
     runtime.add_consumer(request_handlers(help_requests), group="requests", batch=True)
     # A programme's declined or expired proposals, placed again by the programme.
     runtime.add_consumer(programme_handlers(programme_cases), group="programmes", batch=True)
-    # Every replica reads every definition (no group), from the compacted topic's start.
-    runtime.add_consumer(
-        {OrganisationSkillDefined: layer.on_record}, group="skills", every_replica=True
-    )
+    follow_organisation_skills(runtime, catalogue)
     runtime.add_worker(index_follower(sync, settings.index_refresh_seconds))
     runtime.add_worker(sweeper)
     runtime.add_worker(waiting)

@@ -10,6 +10,7 @@ from datetime import timedelta
 from email.utils import parseaddr
 
 from peerloop_runtime.kafka import EventConsumer
+from peerloop_runtime.organisation_skills import follow_organisation_skills
 from peerloop_runtime.outbound import OutboundClient
 from peerloop_runtime.service import Background, ServiceRuntime
 
@@ -142,6 +143,8 @@ def bootstrap(
         batch=True,
         batch_handlers=batch_handlers(notifier),
     )
+    # Messages name an organisation's own skill as its admins defined it.
+    follow_organisation_skills(runtime)
     # Stopped before the runtime: what it settles lands in outboxes the relay drains.
     # Half the grace: the runtime's own stop needs the rest.
     runtime.add_worker(

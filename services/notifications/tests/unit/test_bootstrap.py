@@ -48,5 +48,8 @@ def test_one_consumer_and_the_delivery_worker_are_registered_once() -> None:
     service = bootstrap(
         Settings(dev_mode=True), people=InMemoryPeopleStore(), store=InMemoryNotificationStore()
     )
-    assert [c.group_id for c in service.runtime.consumers] == ["peerloop-notifications"]
+    assert [(c.group_id, c.every_replica) for c in service.runtime.consumers] == [
+        ("peerloop-notifications", False),
+        ("peerloop-notifications.skills", True),  # skill names as the organisation defined
+    ]
     assert len(service.runtime.workers) == 2  # the delivery worker, the live feed

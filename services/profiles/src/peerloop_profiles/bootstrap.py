@@ -8,10 +8,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from peerloop_contracts.organisation_skills import OrganisationLayer
-from peerloop_contracts.skills import default_catalogue
-from peerloop_contracts.states import OrganisationSkillDefined
 from peerloop_runtime.kafka import RetryPolicy
+from peerloop_runtime.organisation_skills import follow_organisation_skills
 from peerloop_runtime.service import ServiceRuntime
 
 from peerloop_profiles.adapters.mongo_directory import COLLECTION as DIRECTORY
@@ -77,15 +75,12 @@ def bootstrap(
         runtime.on_start(skill_store.ensure_indexes)
         definitions = skill_store
     # The process's catalogue: offers are normalised and type-ahead answered with it.
-    layer = OrganisationLayer(default_catalogue())
+    # Every replica reads every definition (no group), from the compacted topic's start.
+    layer = follow_organisation_skills(runtime)
     skills = OrganisationSkills(
         definitions,
         layer,
         on_outbox=lambda skill_id: runtime.relay.notify(skill_id, collection=SKILLS),
-    )
-    # Every replica reads every definition (no group), from the compacted topic's start.
-    runtime.add_consumer(
-        {OrganisationSkillDefined: layer.on_record}, group="skills", every_replica=True
     )
     provisioning = Provisioning(profiles, directory)
     evidence = Evidence(
